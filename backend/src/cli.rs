@@ -1,0 +1,235 @@
+//! The `tenantry` command line: the server, migrations, and the operator's tenant and domain tools.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Config, ConfigArgs};
+use crate::entities::tenant::TenantStatus;
+use crate::error::AppError;
+use crate::services::{demo, domains, tenants};
+use crate::{Application, db, graphql, telemetry};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tenantry",
+    version,
+    about = "Multi-tenant platform backend",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    config: ConfigArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the HTTP server (applies pending migrations first)
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit
+    Migrate,
+    /// Create, list, suspend and reactivate tenants
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Attach hosts to tenants' apps and list them
+    #[command(subcommand)]
+    Domain(DomainCommand),
+    /// Print the GraphQL schema (SDL) served at /graphql
+    Schema,
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "TENANTRY_BIND", value_name = "ADDR")]
+    bind: Option<SocketAddr>,
+    /// Make sure the demo tenant `acme` exists (branding, app links) and print its URLs
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum TenantCommand {
+    /// Provision a tenant with one system domain per app
+    Create {
+        /// Lower-case letters, digits and inner hyphens; becomes `{slug}-{suffix}.{base domain}`
+        #[arg(long)]
+        slug: String,
+        /// Display name
+        #[arg(long)]
+        name: String,
+        /// Comma-separated catalog keys [default: every app in the catalog]
+        #[arg(long, value_delimiter = ',', value_name = "APPS")]
+        apps: Option<Vec<String>>,
+    },
+    /// Suspend a tenant: its hosts answer "Tenant not found" until it is reactivated
+    Suspend {
+        #[arg(long)]
+        slug: String,
+    },
+    /// Reactivate a suspended tenant
+    Activate {
+        #[arg(long)]
+        slug: String,
+    },
+    /// List every tenant
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+enum DomainCommand {
+    /// Attach a host to a tenant's app as a verified custom domain (the operator vouches for it)
+    Add {
+        /// Tenant slug
+        #[arg(long)]
+        tenant: String,
+        /// Catalog key of the app, e.g. TAXI_PASSENGER
+        #[arg(long)]
+        app: String,
+        /// Host name, e.g. rides.acme.com
+        #[arg(long)]
+        host: String,
+        /// Add a further host beside the app's custom domain (acme.com beside www.acme.com)
+        #[arg(long)]
+        alias: bool,
+    },
+    /// List a tenant's domains
+    List {
+        /// Tenant slug
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+/// Parses the command line, runs it, and turns any error into one line on stderr and exit code 1.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let bind = match &cli.command {
+        Command::Serve(args) => args.bind,
+        _ => None,
+    };
+    let config = Config::load(&cli.config, bind)?;
+    match cli.command {
+        Command::Serve(args) => {
+            telemetry::init(config.log_format, "info");
+            serve(config, args.demo).await.map_err(describe)
+        }
+        Command::Schema => {
+            print!("{}", graphql::sdl());
+            Ok(())
+        }
+        command => {
+            telemetry::init(config.log_format, "warn");
+            let db = db::connect(&config.database_url).await.map_err(describe)?;
+            db::migrate(&db).await.map_err(describe)?;
+            operate(&db, &config, command).await.map_err(describe)
+        }
+    }
+}
+
+async fn serve(config: Config, with_demo: bool) -> Result<(), AppError> {
+    let app = Application::build(config).await?;
+    let addr = app.local_addr();
+    if with_demo {
+        let hosts = demo::ensure(&app.state().db, &app.state().config).await?;
+        println!("Demo tenant '{}' is ready:", demo::DEMO_SLUG);
+        for (app_key, host) in hosts {
+            println!("  {app_key:<18} http://{host}:{}/api/branding", addr.port());
+        }
+    }
+    tracing::info!(%addr, "listening");
+    app.run_until_stopped()
+        .await
+        .map_err(|e| AppError::internal(format!("server failed: {e}")))
+}
+
+async fn operate(
+    db: &sea_orm::DatabaseConnection,
+    config: &Config,
+    command: Command,
+) -> Result<(), AppError> {
+    match command {
+        Command::Migrate => println!("migrations applied"),
+        Command::Tenant(TenantCommand::Create { slug, name, apps }) => {
+            let provisioned = tenants::provision(db, config, &slug, &name, apps.as_deref()).await?;
+            println!(
+                "created tenant '{}' ({})",
+                provisioned.tenant.slug, provisioned.tenant.id
+            );
+            for domain in provisioned.domains {
+                println!("  {:<18} {}", domain.app, domain.host);
+            }
+        }
+        Command::Tenant(TenantCommand::Suspend { slug }) => {
+            tenants::set_status(db, &slug, TenantStatus::Suspended).await?;
+            println!("suspended tenant '{slug}'");
+        }
+        Command::Tenant(TenantCommand::Activate { slug }) => {
+            tenants::set_status(db, &slug, TenantStatus::Active).await?;
+            println!("activated tenant '{slug}'");
+        }
+        Command::Tenant(TenantCommand::List) => {
+            println!("{:<24} {:<10} NAME", "SLUG", "STATUS");
+            for tenant in tenants::list(db).await? {
+                let status = match tenant.status {
+                    TenantStatus::Active => "active",
+                    TenantStatus::Suspended => "suspended",
+                };
+                println!("{:<24} {:<10} {}", tenant.slug, status, tenant.name);
+            }
+        }
+        Command::Domain(DomainCommand::Add {
+            tenant,
+            app,
+            host,
+            alias,
+        }) => {
+            let domain = domains::add_verified(db, config, &tenant, &app, &host, alias).await?;
+            println!(
+                "added {} for {} of '{tenant}' (verified)",
+                domain.host, domain.app
+            );
+        }
+        Command::Domain(DomainCommand::List { tenant }) => {
+            println!("{:<40} {:<18} {:<7} VERIFIED", "HOST", "APP", "KIND");
+            for domain in domains::list(db, &tenant).await? {
+                let kind = format!("{:?}", domain.kind).to_lowercase();
+                let verified = if domain.verified { "yes" } else { "no" };
+                println!(
+                    "{:<40} {:<18} {:<7} {verified}",
+                    domain.host, domain.app, kind
+                );
+            }
+        }
+        Command::Serve(_) | Command::Schema => unreachable!("handled in run"),
+    }
+    Ok(())
+}
+
+/// One line for a person at a terminal: the cause itself for internal errors.
+fn describe(err: AppError) -> String {
+    match err {
+        AppError::Internal(cause) => cause.to_string(),
+        err => err.chain(),
+    }
+}

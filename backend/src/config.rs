@@ -1,0 +1,290 @@
+//! One typed configuration, layered: command-line flags beat environment variables, which beat the
+//! TOML file (`tenantry.toml` in the working directory, or `--config`), which beats the defaults.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use ipnet::IpNet;
+use serde::Deserialize;
+
+use crate::tenancy::catalog::AppCatalog;
+use crate::tenancy::host;
+
+pub const DEFAULT_CONFIG_FILE: &str = "tenantry.toml";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tenantry.db?mode=rwc";
+
+/// The running configuration. Not `Debug`: the database URL may hold a password.
+#[derive(Clone)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub bind: SocketAddr,
+    /// `sqlite://…` (the embedded default) or `postgres://…`.
+    pub database_url: String,
+    /// Parent of every system subdomain (`acme-rides.{base_domain}`); itself the platform's host.
+    pub base_domain: String,
+    /// Peers whose `X-Forwarded-Host` / `Forwarded` headers are believed.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Labels under the base domain that belong to the platform, and slugs nobody may take.
+    pub reserved_subdomains: Vec<String>,
+    /// Apps every tenant runs, with their host suffixes.
+    pub apps: AppCatalog,
+    /// Most host resolutions (found or not) kept in memory.
+    pub cache_capacity: u64,
+    /// How long a resolution is kept, at most.
+    pub cache_ttl: Duration,
+    /// How often each server checks whether another process changed cached state.
+    pub cache_poll_interval: Duration,
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Pretty,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)),
+            database_url: DEFAULT_DATABASE_URL.into(),
+            base_domain: "localhost".into(),
+            trusted_proxies: vec![
+                "127.0.0.0/8".parse().expect("valid CIDR"),
+                "::1/128".parse().expect("valid CIDR"),
+            ],
+            reserved_subdomains: [
+                "www",
+                "api",
+                "admin",
+                "app",
+                "cdn",
+                "static",
+                "assets",
+                "staging",
+                "dev",
+                "test",
+                "mail",
+                "smtp",
+                "imap",
+                "pop",
+                "ftp",
+                "ns1",
+                "ns2",
+                "auth",
+                "login",
+                "sso",
+                "console",
+                "dashboard",
+                "status",
+                "docs",
+                "help",
+                "support",
+                "blog",
+                "internal",
+                "main",
+                "platform",
+                "system",
+                "root",
+            ]
+            .map(String::from)
+            .to_vec(),
+            apps: AppCatalog::default(),
+            cache_capacity: 100_000,
+            cache_ttl: Duration::from_secs(60),
+            cache_poll_interval: Duration::from_secs(1),
+            log_format: LogFormat::Pretty,
+        }
+    }
+}
+
+/// Settings every subcommand accepts, as flags or environment variables.
+#[derive(Args, Debug, Default, Clone)]
+pub struct ConfigArgs {
+    /// TOML configuration file [default: ./tenantry.toml when present]
+    #[arg(long, env = "TENANTRY_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Database URL: sqlite://PATH?mode=rwc or postgres://USER@HOST/DB [default: sqlite://data/tenantry.db?mode=rwc]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        global = true,
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// Parent domain of every system subdomain [default: localhost]
+    #[arg(
+        long,
+        env = "TENANTRY_BASE_DOMAIN",
+        global = true,
+        value_name = "DOMAIN"
+    )]
+    pub base_domain: Option<String>,
+    /// Comma-separated CIDRs whose forwarded-host headers are believed [default: 127.0.0.0/8,::1/128]
+    #[arg(
+        long,
+        env = "TENANTRY_TRUSTED_PROXIES",
+        global = true,
+        value_delimiter = ',',
+        value_name = "CIDRS"
+    )]
+    pub trusted_proxies: Option<Vec<IpNet>>,
+    /// Log output format [default: pretty]
+    #[arg(long, env = "TENANTRY_LOG_FORMAT", global = true, value_enum)]
+    pub log_format: Option<LogFormat>,
+}
+
+/// The file layer: every key optional, unknown keys refused (a typo should not pass silently).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    bind: Option<SocketAddr>,
+    database_url: Option<String>,
+    base_domain: Option<String>,
+    trusted_proxies: Option<Vec<IpNet>>,
+    reserved_subdomains: Option<Vec<String>>,
+    apps: Option<AppCatalog>,
+    cache_capacity: Option<u64>,
+    cache_ttl_secs: Option<u64>,
+    cache_poll_interval_ms: Option<u64>,
+    log_format: Option<LogFormat>,
+}
+
+impl Config {
+    /// Merges the layers; `bind` is the serve command's own flag.
+    pub fn load(args: &ConfigArgs, bind: Option<SocketAddr>) -> Result<Self, String> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
+                read_file(Path::new(DEFAULT_CONFIG_FILE))?
+            }
+            None => FileConfig::default(),
+        };
+        let defaults = Config::default();
+        let config = Config {
+            bind: bind.or(file.bind).unwrap_or(defaults.bind),
+            database_url: args
+                .database_url
+                .clone()
+                .or(file.database_url)
+                .unwrap_or(defaults.database_url),
+            base_domain: args
+                .base_domain
+                .clone()
+                .or(file.base_domain)
+                .unwrap_or(defaults.base_domain),
+            trusted_proxies: args
+                .trusted_proxies
+                .clone()
+                .or(file.trusted_proxies)
+                .unwrap_or(defaults.trusted_proxies),
+            reserved_subdomains: file
+                .reserved_subdomains
+                .unwrap_or(defaults.reserved_subdomains),
+            apps: file.apps.unwrap_or(defaults.apps),
+            cache_capacity: file.cache_capacity.unwrap_or(defaults.cache_capacity),
+            cache_ttl: file
+                .cache_ttl_secs
+                .map_or(defaults.cache_ttl, Duration::from_secs),
+            cache_poll_interval: file
+                .cache_poll_interval_ms
+                .map_or(defaults.cache_poll_interval, Duration::from_millis),
+            log_format: args
+                .log_format
+                .or(file.log_format)
+                .unwrap_or(defaults.log_format),
+        };
+        config.validated()
+    }
+
+    /// Checks what cannot be expressed in types, and normalises the base domain like any host.
+    pub fn validated(mut self) -> Result<Self, String> {
+        self.base_domain = host::normalise_name(&self.base_domain)
+            .map_err(|_| format!("base domain '{}' is not a host name", self.base_domain))?;
+        self.apps = self.apps.validated()?;
+        if self.max_slug_len() == 0 {
+            return Err("the base domain and app suffixes leave no room for a slug".into());
+        }
+        if self.cache_poll_interval.is_zero() {
+            return Err("cache_poll_interval_ms must be positive".into());
+        }
+        for label in &self.reserved_subdomains {
+            let host = format!("{label}.{}", self.base_domain);
+            if host::normalise_name(&host).as_deref() != Ok(host.as_str()) {
+                return Err(format!(
+                    "reserved subdomain '{label}' is not a lower-case host label"
+                ));
+            }
+        }
+        Ok(self)
+    }
+
+    /// The longest slug that keeps `{slug}-{suffix}` a 63-octet label and
+    /// `{slug}-{suffix}.{base_domain}` a 253-octet name, for every suffix.
+    pub fn max_slug_len(&self) -> usize {
+        let suffix = self.apps.longest_suffix() + 1;
+        let by_label = 63usize.saturating_sub(suffix);
+        let by_name = 253usize.saturating_sub(suffix + 1 + self.base_domain.len());
+        by_label.min(by_name)
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+    toml::from_str(&text).map_err(|e| format!("config file {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_the_file_which_beats_defaults() {
+        let dir = std::env::temp_dir().join(format!("tenantry-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("tenantry.toml");
+        std::fs::write(
+            &path,
+            "base_domain = \"file.example\"\nbind = \"127.0.0.1:9000\"\ncache_ttl_secs = 5\n",
+        )
+        .unwrap();
+        let args = ConfigArgs {
+            config: Some(path),
+            base_domain: Some("Flag.Example".into()),
+            ..ConfigArgs::default()
+        };
+        let config = Config::load(&args, None).unwrap();
+        assert_eq!(config.base_domain, "flag.example");
+        assert_eq!(config.bind, "127.0.0.1:9000".parse().unwrap());
+        assert_eq!(config.cache_ttl, Duration::from_secs(5));
+        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        let dir = std::env::temp_dir().join(format!("tenantry-config-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("tenantry.toml");
+        std::fs::write(&path, "base_domian = \"typo.example\"\n").unwrap();
+        let args = ConfigArgs {
+            config: Some(path),
+            ..ConfigArgs::default()
+        };
+        let err = Config::load(&args, None).err().expect("a typo is refused");
+        assert!(err.contains("base_domian"), "{err}");
+    }
+
+    #[test]
+    fn slug_room_follows_the_longest_suffix() {
+        let config = Config::default().validated().unwrap();
+        assert_eq!(config.max_slug_len(), 63 - "-provider".len());
+    }
+}

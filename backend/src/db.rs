@@ -1,0 +1,69 @@
+//! Connecting to the database and bringing its schema up to date.
+
+use std::path::Path;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+
+use crate::error::AppError;
+
+/// Connects to `url`, creating the directory of a SQLite file on first run.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, AppError> {
+    if let Some(dir) = sqlite_file(url).and_then(Path::parent)
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            AppError::internal(format!(
+                "cannot create database directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+    }
+    let mut options = ConnectOptions::new(url);
+    options.sqlx_logging(false);
+    Database::connect(options)
+        .await
+        .map_err(|e| AppError::internal(format!("cannot connect to the database: {e}")))
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), AppError> {
+    Migrator::up(db, None)
+        .await
+        .map_err(|e| AppError::internal(format!("migrations failed: {e}")))
+}
+
+/// The current time at the precision every supported database keeps (microseconds), so a value
+/// returned now equals the same value read back later.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// The file behind a `sqlite://path?…` URL, if it names one.
+fn sqlite_file(url: &str) -> Option<&Path> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| Path::new(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_file_of_a_sqlite_url() {
+        assert_eq!(
+            sqlite_file("sqlite://data/tenantry.db?mode=rwc"),
+            Some(Path::new("data/tenantry.db"))
+        );
+        assert_eq!(
+            sqlite_file("sqlite:///tmp/x.db"),
+            Some(Path::new("/tmp/x.db"))
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://localhost/db"), None);
+    }
+}

@@ -1,0 +1,270 @@
+//! The one error type. Each variant says what the caller sees; internal causes are logged with
+//! their chain and never sent.
+
+use std::error::Error as StdError;
+
+use async_graphql::ErrorExtensions;
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 400: a Host route reached with no host at all.
+    #[error("Missing Host header")]
+    MissingHost,
+    /// 400: the host (or a trusted proxy's forwarded host) is not a valid host name.
+    #[error("Invalid Host header")]
+    InvalidHost,
+    /// 404: no verified domain row (or an address literal); the host is the normalised one.
+    #[error("Domain '{0}' is not configured")]
+    DomainNotConfigured(String),
+    /// 404: as [`AppError::DomainNotConfigured`], in the words the contact form promises.
+    #[error("Domain '{0}' is not configured. Unable to process lead.")]
+    LeadDomainNotConfigured(String),
+    /// 404: the host belongs to a suspended tenant. Said apart from an unknown domain, so a
+    /// tenant's visitors learn the domain is right and the tenant is away.
+    #[error("Tenant not found")]
+    TenantNotFound,
+    /// 404 / `NOT_FOUND`: a named thing does not exist for this caller.
+    #[error("{0}")]
+    NotFound(String),
+    /// 422 / `BAD_USER_INPUT`: one field of the input breaks a rule.
+    #[error("{field}: {message}")]
+    InvalidInput { field: String, message: String },
+    /// 400: the request itself is malformed (bad JSON, a bad header).
+    #[error("{0}")]
+    BadRequest(String),
+    /// 409: the request conflicts with what exists (a taken slug, a reused idempotency key).
+    #[error("{0}")]
+    Conflict(String),
+    /// 413: the body exceeds the route's limit.
+    #[error("Request body is too large")]
+    PayloadTooLarge,
+    /// 415: the body is not JSON.
+    #[error("Expected a JSON body (Content-Type: application/json)")]
+    UnsupportedMediaType,
+    /// 503: the database cannot be reached; the request changed nothing and may be retried.
+    #[error("Service temporarily unavailable")]
+    Unavailable(#[source] DbErr),
+    /// 500 / `INTERNAL`: anything else. Logged with its cause; the caller sees only this line.
+    #[error("Internal server error")]
+    Internal(#[source] Box<dyn StdError + Send + Sync>),
+}
+
+impl AppError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::InvalidInput {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn internal(cause: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        AppError::Internal(cause.into())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::MissingHost | AppError::InvalidHost | AppError::BadRequest(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            AppError::DomainNotConfigured(_)
+            | AppError::LeadDomainNotConfigured(_)
+            | AppError::TenantNotFound
+            | AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::InvalidInput { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The GraphQL `extensions.code` of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::InvalidInput { .. }
+            | AppError::BadRequest(_)
+            | AppError::Conflict(_)
+            | AppError::PayloadTooLarge
+            | AppError::UnsupportedMediaType
+            | AppError::MissingHost
+            | AppError::InvalidHost => "BAD_USER_INPUT",
+            AppError::DomainNotConfigured(_)
+            | AppError::LeadDomainNotConfigured(_)
+            | AppError::TenantNotFound
+            | AppError::NotFound(_) => "NOT_FOUND",
+            AppError::Unavailable(_) | AppError::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// The error and every cause beneath it, for logs and the CLI (never for HTTP clients).
+    pub fn chain(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = self.source();
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        text
+    }
+
+    fn log(&self) {
+        if matches!(self, AppError::Unavailable(_) | AppError::Internal(_)) {
+            tracing::error!(error = %self.chain(), "request failed");
+        }
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(err: DbErr) -> Self {
+        match err {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(RuntimeErr::SqlxError(_)) => {
+                AppError::Unavailable(err)
+            }
+            err => AppError::Internal(Box::new(err)),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.log();
+        (self.status(), Json(json!({ "detail": self.to_string() }))).into_response()
+    }
+}
+
+/// GraphQL errors carry `extensions.code` (and `extensions.field` for input errors). Resolvers
+/// convert with `.map_err(|e| e.extend())`: async-graphql's blanket `From<impl Display>` would
+/// otherwise turn `?` into an error with no code.
+impl ErrorExtensions for AppError {
+    fn extend(&self) -> async_graphql::Error {
+        self.log();
+        let code = self.code();
+        let field = match self {
+            AppError::InvalidInput { field, .. } => Some(field.clone()),
+            _ => None,
+        };
+        async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
+            ext.set("code", code);
+            if let Some(field) = field {
+                ext.set("field", field);
+            }
+        })
+    }
+}
+
+/// Whether an insert failed on a unique index: how callers learn a slug, host or idempotency key is
+/// already taken without a racy look-up first.
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn graphql(err: AppError) -> async_graphql::ServerError {
+        err.extend()
+            .into_server_error(async_graphql::Pos::default())
+    }
+
+    fn code_of(err: AppError) -> String {
+        let ext = graphql(err).extensions.expect("extensions are set");
+        match ext.get("code") {
+            Some(async_graphql::Value::String(code)) => code.clone(),
+            other => panic!("code is not a string: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_variant_maps_to_its_status_and_code() {
+        let cases: Vec<(AppError, StatusCode, &str)> = vec![
+            (
+                AppError::MissingHost,
+                StatusCode::BAD_REQUEST,
+                "BAD_USER_INPUT",
+            ),
+            (
+                AppError::InvalidHost,
+                StatusCode::BAD_REQUEST,
+                "BAD_USER_INPUT",
+            ),
+            (
+                AppError::DomainNotConfigured("x.example".into()),
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+            ),
+            (
+                AppError::LeadDomainNotConfigured("x.example".into()),
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+            ),
+            (AppError::TenantNotFound, StatusCode::NOT_FOUND, "NOT_FOUND"),
+            (
+                AppError::NotFound("no such tenant".into()),
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+            ),
+            (
+                AppError::invalid("slug", "is reserved"),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "BAD_USER_INPUT",
+            ),
+            (
+                AppError::BadRequest("bad".into()),
+                StatusCode::BAD_REQUEST,
+                "BAD_USER_INPUT",
+            ),
+            (
+                AppError::Conflict("taken".into()),
+                StatusCode::CONFLICT,
+                "BAD_USER_INPUT",
+            ),
+            (
+                AppError::PayloadTooLarge,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "BAD_USER_INPUT",
+            ),
+            (
+                AppError::UnsupportedMediaType,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "BAD_USER_INPUT",
+            ),
+            (
+                AppError::Unavailable(DbErr::Custom("down".into())),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "INTERNAL",
+            ),
+            (
+                AppError::internal("secret cause"),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+            ),
+        ];
+        for (err, status, code) in cases {
+            let name = format!("{err:?}");
+            assert_eq!(err.status(), status, "{name}");
+            assert_eq!(code_of(err), code, "{name}");
+        }
+    }
+
+    #[test]
+    fn internal_causes_never_reach_the_caller() {
+        let err = graphql(AppError::internal("password=hunter2"));
+        assert_eq!(err.message, "Internal server error");
+    }
+
+    #[test]
+    fn invalid_input_names_its_field() {
+        let err = graphql(AppError::invalid("slug", "is reserved"));
+        assert_eq!(err.message, "slug: is reserved");
+        let field = err.extensions.and_then(|e| e.get("field").cloned());
+        assert_eq!(field, Some(async_graphql::Value::String("slug".into())));
+    }
+}

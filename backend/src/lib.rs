@@ -1,0 +1,104 @@
+//! Tenantry: a multi-tenant platform backend. A request's tenant comes from what its caller proves
+//! (`/graphql`) or from the host it was sent to (the REST side routes), never from what it claims.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod entities;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod services;
+pub mod state;
+pub mod telemetry;
+pub mod tenancy;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::tenancy::resolver::Resolver;
+
+/// A server bound to its port, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects to the database, applies migrations, and binds `config.bind` (port 0: any free port).
+    pub async fn build(config: Config) -> Result<Self, AppError> {
+        let db = db::connect(&config.database_url).await?;
+        db::migrate(&db).await?;
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .map_err(|e| AppError::internal(format!("cannot listen on {}: {e}", config.bind)))?;
+        let state = AppState {
+            db,
+            resolver: Arc::new(Resolver::new(&config)),
+            config: Arc::new(config),
+        };
+        Ok(Self { listener, state })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then finishes the requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let state = self.state;
+        let watcher = tokio::spawn(tenancy::epoch::watch(
+            state.db.clone(),
+            state.resolver.clone(),
+            state.config.cache_poll_interval,
+        ));
+        let app = http::app(state).into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        watcher.abort();
+        served
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,149 @@
+//! Branding: what a page needs to render before anyone signs in.
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    TransactionSession, TransactionTrait,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::db;
+use crate::entities::branding::{self, TENANT_DEFAULTS};
+use crate::error::AppError;
+use crate::tenancy::epoch;
+use crate::tenancy::resolver::HostTenant;
+
+/// Branding values; `None` is unset. Used both for what is stored and for what is served.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct BrandingFields {
+    pub display_name: Option<String>,
+    pub logo_url: Option<String>,
+    pub favicon_url: Option<String>,
+    pub primary_color: Option<String>,
+    pub accent_color: Option<String>,
+    pub background_color: Option<String>,
+    pub text_color: Option<String>,
+    pub seo_title: Option<String>,
+    pub seo_description: Option<String>,
+}
+
+impl BrandingFields {
+    /// `self`, with every unset value taken from `defaults`.
+    fn over(self, defaults: BrandingFields) -> BrandingFields {
+        BrandingFields {
+            display_name: self.display_name.or(defaults.display_name),
+            logo_url: self.logo_url.or(defaults.logo_url),
+            favicon_url: self.favicon_url.or(defaults.favicon_url),
+            primary_color: self.primary_color.or(defaults.primary_color),
+            accent_color: self.accent_color.or(defaults.accent_color),
+            background_color: self.background_color.or(defaults.background_color),
+            text_color: self.text_color.or(defaults.text_color),
+            seo_title: self.seo_title.or(defaults.seo_title),
+            seo_description: self.seo_description.or(defaults.seo_description),
+        }
+    }
+}
+
+impl From<branding::Model> for BrandingFields {
+    fn from(row: branding::Model) -> Self {
+        BrandingFields {
+            display_name: row.display_name,
+            logo_url: row.logo_url,
+            favicon_url: row.favicon_url,
+            primary_color: row.primary_color,
+            accent_color: row.accent_color,
+            background_color: row.background_color,
+            text_color: row.text_color,
+            seo_title: row.seo_title,
+            seo_description: row.seo_description,
+        }
+    }
+}
+
+/// The flat document `GET /api/branding` serves.
+#[derive(Debug, Serialize)]
+pub struct BrandingDocument {
+    pub tenant_slug: String,
+    pub tenant_name: String,
+    pub app: Option<String>,
+    #[serde(flatten)]
+    pub fields: BrandingFields,
+}
+
+/// The branding of the host's app: the app's own values over the tenant's defaults.
+pub async fn for_host(
+    db: &impl ConnectionTrait,
+    host: &HostTenant,
+) -> Result<BrandingDocument, AppError> {
+    let scopes = [
+        TENANT_DEFAULTS,
+        host.app.as_deref().unwrap_or(TENANT_DEFAULTS),
+    ];
+    let rows = branding::Entity::find()
+        .filter(branding::Column::TenantId.eq(host.tenant_id))
+        .filter(branding::Column::App.is_in(scopes))
+        .all(db)
+        .await?;
+    let (defaults, own): (Vec<_>, Vec<_>) =
+        rows.into_iter().partition(|row| row.app == TENANT_DEFAULTS);
+    let defaults = defaults
+        .into_iter()
+        .next()
+        .map(Into::into)
+        .unwrap_or_default();
+    let own = own
+        .into_iter()
+        .next()
+        .map(BrandingFields::from)
+        .unwrap_or_default();
+    Ok(BrandingDocument {
+        tenant_slug: host.tenant_slug.clone(),
+        tenant_name: host.tenant_name.clone(),
+        app: host.app.clone(),
+        fields: own.over(defaults),
+    })
+}
+
+/// Replaces the branding of one app of a tenant (`None`: the tenant's defaults).
+#[tracing::instrument(skip(db, fields))]
+pub async fn set<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    app: Option<&str>,
+    fields: BrandingFields,
+) -> Result<(), AppError> {
+    let app = app.unwrap_or(TENANT_DEFAULTS);
+    let txn = db.begin().await?;
+    let existing = branding::Entity::find()
+        .filter(branding::Column::TenantId.eq(tenant_id))
+        .filter(branding::Column::App.eq(app))
+        .one(&txn)
+        .await?;
+    let is_new = existing.is_none();
+    let mut row: branding::ActiveModel = match existing {
+        Some(row) => row.into(),
+        None => branding::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(tenant_id),
+            app: Set(app.to_owned()),
+            ..Default::default()
+        },
+    };
+    row.display_name = Set(fields.display_name);
+    row.logo_url = Set(fields.logo_url);
+    row.favicon_url = Set(fields.favicon_url);
+    row.primary_color = Set(fields.primary_color);
+    row.accent_color = Set(fields.accent_color);
+    row.background_color = Set(fields.background_color);
+    row.text_color = Set(fields.text_color);
+    row.seo_title = Set(fields.seo_title);
+    row.seo_description = Set(fields.seo_description);
+    row.updated_at = Set(db::now());
+    match is_new {
+        true => row.insert(&txn).await?,
+        false => row.update(&txn).await?,
+    };
+    epoch::bump(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,120 @@
+//! Tenant domains: the operator's path for attaching a host by hand, and listings.
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, TransactionSession, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::config::Config;
+use crate::db;
+use crate::entities::tenant_domain::{self, DomainKind};
+use crate::error::{AppError, is_unique_violation};
+use crate::services::tenants;
+use crate::tenancy::{epoch, host};
+
+/// Attaches `host` to a tenant's app as a verified custom domain (or an alias of it). This is the
+/// operator's path: the operator vouches for the host, so it routes at once.
+#[tracing::instrument(skip(db, config))]
+pub async fn add_verified<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    config: &Config,
+    tenant_slug: &str,
+    app: &str,
+    host: &str,
+    alias: bool,
+) -> Result<tenant_domain::Model, AppError> {
+    let tenant = tenants::get(db, tenant_slug).await?;
+    let app = config.apps.check("app", app)?;
+    let host = host::normalise_name(host)
+        .map_err(|_| AppError::invalid("host", format!("'{host}' is not a valid host name")))?;
+    let base = &config.base_domain;
+    if host == *base || host.ends_with(&format!(".{base}")) {
+        return Err(AppError::invalid(
+            "host",
+            format!(
+                "'{host}' is under the platform domain '{base}'; system hosts come with provisioning"
+            ),
+        ));
+    }
+    let custom = tenant_domain::Entity::find()
+        .filter(tenant_domain::Column::TenantId.eq(tenant.id))
+        .filter(tenant_domain::Column::App.eq(&app))
+        .filter(tenant_domain::Column::Kind.eq(DomainKind::Custom))
+        .one(db)
+        .await?;
+    let kind = match (alias, custom) {
+        (false, Some(existing)) => {
+            return Err(AppError::invalid(
+                "host",
+                format!(
+                    "{app} of '{tenant_slug}' already has custom domain '{}'; add further hosts as aliases",
+                    existing.host
+                ),
+            ));
+        }
+        (true, None) => {
+            return Err(AppError::invalid(
+                "alias",
+                format!("{app} of '{tenant_slug}' has no custom domain to alias; add one first"),
+            ));
+        }
+        (false, None) => DomainKind::Custom,
+        (true, Some(_)) => DomainKind::Alias,
+    };
+
+    let now = db::now();
+    let txn = db.begin().await?;
+    let domain = tenant_domain::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(tenant.id),
+        app: Set(app),
+        host: Set(host.clone()),
+        kind: Set(kind),
+        verified: Set(true),
+        verified_at: Set(Some(now)),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| match is_unique_violation(&e) {
+        true => AppError::invalid("host", format!("'{host}' is already in use")),
+        false => e.into(),
+    })?;
+    epoch::bump(&txn).await?;
+    txn.commit().await?;
+    tracing::info!(tenant = %tenant.slug, host = %domain.host, "domain added");
+    Ok(domain)
+}
+
+/// A tenant's domains, by app, system host first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    tenant_slug: &str,
+) -> Result<Vec<tenant_domain::Model>, AppError> {
+    let tenant = tenants::get(db, tenant_slug).await?;
+    Ok(tenant_domain::Entity::find()
+        .filter(tenant_domain::Column::TenantId.eq(tenant.id))
+        .order_by_asc(tenant_domain::Column::App)
+        .order_by_asc(tenant_domain::Column::Kind)
+        .order_by_asc(tenant_domain::Column::Host)
+        .all(db)
+        .await?)
+}
+
+/// The verified hosts of one app of a tenant, system host first.
+pub async fn verified_hosts(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    app: &str,
+) -> Result<Vec<String>, AppError> {
+    let mut rows = tenant_domain::Entity::find()
+        .filter(tenant_domain::Column::TenantId.eq(tenant_id))
+        .filter(tenant_domain::Column::App.eq(app))
+        .filter(tenant_domain::Column::Verified.eq(true))
+        .order_by_asc(tenant_domain::Column::Host)
+        .all(db)
+        .await?;
+    rows.sort_by_key(|row| row.kind != DomainKind::System);
+    Ok(rows.into_iter().map(|row| row.host).collect())
+}

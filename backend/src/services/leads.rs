@@ -1,0 +1,289 @@
+//! Leads: contact-form submissions, stored for the tenant whose host received them.
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::db;
+use crate::entities::lead;
+use crate::error::{AppError, is_unique_violation};
+use crate::tenancy::host;
+use crate::tenancy::resolver::HostTenant;
+
+const MAX_EMAIL: usize = 255;
+const MAX_NAME: usize = 100;
+const MAX_SOURCE_PAGE: usize = 500;
+const MAX_MESSAGE: usize = 10_000;
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+/// A contact form as sent; every field optional here so that a missing one gets its own message.
+#[derive(Debug, Default, Deserialize)]
+pub struct ContactForm {
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub message: Option<String>,
+    pub source_page: Option<String>,
+}
+
+/// A stored lead, and whether it was stored by an earlier request with the same idempotency key.
+pub struct Captured {
+    pub lead: lead::Model,
+    pub replayed: bool,
+}
+
+/// Stores a lead for the host's tenant and app. With an idempotency key, a retry of the same form
+/// answers the lead the first attempt stored; the same key with another form is a conflict.
+#[tracing::instrument(skip_all, fields(tenant = %host.tenant_slug))]
+pub async fn capture(
+    db: &impl ConnectionTrait,
+    host: &HostTenant,
+    form: ContactForm,
+    idempotency_key: Option<&str>,
+) -> Result<Captured, AppError> {
+    if let Some(key) = idempotency_key {
+        check_idempotency_key(key)?;
+    }
+    let form = validate(form)?;
+    let request_hash = idempotency_key.map(|_| request_hash(host, &form));
+    let inserted = lead::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(host.tenant_id),
+        app: Set(host.app.clone()),
+        email: Set(form.email),
+        first_name: Set(form.first_name),
+        last_name: Set(form.last_name),
+        message: Set(form.message),
+        source_page: Set(form.source_page),
+        host: Set(host.host.clone()),
+        idempotency_key: Set(idempotency_key.map(str::to_owned)),
+        request_hash: Set(request_hash.clone()),
+        created_at: Set(db::now()),
+    }
+    .insert(db)
+    .await;
+    match (inserted, idempotency_key) {
+        (Ok(lead), _) => Ok(Captured {
+            lead,
+            replayed: false,
+        }),
+        (Err(err), Some(key)) if is_unique_violation(&err) => {
+            replay(db, host.tenant_id, key, request_hash.as_deref()).await
+        }
+        (Err(err), _) => Err(err.into()),
+    }
+}
+
+/// The lead an earlier request with `key` stored, if it asked for the same thing.
+async fn replay(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    key: &str,
+    request_hash: Option<&str>,
+) -> Result<Captured, AppError> {
+    let earlier = lead::Entity::find()
+        .filter(lead::Column::TenantId.eq(tenant_id))
+        .filter(lead::Column::IdempotencyKey.eq(key))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal("idempotency key conflicted, yet no lead holds it"))?;
+    if earlier.request_hash.as_deref() != request_hash {
+        return Err(AppError::Conflict(
+            "Idempotency-Key was already used for a different request".into(),
+        ));
+    }
+    Ok(Captured {
+        lead: earlier,
+        replayed: true,
+    })
+}
+
+fn check_idempotency_key(key: &str) -> Result<(), AppError> {
+    let visible = key.bytes().all(|b| b.is_ascii_graphic());
+    if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY || !visible {
+        return Err(AppError::BadRequest(format!(
+            "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"
+        )));
+    }
+    Ok(())
+}
+
+/// A form whose every field passed its rule, trimmed, with blanks as `None`.
+#[derive(serde::Serialize)]
+struct ValidForm {
+    email: String,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    message: Option<String>,
+    source_page: Option<String>,
+}
+
+fn validate(form: ContactForm) -> Result<ValidForm, AppError> {
+    let email = optional("email", form.email, MAX_EMAIL)?
+        .ok_or_else(|| AppError::invalid("email", "is required"))?;
+    Ok(ValidForm {
+        email: normalise_email(&email)
+            .ok_or_else(|| AppError::invalid("email", "is not a valid email address"))?,
+        first_name: optional("first_name", form.first_name, MAX_NAME)?,
+        last_name: optional("last_name", form.last_name, MAX_NAME)?,
+        message: optional("message", form.message, MAX_MESSAGE)?,
+        source_page: optional("source_page", form.source_page, MAX_SOURCE_PAGE)?,
+    })
+}
+
+fn optional(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, AppError> {
+    let Some(value) = value else { return Ok(None) };
+    let value = value.trim();
+    if value.chars().count() > max {
+        return Err(AppError::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err(AppError::invalid(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok((!value.is_empty()).then(|| value.to_owned()))
+}
+
+/// A pragmatic address check: one `@`, a plain local part (RFC 5321 §4.5.3.1.1: at most 64
+/// octets), and a domain that is a DNS name with at least two labels, stored in its ASCII form.
+fn normalise_email(email: &str) -> Option<String> {
+    let (local, domain) = email.rsplit_once('@')?;
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && !"@\"(),:;<>[\\]".contains(c));
+    let domain = host::normalise_name(domain).ok()?;
+    (local_ok && domain.contains('.')).then(|| format!("{local}@{domain}"))
+}
+
+/// What an idempotent retry must repeat exactly: the app it was sent to and the validated form.
+fn request_hash(host: &HostTenant, form: &ValidForm) -> String {
+    let canonical = serde_json::to_vec(&(&host.app, form)).unwrap_or_default();
+    hex::encode(Sha256::digest(&canonical))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_addresses() {
+        assert_eq!(
+            normalise_email("Ana@Example.COM").as_deref(),
+            Some("Ana@example.com")
+        );
+        assert_eq!(
+            normalise_email("ana@bücher.example").as_deref(),
+            Some("ana@xn--bcher-kva.example")
+        );
+        for bad in [
+            "",
+            "ana",
+            "@example.com",
+            "ana@",
+            "ana@localhost",
+            "a b@example.com",
+            "ana@exa mple.com",
+            "ana..b@example.com",
+            "<a>@example.com",
+        ] {
+            assert_eq!(normalise_email(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn each_field_is_checked_with_its_name() {
+        let long = |n: usize| Some("x".repeat(n));
+        let base = || ContactForm {
+            email: Some("a@example.com".into()),
+            ..Default::default()
+        };
+        let cases = [
+            (ContactForm::default(), "email: is required"),
+            (
+                ContactForm {
+                    email: Some("   ".into()),
+                    ..Default::default()
+                },
+                "email: is required",
+            ),
+            (
+                ContactForm {
+                    email: Some("nope".into()),
+                    ..Default::default()
+                },
+                "email: is not a valid email address",
+            ),
+            (
+                ContactForm {
+                    first_name: long(101),
+                    ..base()
+                },
+                "first_name: must be at most 100 characters",
+            ),
+            (
+                ContactForm {
+                    last_name: long(101),
+                    ..base()
+                },
+                "last_name: must be at most 100 characters",
+            ),
+            (
+                ContactForm {
+                    source_page: long(501),
+                    ..base()
+                },
+                "source_page: must be at most 500 characters",
+            ),
+            (
+                ContactForm {
+                    message: long(10_001),
+                    ..base()
+                },
+                "message: must be at most 10000 characters",
+            ),
+            (
+                ContactForm {
+                    first_name: Some("a\u{0}b".into()),
+                    ..base()
+                },
+                "first_name: must not contain control characters",
+            ),
+        ];
+        for (form, expected) in cases {
+            let err = validate(form).err().expect("refused");
+            assert_eq!(err.to_string(), expected);
+        }
+        assert!(
+            validate(ContactForm {
+                message: long(10_000),
+                first_name: long(100),
+                ..base()
+            })
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn idempotency_keys() {
+        assert!(check_idempotency_key("order-123_ABC").is_ok());
+        assert!(check_idempotency_key("").is_err());
+        assert!(check_idempotency_key("has space").is_err());
+        assert!(check_idempotency_key(&"k".repeat(256)).is_err());
+    }
+}

@@ -1,0 +1,179 @@
+//! Tenants: provisioning, status, look-ups.
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, TransactionSession, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::config::Config;
+use crate::db;
+use crate::entities::tenant::{self, TenantStatus};
+use crate::entities::tenant_domain::{self, DomainKind};
+use crate::error::{AppError, is_unique_violation};
+use crate::tenancy::{epoch, slug};
+
+/// The platform's own tenant, created by the migrations. Its slug is reserved.
+pub const MAIN_SLUG: &str = "main";
+const MAX_NAME_LEN: usize = 200;
+
+/// A newly provisioned tenant and the system domain of each of its apps.
+pub struct Provisioned {
+    pub tenant: tenant::Model,
+    pub domains: Vec<tenant_domain::Model>,
+}
+
+/// Creates a tenant and one verified system domain per app (`apps`, or the whole catalog).
+#[tracing::instrument(skip(db, config))]
+pub async fn provision<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    config: &Config,
+    slug: &str,
+    name: &str,
+    apps: Option<&[String]>,
+) -> Result<Provisioned, AppError> {
+    check_slug(config, slug)?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
+        return Err(AppError::invalid(
+            "name",
+            format!("must be 1 to {MAX_NAME_LEN} characters"),
+        ));
+    }
+    let apps = match apps {
+        None => config.apps.apps().map(str::to_owned).collect(),
+        Some([]) => return Err(AppError::invalid("apps", "must name at least one app")),
+        Some(apps) => {
+            let mut checked = apps
+                .iter()
+                .map(|app| config.apps.check("apps", app))
+                .collect::<Result<Vec<_>, _>>()?;
+            checked.sort();
+            checked.dedup();
+            checked
+        }
+    };
+
+    let now = db::now();
+    let txn = db.begin().await?;
+    let tenant = tenant::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        slug: Set(slug.to_owned()),
+        name: Set(name.to_owned()),
+        status: Set(TenantStatus::Active),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| match is_unique_violation(&e) {
+        true => AppError::invalid("slug", format!("'{slug}' is already taken")),
+        false => e.into(),
+    })?;
+    let mut domains = Vec::with_capacity(apps.len());
+    for app in apps {
+        let host = system_host(config, slug, &app)?;
+        let domain = tenant_domain::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(tenant.id),
+            app: Set(app),
+            host: Set(host.clone()),
+            kind: Set(DomainKind::System),
+            verified: Set(true),
+            verified_at: Set(Some(now)),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| match is_unique_violation(&e) {
+            true => AppError::invalid("slug", format!("host '{host}' is already in use")),
+            false => e.into(),
+        })?;
+        domains.push(domain);
+    }
+    epoch::bump(&txn).await?;
+    txn.commit().await?;
+    tracing::info!(tenant = %tenant.slug, "tenant provisioned");
+    Ok(Provisioned { tenant, domains })
+}
+
+/// Whether `slug` could be provisioned now, with the reason when not.
+pub async fn check_available(
+    db: &impl ConnectionTrait,
+    config: &Config,
+    slug: &str,
+) -> Result<(), AppError> {
+    check_slug(config, slug)?;
+    match find(db, slug).await? {
+        Some(_) => Err(AppError::invalid(
+            "slug",
+            format!("'{slug}' is already taken"),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn check_slug(config: &Config, slug: &str) -> Result<(), AppError> {
+    let mut reserved = config.reserved_subdomains.clone();
+    reserved.push(MAIN_SLUG.to_owned());
+    slug::check(slug, config.max_slug_len(), &reserved)
+        .map_err(|why| AppError::invalid("slug", why))
+}
+
+/// `{slug}-{suffix}.{base_domain}`: the system host of a tenant's app.
+pub fn system_host(config: &Config, slug: &str, app: &str) -> Result<String, AppError> {
+    let suffix = config
+        .apps
+        .suffix(app)
+        .ok_or_else(|| AppError::internal(format!("app {app} is not in the catalog")))?;
+    Ok(format!("{slug}-{suffix}.{}", config.base_domain))
+}
+
+/// Suspends or reactivates a tenant. A suspended tenant's hosts answer "Tenant not found".
+#[tracing::instrument(skip(db))]
+pub async fn set_status<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    slug: &str,
+    status: TenantStatus,
+) -> Result<tenant::Model, AppError> {
+    let tenant = get(db, slug).await?;
+    if tenant.slug == MAIN_SLUG && status == TenantStatus::Suspended {
+        return Err(AppError::invalid(
+            "slug",
+            "the platform tenant cannot be suspended",
+        ));
+    }
+    let txn = db.begin().await?;
+    let mut active: tenant::ActiveModel = tenant.into();
+    active.status = Set(status);
+    active.updated_at = Set(db::now());
+    let tenant = active.update(&txn).await?;
+    epoch::bump(&txn).await?;
+    txn.commit().await?;
+    tracing::info!(tenant = %tenant.slug, ?status, "tenant status changed");
+    Ok(tenant)
+}
+
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<tenant::Model>, AppError> {
+    Ok(tenant::Entity::find()
+        .order_by_asc(tenant::Column::Slug)
+        .all(db)
+        .await?)
+}
+
+pub async fn find(
+    db: &impl ConnectionTrait,
+    slug: &str,
+) -> Result<Option<tenant::Model>, AppError> {
+    Ok(tenant::Entity::find()
+        .filter(tenant::Column::Slug.eq(slug))
+        .one(db)
+        .await?)
+}
+
+/// The tenant with `slug`, or `NOT_FOUND`.
+pub async fn get(db: &impl ConnectionTrait, slug: &str) -> Result<tenant::Model, AppError> {
+    find(db, slug)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("tenant '{slug}' not found")))
+}

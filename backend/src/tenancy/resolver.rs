@@ -1,0 +1,117 @@
+//! Host → (tenant, app), from verified `tenant_domains` rows, cached.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use moka::future::Cache;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use crate::config::Config;
+use crate::entities::tenant::{self, TenantStatus};
+use crate::entities::tenant_domain;
+use crate::error::AppError;
+use crate::services::tenants::MAIN_SLUG;
+
+/// The tenant a request's host belongs to, and the app that host serves.
+#[derive(Clone, Debug)]
+pub struct HostTenant {
+    pub tenant_id: Uuid,
+    pub tenant_slug: String,
+    pub tenant_name: String,
+    /// `None` on the platform's own hosts that serve no particular app (the base domain, `www`).
+    pub app: Option<String>,
+    /// The normalised host that was resolved.
+    pub host: String,
+}
+
+/// What a host resolves to. All three are cached: a flood of unknown hosts is answered from memory.
+#[derive(Clone, Debug)]
+pub enum Resolution {
+    Tenant(Arc<HostTenant>),
+    /// The host is the tenant's, and the tenant is suspended.
+    Suspended,
+    /// No verified row: unknown, unverified, or never configured.
+    NotConfigured,
+}
+
+pub struct Resolver {
+    cache: Cache<String, Resolution>,
+    /// Bumped before every flush, so a look-up that started before a flush cannot put what it
+    /// read (possibly stale) into the freshly emptied cache.
+    generation: AtomicU64,
+    /// The base domain and its reserved subdomains: the `main` tenant's, with the app whose suffix
+    /// the label is (`admin.` → the console), if any.
+    platform_hosts: HashMap<String, Option<String>>,
+}
+
+impl Resolver {
+    pub fn new(config: &Config) -> Self {
+        let base = &config.base_domain;
+        let mut platform_hosts = HashMap::from([(base.clone(), None)]);
+        for label in &config.reserved_subdomains {
+            let app = config.apps.app_with_suffix(label).map(str::to_owned);
+            platform_hosts.insert(format!("{label}.{base}"), app);
+        }
+        Self {
+            cache: Cache::builder()
+                .max_capacity(config.cache_capacity)
+                .time_to_live(config.cache_ttl)
+                .build(),
+            generation: AtomicU64::new(0),
+            platform_hosts,
+        }
+    }
+
+    /// Resolves a normalised host name.
+    pub async fn resolve(
+        &self,
+        db: &impl ConnectionTrait,
+        host: &str,
+    ) -> Result<Resolution, AppError> {
+        if let Some(hit) = self.cache.get(host).await {
+            return Ok(hit);
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        let resolution = self.load(db, host).await?;
+        if self.generation.load(Ordering::Acquire) == generation {
+            self.cache.insert(host.to_owned(), resolution.clone()).await;
+        }
+        Ok(resolution)
+    }
+
+    /// Drops every cached resolution; the next look-up of each host reads the database.
+    pub fn invalidate_all(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.cache.invalidate_all();
+    }
+
+    async fn load(&self, db: &impl ConnectionTrait, host: &str) -> Result<Resolution, AppError> {
+        let found = match self.platform_hosts.get(host) {
+            Some(app) => tenant::Entity::find()
+                .filter(tenant::Column::Slug.eq(MAIN_SLUG))
+                .one(db)
+                .await?
+                .map(|tenant| (tenant, app.clone())),
+            None => tenant_domain::Entity::find()
+                .filter(tenant_domain::Column::Host.eq(host))
+                .filter(tenant_domain::Column::Verified.eq(true))
+                .find_also_related(tenant::Entity)
+                .one(db)
+                .await?
+                .and_then(|(domain, tenant)| tenant.map(|t| (t, Some(domain.app)))),
+        };
+        Ok(match found {
+            None => Resolution::NotConfigured,
+            Some((tenant, _)) if tenant.status == TenantStatus::Suspended => Resolution::Suspended,
+            Some((tenant, app)) => Resolution::Tenant(Arc::new(HostTenant {
+                tenant_id: tenant.id,
+                tenant_slug: tenant.slug,
+                tenant_name: tenant.name,
+                app,
+                host: host.to_owned(),
+            })),
+        })
+    }
+}

@@ -1,0 +1,41 @@
+//! Tenantry's schema, as an ordered list of migrations that run unchanged on SQLite and PostgreSQL.
+//!
+//! Migrations describe tables with sea-query `Iden` enums and never import the application's
+//! entities, so an old migration keeps meaning what it meant when it first ran.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_create_tenants;
+mod m20261125_000002_create_tenant_domains;
+mod m20261125_000003_create_branding;
+mod m20261125_000004_create_app_links;
+mod m20261125_000005_create_leads;
+mod m20261125_000006_create_cache_epoch;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261125_000001_create_tenants::Migration),
+            Box::new(m20261125_000002_create_tenant_domains::Migration),
+            Box::new(m20261125_000003_create_branding::Migration),
+            Box::new(m20261125_000004_create_app_links::Migration),
+            Box::new(m20261125_000005_create_leads::Migration),
+            Box::new(m20261125_000006_create_cache_epoch::Migration),
+        ]
+    }
+}
+
+/// Identifiers shared by several migrations: the `tenants` table is the parent of every other.
+#[derive(DeriveIden)]
+pub(crate) enum Tenants {
+    Table,
+    Id,
+    Slug,
+    Name,
+    Status,
+    CreatedAt,
+    UpdatedAt,
+}
