@@ -1,1 +1,11 @@
+//! End-to-end tests: the real server on a random loopback port, a real database per test (SQLite,
+//! and PostgreSQL when `TENANTRY_TEST_POSTGRES_URL` is set), talked to over HTTP.
 
+mod helpers;
+
+mod branding;
+mod cli;
+mod contact;
+mod host_rules;
+mod platform;
+mod well_known;

@@ -235,69 +235,8 @@ fn unquote(value: &str) -> Result<String, HostError> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use serde_json::Value;
 
-    /// The shared vectors, loaded from the repository's sibling `shared/testdata/` (or
-    /// `TENANTRY_TESTDATA`), never copied.
-    fn vectors(file: &str) -> Vec<Value> {
-        let dir = std::env::var("TENANTRY_TESTDATA").unwrap_or_else(|_| {
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/testdata").to_owned()
-        });
-        let path = format!("{dir}/{file}");
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("cannot read test vectors {path}: {e}"));
-        let rows: Vec<Value> = text
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str(l).expect("vector line is JSON"))
-            .collect();
-        assert!(!rows.is_empty(), "{path} holds no vectors");
-        rows
-    }
-
-    fn outcome(result: Result<Option<RequestHost>, HostError>) -> String {
-        match result {
-            Ok(Some(RequestHost::Name(name))) => name,
-            Ok(Some(RequestHost::Ip(_))) => "ip".into(),
-            Ok(None) => "none".into(),
-            Err(HostError::Missing) => "missing".into(),
-            Err(HostError::Invalid) => "invalid".into(),
-        }
-    }
-
-    fn check(
-        file: &str,
-        input_key: &str,
-        run: impl Fn(&str) -> Result<Option<RequestHost>, HostError>,
-    ) {
-        let failures: Vec<String> = vectors(file)
-            .iter()
-            .filter_map(|row| {
-                let input = row[input_key].as_str().expect("input is a string");
-                let expect = row["expect"].as_str().expect("expect is a string");
-                let got = outcome(run(input));
-                (got != expect).then(|| format!("{input:?}: expected {expect}, got {got}"))
-            })
-            .collect();
-        assert!(failures.is_empty(), "{file}:\n{}", failures.join("\n"));
-    }
-
-    #[test]
-    fn host_header_vectors() {
-        check("hosts.jsonl", "host", |raw| normalise(raw).map(Some));
-    }
-
-    #[test]
-    fn x_forwarded_host_vectors() {
-        check("x-forwarded-host.jsonl", "x_forwarded_host", |raw| {
-            from_x_forwarded_host(raw).map(Some)
-        });
-    }
-
-    #[test]
-    fn forwarded_vectors() {
-        check("forwarded.jsonl", "forwarded", from_forwarded);
-    }
+    // The shared test vectors are checked, directly and over HTTP, by `tests/api/host_rules.rs`.
 
     #[test]
     fn two_host_headers_are_invalid() {

@@ -1,0 +1,119 @@
+//! The `tenantry` command line, run as a separate process against the database a running server
+//! uses: what it changes reaches the server without a restart.
+
+use std::process::Output;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{Backend, TestApp, assert_error, db_tests, eventually, spawn_app};
+
+db_tests!(
+    changes_made_by_the_cli_reach_a_running_server,
+    cli_errors_are_one_line_and_a_failure,
+    listings_show_tenants_and_domains,
+);
+
+/// Runs the CLI with the test's database; `TENANTRY_*` settings of the outer environment are
+/// cleared so they cannot leak in.
+async fn cli(app: &TestApp, args: &[&str]) -> Output {
+    let binary = env!("CARGO_BIN_EXE_tenantry-cli");
+    let mut command = tokio::process::Command::new(binary);
+    command
+        .args(args)
+        .env("DATABASE_URL", &app.database_url)
+        .env_remove("TENANTRY_BASE_DOMAIN")
+        .env_remove("TENANTRY_CONFIG")
+        .env_remove("TENANTRY_TRUSTED_PROXIES")
+        .env_remove("RUST_LOG")
+        .current_dir(std::env::temp_dir());
+    command.output().await.expect("the CLI runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+async fn status_of(app: &TestApp, host: &str) -> StatusCode {
+    app.get_branding(host).await.status()
+}
+
+async fn changes_made_by_the_cli_reach_a_running_server(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let rides = "globex-rides.localhost";
+    // Cached as unknown before the tenant exists: the negative entry must be dropped too.
+    assert_eq!(status_of(&app, rides).await, StatusCode::NOT_FOUND);
+
+    let created = cli(&app, &["tenant", "create", "--slug", "globex", "--name", "Globex"]).await;
+    assert!(created.status.success(), "{}", stderr(&created));
+    assert!(stdout(&created).contains(rides));
+    eventually("new tenant routes", || async { status_of(&app, rides).await == StatusCode::OK }).await;
+
+    let suspended = cli(&app, &["tenant", "suspend", "--slug", "globex"]).await;
+    assert!(suspended.status.success(), "{}", stderr(&suspended));
+    eventually("suspension honoured", || async {
+        status_of(&app, rides).await == StatusCode::NOT_FOUND
+    })
+    .await;
+    assert_error(app.get_branding(rides).await, StatusCode::NOT_FOUND, "Tenant not found").await;
+
+    let activated = cli(&app, &["tenant", "activate", "--slug", "globex"]).await;
+    assert!(activated.status.success(), "{}", stderr(&activated));
+    eventually("reactivation honoured", || async { status_of(&app, rides).await == StatusCode::OK }).await;
+
+    let added = cli(
+        &app,
+        &["domain", "add", "--tenant", "globex", "--app", "TAXI_PASSENGER", "--host", "Rides.Globex.Example"],
+    )
+    .await;
+    assert!(added.status.success(), "{}", stderr(&added));
+    eventually("custom domain routes", || async {
+        status_of(&app, "rides.globex.example").await == StatusCode::OK
+    })
+    .await;
+    let body: Value = app.get_branding("rides.globex.example").await.json().await.unwrap();
+    assert_eq!((body["tenant_slug"].as_str(), body["app"].as_str()), (Some("globex"), Some("TAXI_PASSENGER")));
+}
+
+async fn cli_errors_are_one_line_and_a_failure(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.provision("acme", "Acme").await;
+    let cases: [(&[&str], &str); 7] = [
+        (&["tenant", "create", "--slug", "www", "--name", "W"], "slug: 'www' is reserved"),
+        (&["tenant", "create", "--slug", "Acme!", "--name", "A"], "slug: may contain only lower-case letters, digits and hyphens"),
+        (&["tenant", "create", "--slug", "acme", "--name", "Again"], "slug: 'acme' is already taken"),
+        (&["tenant", "create", "--slug", "fresh", "--name", "F", "--apps", "NOPE"], "apps: unknown app 'NOPE'"),
+        (&["tenant", "suspend", "--slug", "nobody"], "tenant 'nobody' not found"),
+        (&["domain", "add", "--tenant", "acme", "--app", "TAXI_PASSENGER", "--host", "a..b"], "host: 'a..b' is not a valid host name"),
+        (&["domain", "add", "--tenant", "acme", "--app", "TAXI_PASSENGER", "--host", "x.example", "--alias"], "alias: TAXI_PASSENGER of 'acme' has no custom domain to alias"),
+    ];
+    for (args, expected) in cases {
+        let output = cli(&app, args).await;
+        let err = stderr(&output);
+        assert!(!output.status.success(), "{args:?} succeeded");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with(&format!("error: {expected}")), "{args:?}: {err}");
+    }
+
+    let help = cli(&app, &["domain", "add", "--help"]).await;
+    assert!(help.status.success());
+    assert!(stdout(&help).contains("--alias"));
+}
+
+async fn listings_show_tenants_and_domains(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.provision("acme", "Acme Mobility").await;
+    app.set_status("acme", tenantry::entities::tenant::TenantStatus::Suspended).await;
+
+    let tenants = stdout(&cli(&app, &["tenant", "list"]).await);
+    let rows: Vec<Vec<&str>> = tenants.lines().skip(1).map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(rows, [vec!["acme", "suspended", "Acme", "Mobility"], vec!["main", "active", "Tenantry"]]);
+
+    let domains = stdout(&cli(&app, &["domain", "list", "--tenant", "acme"]).await);
+    assert!(domains.contains("acme-rides.localhost"), "{domains}");
+    assert_eq!(domains.lines().count(), 1 + 8, "{domains}");
+}

@@ -1,0 +1,306 @@
+//! Spawning the app and talking to it.
+
+use std::io::Write;
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Client, Response, StatusCode};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::Value;
+use tenantry::Application;
+use tenantry::config::Config;
+use tenantry::entities::tenant::TenantStatus;
+use tenantry::services::tenants;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Runs each listed test once on SQLite and once on PostgreSQL: `name::sqlite`, `name::postgres`.
+/// Each test is an `async fn name(backend: Backend)` in the invoking module.
+macro_rules! db_tests {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name($crate::helpers::Backend::Sqlite).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(backend) = $crate::helpers::Backend::postgres() {
+                    super::$name(backend).await
+                }
+            }
+        }
+    )*};
+}
+pub(crate) use db_tests;
+
+/// Where a test's fresh database lives.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    Sqlite,
+    /// The server URL (any database name in it is replaced by the test's own).
+    Postgres(String),
+}
+
+impl Backend {
+    /// PostgreSQL when `TENANTRY_TEST_POSTGRES_URL` is set; otherwise `None`, after saying once
+    /// that the PostgreSQL run is skipped.
+    pub fn postgres() -> Option<Backend> {
+        static SKIPPED: Once = Once::new();
+        match std::env::var("TENANTRY_TEST_POSTGRES_URL") {
+            Ok(url) if !url.is_empty() => Some(Backend::Postgres(url)),
+            _ => {
+                // Written past the test harness's capture, so it shows once in a normal run.
+                SKIPPED.call_once(|| {
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "note: TENANTRY_TEST_POSTGRES_URL is not set; the PostgreSQL run of the storage tests was skipped"
+                    );
+                });
+                None
+            }
+        }
+    }
+
+    /// Creates an empty database for one test and returns its URL.
+    async fn fresh_database(&self, dir: &std::path::Path) -> String {
+        match self {
+            Backend::Sqlite => format!("sqlite://{}/tenantry.db?mode=rwc", dir.display()),
+            Backend::Postgres(url) => {
+                let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+                let admin = Database::connect(with_database(url, "postgres"))
+                    .await
+                    .expect("connect to PostgreSQL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create the test database");
+                admin.close().await.ok();
+                with_database(url, &name)
+            }
+        }
+    }
+}
+
+/// `url` with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let server = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{server}/{name}?{query}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+pub struct TestApp {
+    pub addr: std::net::SocketAddr,
+    pub database_url: String,
+    /// The test's own connection, for arranging state and checking what was stored.
+    pub db: DatabaseConnection,
+    pub config: Config,
+    pub client: Client,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Spawns the app on a random port with a fresh database, after `configure` adjusts the config.
+pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
+    init_test_logging();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = backend.fresh_database(dir.path()).await;
+    let mut config = Config {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        database_url: database_url.clone(),
+        ..Config::default()
+    };
+    configure(&mut config);
+    let config = config.validated().expect("valid test config");
+    let app = Application::build(config.clone()).await.expect("app builds");
+    let addr = app.local_addr();
+    tokio::spawn(app.run_until(std::future::pending()));
+    let db = Database::connect(&database_url).await.expect("test connection");
+    TestApp {
+        addr,
+        database_url,
+        db,
+        config,
+        client: Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        _dir: dir,
+    }
+}
+
+fn init_test_logging() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            tenantry::telemetry::init(tenantry::config::LogFormat::Pretty, "debug");
+        }
+    });
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// `GET path` with these headers (a `Host` among them replaces the real one).
+    pub async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Response {
+        self.client
+            .get(self.url(path))
+            .headers(header_map(headers))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn get_branding(&self, host: &str) -> Response {
+        self.get("/api/branding", &[("host", host)]).await
+    }
+
+    /// `POST /api/contact` with a JSON body, to `host`, with extra headers.
+    pub async fn post_contact(&self, host: &str, body: &Value, headers: &[(&str, &str)]) -> Response {
+        self.post_contact_raw(host, serde_json::to_vec(body).unwrap(), "application/json", headers)
+            .await
+    }
+
+    pub async fn post_contact_raw(
+        &self,
+        host: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut map = header_map(headers);
+        map.insert("host", HeaderValue::from_bytes(host.as_bytes()).unwrap());
+        map.insert("content-type", HeaderValue::from_str(content_type).unwrap());
+        self.client
+            .post(self.url("/api/contact"))
+            .headers(map)
+            .body(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Sends `request` as raw bytes (for what an HTTP client refuses to send, like no `Host`) and
+    /// returns the status and the body.
+    pub async fn raw(&self, request: &str) -> (u16, String) {
+        let mut stream = tokio::net::TcpStream::connect(self.addr).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await.unwrap();
+        let text = String::from_utf8_lossy(&response).into_owned();
+        let status = text
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no status line in {text:?}"));
+        let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+        (status, body)
+    }
+
+    /// Provisions a tenant through the service layer, as the CLI does.
+    pub async fn provision(&self, slug: &str, name: &str) -> tenants::Provisioned {
+        tenants::provision(&self.db, &self.config, slug, name, None)
+            .await
+            .expect("tenant provisioned")
+    }
+
+    pub async fn set_status(&self, slug: &str, status: TenantStatus) {
+        tenants::set_status(&self.db, slug, status).await.expect("status set");
+    }
+
+    /// The system host of `app` for tenant `slug` under the test's base domain.
+    pub fn host(&self, slug: &str, app: &str) -> String {
+        tenants::system_host(&self.config, slug, app).unwrap()
+    }
+}
+
+fn header_map(headers: &[(&str, &str)]) -> HeaderMap {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_bytes(value.as_bytes()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The `detail` of an error body.
+pub async fn detail(response: Response) -> String {
+    let status = response.status();
+    let body: Value = response.json().await.expect("JSON error body");
+    match body["detail"].as_str() {
+        Some(detail) => detail.to_owned(),
+        None => panic!("expected an error, got {status} {body}"),
+    }
+}
+
+/// Asserts the status and `{"detail": …}` of an error response.
+pub async fn assert_error(response: Response, status: StatusCode, expected: &str) {
+    assert_eq!(response.status(), status, "status for {expected:?}");
+    assert_eq!(detail(response).await, expected);
+}
+
+/// Polls `check` until it returns `true`, failing after a generous ceiling.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let ceiling = Duration::from_secs(20);
+    let start = Instant::now();
+    while start.elapsed() < ceiling {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{what}: not seen within {ceiling:?}");
+}
+
+/// Reads one of the shared test-vector files (`../shared/testdata/`, or `TENANTRY_TESTDATA`).
+pub fn vectors(file: &str) -> Vec<Value> {
+    let dir = std::env::var("TENANTRY_TESTDATA").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/testdata").to_owned()
+    });
+    let path = format!("{dir}/{file}");
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+    let rows: Vec<Value> = text
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect();
+    assert!(!rows.is_empty(), "{path} holds no vectors");
+    rows
+}
+
+#[test]
+fn database_names_are_replaced() {
+    assert_eq!(
+        with_database("postgres://postgres@127.0.0.1:5432/test", "t_1"),
+        "postgres://postgres@127.0.0.1:5432/t_1"
+    );
+    assert_eq!(
+        with_database("postgres://u:p@h/db?sslmode=disable", "t_1"),
+        "postgres://u:p@h/t_1?sslmode=disable"
+    );
+    assert_eq!(with_database("postgres://h", "t_1"), "postgres://h/t_1");
+}

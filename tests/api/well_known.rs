@@ -1,0 +1,103 @@
+//! `/.well-known/apple-app-site-association`, `/.well-known/assetlinks.json`,
+//! `/.well-known/webauthn`.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tenantry::entities::app_link::AndroidApp;
+use tenantry::services::app_links::{self, AppLinks};
+use tenantry::services::domains;
+
+use crate::helpers::{Backend, TestApp, assert_error, db_tests, eventually, spawn_app};
+
+const AASA: &str = "/.well-known/apple-app-site-association";
+const ASSETLINKS: &str = "/.well-known/assetlinks.json";
+const WEBAUTHN: &str = "/.well-known/webauthn";
+
+db_tests!(
+    documents_come_from_app_links_and_verified_domains,
+    documents_are_valid_and_empty_when_nothing_is_declared,
+    unknown_host_is_not_configured,
+);
+
+async fn fetch(app: &TestApp, path: &str, host: &str) -> Value {
+    let response = app.get(path, &[("host", host)]).await;
+    assert_eq!(response.status(), StatusCode::OK, "{path} on {host}");
+    assert_eq!(response.headers()["content-type"], "application/json", "{path}");
+    response.json().await.unwrap()
+}
+
+async fn documents_come_from_app_links_and_verified_domains(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let acme = app.provision("acme", "Acme").await.tenant;
+    let links = AppLinks {
+        ios_app_ids: vec!["ABCDE12345.com.acme.rides".into()],
+        android_apps: vec![AndroidApp {
+            package_name: "com.acme.rides".into(),
+            sha256_cert_fingerprints: vec!["AA:BB".into()],
+        }],
+        webauthn_origins: vec!["https://login.acme.example".into()],
+    };
+    app_links::set(&app.db, acme.id, "TAXI_PASSENGER", links).await.unwrap();
+    domains::add_verified(&app.db, &app.config, "acme", "TAXI_PASSENGER", "www.rides.example", false).await.unwrap();
+    domains::add_verified(&app.db, &app.config, "acme", "TAXI_PASSENGER", "rides.example", true).await.unwrap();
+    // Another app's host is not an origin of this one.
+    domains::add_verified(&app.db, &app.config, "acme", "TAXI_DRIVER", "drive.example", false).await.unwrap();
+
+    // The custom domain serves the same documents as the system host.
+    eventually("custom domain routes", || async {
+        app.get(AASA, &[("host", "www.rides.example")]).await.status() == StatusCode::OK
+    })
+    .await;
+    for host in [app.host("acme", "TAXI_PASSENGER"), "www.rides.example".into()] {
+        assert_eq!(
+            fetch(&app, AASA, &host).await,
+            json!({
+                "applinks": { "details": [{ "appIDs": ["ABCDE12345.com.acme.rides"], "components": [{ "/": "*" }] }] },
+                "webcredentials": { "apps": ["ABCDE12345.com.acme.rides"] },
+            })
+        );
+        assert_eq!(
+            fetch(&app, ASSETLINKS, &host).await,
+            json!([{
+                "relation": ["delegate_permission/common.handle_all_urls", "delegate_permission/common.get_login_creds"],
+                "target": { "namespace": "android_app", "package_name": "com.acme.rides", "sha256_cert_fingerprints": ["AA:BB"] },
+            }])
+        );
+        assert_eq!(
+            fetch(&app, WEBAUTHN, &host).await,
+            json!({ "origins": [
+                "https://acme-rides.localhost",
+                "https://rides.example",
+                "https://www.rides.example",
+                "https://login.acme.example",
+            ]})
+        );
+    }
+}
+
+async fn documents_are_valid_and_empty_when_nothing_is_declared(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.provision("acme", "Acme").await;
+    let host = app.host("acme", "SHOP_VENDOR");
+
+    assert_eq!(
+        fetch(&app, AASA, &host).await,
+        json!({ "applinks": { "details": [] }, "webcredentials": { "apps": [] } })
+    );
+    assert_eq!(fetch(&app, ASSETLINKS, &host).await, json!([]));
+    assert_eq!(fetch(&app, WEBAUTHN, &host).await, json!({ "origins": ["https://acme-vendor.localhost"] }));
+
+    // The platform's own host serves no app: still valid documents.
+    assert_eq!(fetch(&app, ASSETLINKS, "localhost").await, json!([]));
+    assert_eq!(fetch(&app, WEBAUTHN, "localhost").await, json!({ "origins": ["https://localhost"] }));
+}
+
+async fn unknown_host_is_not_configured(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for path in [AASA, ASSETLINKS, WEBAUTHN] {
+        let response = app.get(path, &[("host", "nobody.example")]).await;
+        assert_error(response, StatusCode::NOT_FOUND, "Domain 'nobody.example' is not configured").await;
+        let response = app.get(path, &[("host", "bad host")]).await;
+        assert_error(response, StatusCode::BAD_REQUEST, "Invalid Host header").await;
+    }
+}
