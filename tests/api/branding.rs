@@ -22,13 +22,17 @@ async fn app_branding_overrides_tenant_defaults(backend: Backend) {
         seo_title: some("Acme"),
         ..Default::default()
     };
-    branding::set(&app.db, acme.id, None, defaults).await.unwrap();
+    branding::set(&app.db, acme.id, None, defaults)
+        .await
+        .unwrap();
     let rides = BrandingFields {
         display_name: some("Acme Rides"),
         logo_url: some("https://cdn.acme.example/rides.svg"),
         ..Default::default()
     };
-    branding::set(&app.db, acme.id, Some("TAXI_PASSENGER"), rides).await.unwrap();
+    branding::set(&app.db, acme.id, Some("TAXI_PASSENGER"), rides)
+        .await
+        .unwrap();
 
     let response = app.get_branding(&app.host("acme", "TAXI_PASSENGER")).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -59,7 +63,14 @@ async fn app_branding_overrides_tenant_defaults(backend: Backend) {
         .json()
         .await
         .unwrap();
-    assert_eq!((body["app"].as_str(), body["display_name"].as_str(), body["logo_url"].as_str()), (Some("TAXI_DRIVER"), Some("Acme"), None));
+    assert_eq!(
+        (
+            body["app"].as_str(),
+            body["display_name"].as_str(),
+            body["logo_url"].as_str()
+        ),
+        (Some("TAXI_DRIVER"), Some("Acme"), None)
+    );
 }
 
 async fn etag_answers_not_modified(backend: Backend) {
@@ -70,19 +81,39 @@ async fn etag_answers_not_modified(backend: Backend) {
     let first = app.get_branding(&host).await;
     assert_eq!(first.status(), StatusCode::OK);
     let etag = first.headers()["etag"].to_str().unwrap().to_owned();
-    assert!(first.headers()["cache-control"].to_str().unwrap().contains("max-age"));
+    assert!(
+        first.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age")
+    );
     assert!(first.headers()["vary"].to_str().unwrap().contains("Host"));
 
-    let again = app.get("/api/branding", &[("host", &host), ("if-none-match", &etag)]).await;
+    let again = app
+        .get(
+            "/api/branding",
+            &[("host", &host), ("if-none-match", &etag)],
+        )
+        .await;
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
     assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
     assert!(again.text().await.unwrap().is_empty());
 
     let listed = format!("\"other\", W/{etag}");
-    let weak = app.get("/api/branding", &[("host", &host), ("if-none-match", &listed)]).await;
+    let weak = app
+        .get(
+            "/api/branding",
+            &[("host", &host), ("if-none-match", &listed)],
+        )
+        .await;
     assert_eq!(weak.status(), StatusCode::NOT_MODIFIED);
 
-    let stale = app.get("/api/branding", &[("host", &host), ("if-none-match", "\"stale\"")]).await;
+    let stale = app
+        .get(
+            "/api/branding",
+            &[("host", &host), ("if-none-match", "\"stale\"")],
+        )
+        .await;
     assert_eq!(stale.status(), StatusCode::OK);
 
     // Another app's branding differs, and so does its tag.
@@ -93,7 +124,17 @@ async fn etag_answers_not_modified(backend: Backend) {
 async fn unknown_host_is_not_configured(backend: Backend) {
     let app = spawn_app(backend).await;
     let response = app.get_branding("Unknown.Example.com:8443").await;
-    assert_error(response, StatusCode::NOT_FOUND, "Domain 'unknown.example.com' is not configured").await;
+    assert_error(
+        response,
+        StatusCode::NOT_FOUND,
+        "Domain 'unknown.example.com' is not configured",
+    )
+    .await;
     let response = app.get_branding("127.0.0.1:8080").await;
-    assert_error(response, StatusCode::NOT_FOUND, "Domain '127.0.0.1' is not configured").await;
+    assert_error(
+        response,
+        StatusCode::NOT_FOUND,
+        "Domain '127.0.0.1' is not configured",
+    )
+    .await;
 }

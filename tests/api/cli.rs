@@ -48,10 +48,17 @@ async fn changes_made_by_the_cli_reach_a_running_server(backend: Backend) {
     // Cached as unknown before the tenant exists: the negative entry must be dropped too.
     assert_eq!(status_of(&app, rides).await, StatusCode::NOT_FOUND);
 
-    let created = cli(&app, &["tenant", "create", "--slug", "globex", "--name", "Globex"]).await;
+    let created = cli(
+        &app,
+        &["tenant", "create", "--slug", "globex", "--name", "Globex"],
+    )
+    .await;
     assert!(created.status.success(), "{}", stderr(&created));
     assert!(stdout(&created).contains(rides));
-    eventually("new tenant routes", || async { status_of(&app, rides).await == StatusCode::OK }).await;
+    eventually("new tenant routes", || async {
+        status_of(&app, rides).await == StatusCode::OK
+    })
+    .await;
 
     let suspended = cli(&app, &["tenant", "suspend", "--slug", "globex"]).await;
     assert!(suspended.status.success(), "{}", stderr(&suspended));
@@ -59,15 +66,32 @@ async fn changes_made_by_the_cli_reach_a_running_server(backend: Backend) {
         status_of(&app, rides).await == StatusCode::NOT_FOUND
     })
     .await;
-    assert_error(app.get_branding(rides).await, StatusCode::NOT_FOUND, "Tenant not found").await;
+    assert_error(
+        app.get_branding(rides).await,
+        StatusCode::NOT_FOUND,
+        "Tenant not found",
+    )
+    .await;
 
     let activated = cli(&app, &["tenant", "activate", "--slug", "globex"]).await;
     assert!(activated.status.success(), "{}", stderr(&activated));
-    eventually("reactivation honoured", || async { status_of(&app, rides).await == StatusCode::OK }).await;
+    eventually("reactivation honoured", || async {
+        status_of(&app, rides).await == StatusCode::OK
+    })
+    .await;
 
     let added = cli(
         &app,
-        &["domain", "add", "--tenant", "globex", "--app", "TAXI_PASSENGER", "--host", "Rides.Globex.Example"],
+        &[
+            "domain",
+            "add",
+            "--tenant",
+            "globex",
+            "--app",
+            "TAXI_PASSENGER",
+            "--host",
+            "Rides.Globex.Example",
+        ],
     )
     .await;
     assert!(added.status.success(), "{}", stderr(&added));
@@ -75,28 +99,81 @@ async fn changes_made_by_the_cli_reach_a_running_server(backend: Backend) {
         status_of(&app, "rides.globex.example").await == StatusCode::OK
     })
     .await;
-    let body: Value = app.get_branding("rides.globex.example").await.json().await.unwrap();
-    assert_eq!((body["tenant_slug"].as_str(), body["app"].as_str()), (Some("globex"), Some("TAXI_PASSENGER")));
+    let body: Value = app
+        .get_branding("rides.globex.example")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (body["tenant_slug"].as_str(), body["app"].as_str()),
+        (Some("globex"), Some("TAXI_PASSENGER"))
+    );
 }
 
 async fn cli_errors_are_one_line_and_a_failure(backend: Backend) {
     let app = spawn_app(backend).await;
     app.provision("acme", "Acme").await;
     let cases: [(&[&str], &str); 7] = [
-        (&["tenant", "create", "--slug", "www", "--name", "W"], "slug: 'www' is reserved"),
-        (&["tenant", "create", "--slug", "Acme!", "--name", "A"], "slug: may contain only lower-case letters, digits and hyphens"),
-        (&["tenant", "create", "--slug", "acme", "--name", "Again"], "slug: 'acme' is already taken"),
-        (&["tenant", "create", "--slug", "fresh", "--name", "F", "--apps", "NOPE"], "apps: unknown app 'NOPE'"),
-        (&["tenant", "suspend", "--slug", "nobody"], "tenant 'nobody' not found"),
-        (&["domain", "add", "--tenant", "acme", "--app", "TAXI_PASSENGER", "--host", "a..b"], "host: 'a..b' is not a valid host name"),
-        (&["domain", "add", "--tenant", "acme", "--app", "TAXI_PASSENGER", "--host", "x.example", "--alias"], "alias: TAXI_PASSENGER of 'acme' has no custom domain to alias"),
+        (
+            &["tenant", "create", "--slug", "www", "--name", "W"],
+            "slug: 'www' is reserved",
+        ),
+        (
+            &["tenant", "create", "--slug", "Acme!", "--name", "A"],
+            "slug: may contain only lower-case letters, digits and hyphens",
+        ),
+        (
+            &["tenant", "create", "--slug", "acme", "--name", "Again"],
+            "slug: 'acme' is already taken",
+        ),
+        (
+            &[
+                "tenant", "create", "--slug", "fresh", "--name", "F", "--apps", "NOPE",
+            ],
+            "apps: unknown app 'NOPE'",
+        ),
+        (
+            &["tenant", "suspend", "--slug", "nobody"],
+            "tenant 'nobody' not found",
+        ),
+        (
+            &[
+                "domain",
+                "add",
+                "--tenant",
+                "acme",
+                "--app",
+                "TAXI_PASSENGER",
+                "--host",
+                "a..b",
+            ],
+            "host: 'a..b' is not a valid host name",
+        ),
+        (
+            &[
+                "domain",
+                "add",
+                "--tenant",
+                "acme",
+                "--app",
+                "TAXI_PASSENGER",
+                "--host",
+                "x.example",
+                "--alias",
+            ],
+            "alias: TAXI_PASSENGER of 'acme' has no custom domain to alias",
+        ),
     ];
     for (args, expected) in cases {
         let output = cli(&app, args).await;
         let err = stderr(&output);
         assert!(!output.status.success(), "{args:?} succeeded");
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
-        assert!(err.starts_with(&format!("error: {expected}")), "{args:?}: {err}");
+        assert!(
+            err.starts_with(&format!("error: {expected}")),
+            "{args:?}: {err}"
+        );
     }
 
     let help = cli(&app, &["domain", "add", "--help"]).await;
@@ -107,11 +184,22 @@ async fn cli_errors_are_one_line_and_a_failure(backend: Backend) {
 async fn listings_show_tenants_and_domains(backend: Backend) {
     let app = spawn_app(backend).await;
     app.provision("acme", "Acme Mobility").await;
-    app.set_status("acme", tenantry::entities::tenant::TenantStatus::Suspended).await;
+    app.set_status("acme", tenantry::entities::tenant::TenantStatus::Suspended)
+        .await;
 
     let tenants = stdout(&cli(&app, &["tenant", "list"]).await);
-    let rows: Vec<Vec<&str>> = tenants.lines().skip(1).map(|l| l.split_whitespace().collect()).collect();
-    assert_eq!(rows, [vec!["acme", "suspended", "Acme", "Mobility"], vec!["main", "active", "Tenantry"]]);
+    let rows: Vec<Vec<&str>> = tenants
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            vec!["acme", "suspended", "Acme", "Mobility"],
+            vec!["main", "active", "Tenantry"]
+        ]
+    );
 
     let domains = stdout(&cli(&app, &["domain", "list", "--tenant", "acme"]).await);
     assert!(domains.contains("acme-rides.localhost"), "{domains}");

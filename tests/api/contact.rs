@@ -54,7 +54,12 @@ async fn lead_is_stored_for_the_hosts_tenant_and_app(backend: Backend) {
     assert_eq!(response.status(), StatusCode::CREATED);
     assert!(response.headers().get("idempotent-replayed").is_none());
     let body: Value = response.json().await.unwrap();
-    let keys: Vec<&str> = body.as_object().unwrap().keys().map(String::as_str).collect();
+    let keys: Vec<&str> = body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(keys.len(), 8, "{body}");
     assert_eq!(body["email"], "Ana@example.com");
     assert_eq!(body["first_name"], "Ana");
@@ -102,15 +107,31 @@ async fn lead_never_lands_on_another_tenant(backend: Backend) {
 
     let acme_leads = leads_of(&app, acme.id).await;
     let beta_leads = leads_of(&app, beta.id).await;
-    assert_eq!(acme_leads.iter().map(|l| l.email.as_str()).collect::<Vec<_>>(), ["a@example.com"]);
-    assert_eq!(beta_leads.iter().map(|l| l.email.as_str()).collect::<Vec<_>>(), ["b@example.com"]);
+    assert_eq!(
+        acme_leads
+            .iter()
+            .map(|l| l.email.as_str())
+            .collect::<Vec<_>>(),
+        ["a@example.com"]
+    );
+    assert_eq!(
+        beta_leads
+            .iter()
+            .map(|l| l.email.as_str())
+            .collect::<Vec<_>>(),
+        ["b@example.com"]
+    );
 }
 
 async fn unknown_host_stores_nothing(backend: Backend) {
     let app = spawn_app(backend).await;
     app.provision("acme", "Acme").await;
     let response = app
-        .post_contact("Unknown.Example.com", &json!({ "email": "a@example.com" }), &[])
+        .post_contact(
+            "Unknown.Example.com",
+            &json!({ "email": "a@example.com" }),
+            &[],
+        )
         .await;
     assert_error(
         response,
@@ -140,7 +161,9 @@ async fn suspended_tenant_stores_nothing(backend: Backend) {
         app.get_branding(&host).await.status() == StatusCode::NOT_FOUND
     })
     .await;
-    let response = app.post_contact(&host, &json!({ "email": "a@example.com" }), &[]).await;
+    let response = app
+        .post_contact(&host, &json!({ "email": "a@example.com" }), &[])
+        .await;
     assert_error(response, StatusCode::NOT_FOUND, "Tenant not found").await;
     assert_eq!(lead_count(&app).await, 0);
 }
@@ -154,13 +177,34 @@ async fn invalid_bodies_are_refused_and_store_nothing(backend: Backend) {
     let invalid = [
         (json!({}), "email: is required"),
         (json!({ "email": null }), "email: is required"),
-        (json!({ "email": "not-an-address" }), "email: is not a valid email address"),
-        (json!({ "email": format!("{}@example.com", long(250)) }), "email: must be at most 255 characters"),
-        (json!({ "email": 42 }), "email: invalid type: integer `42`, expected a string"),
-        (json!({ "email": "a@example.com", "first_name": long(101) }), "first_name: must be at most 100 characters"),
-        (json!({ "email": "a@example.com", "last_name": long(101) }), "last_name: must be at most 100 characters"),
-        (json!({ "email": "a@example.com", "source_page": long(501) }), "source_page: must be at most 500 characters"),
-        (json!({ "email": "a@example.com", "message": long(10_001) }), "message: must be at most 10000 characters"),
+        (
+            json!({ "email": "not-an-address" }),
+            "email: is not a valid email address",
+        ),
+        (
+            json!({ "email": format!("{}@example.com", long(250)) }),
+            "email: must be at most 255 characters",
+        ),
+        (
+            json!({ "email": 42 }),
+            "email: invalid type: integer `42`, expected a string",
+        ),
+        (
+            json!({ "email": "a@example.com", "first_name": long(101) }),
+            "first_name: must be at most 100 characters",
+        ),
+        (
+            json!({ "email": "a@example.com", "last_name": long(101) }),
+            "last_name: must be at most 100 characters",
+        ),
+        (
+            json!({ "email": "a@example.com", "source_page": long(501) }),
+            "source_page: must be at most 500 characters",
+        ),
+        (
+            json!({ "email": "a@example.com", "message": long(10_001) }),
+            "message: must be at most 10000 characters",
+        ),
         (json!(["a@example.com"]), "body: must be a JSON object"),
     ];
     for (body, expected) in invalid {
@@ -169,22 +213,45 @@ async fn invalid_bodies_are_refused_and_store_nothing(backend: Backend) {
     }
 
     let malformed = app
-        .post_contact_raw(&host, b"{\"email\": \"a@example.com\"".to_vec(), "application/json", &[])
+        .post_contact_raw(
+            &host,
+            b"{\"email\": \"a@example.com\"".to_vec(),
+            "application/json",
+            &[],
+        )
         .await;
     assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
-    assert!(crate::helpers::detail(malformed).await.starts_with("Malformed JSON"));
+    assert!(
+        crate::helpers::detail(malformed)
+            .await
+            .starts_with("Malformed JSON")
+    );
 
     let oversized = json!({ "email": "a@example.com", "message": long(70 * 1024) });
     let response = app.post_contact(&host, &oversized, &[]).await;
-    assert_error(response, StatusCode::PAYLOAD_TOO_LARGE, "Request body is too large").await;
+    assert_error(
+        response,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "Request body is too large",
+    )
+    .await;
 
     let form = app
-        .post_contact_raw(&host, b"email=a%40example.com".to_vec(), "application/x-www-form-urlencoded", &[])
+        .post_contact_raw(
+            &host,
+            b"email=a%40example.com".to_vec(),
+            "application/x-www-form-urlencoded",
+            &[],
+        )
         .await;
     assert_eq!(form.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
 
     let bad_key = app
-        .post_contact(&host, &json!({ "email": "a@example.com" }), &[("idempotency-key", "has space")])
+        .post_contact(
+            &host,
+            &json!({ "email": "a@example.com" }),
+            &[("idempotency-key", "has space")],
+        )
         .await;
     assert_eq!(bad_key.status(), StatusCode::BAD_REQUEST);
 
@@ -196,7 +263,10 @@ async fn invalid_bodies_are_refused_and_store_nothing(backend: Backend) {
         "source_page": long(500),
         "message": long(10_000),
     });
-    assert_eq!(app.post_contact(&host, &largest, &[]).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        app.post_contact(&host, &largest, &[]).await.status(),
+        StatusCode::CREATED
+    );
     assert_eq!(lead_count(&app).await, 1);
 }
 
@@ -243,7 +313,9 @@ async fn idempotent_retry_stores_one_lead(backend: Backend) {
     assert_eq!(conflict.status(), StatusCode::CONFLICT);
 
     // Keys are per tenant: the same key on another tenant's host is a new lead.
-    let other = app.post_contact(&app.host("beta", "TAXI_PASSENGER"), &form, &key).await;
+    let other = app
+        .post_contact(&app.host("beta", "TAXI_PASSENGER"), &form, &key)
+        .await;
     assert_eq!(other.status(), StatusCode::CREATED);
     assert!(other.headers().get("idempotent-replayed").is_none());
 

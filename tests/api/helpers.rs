@@ -63,10 +63,13 @@ impl Backend {
         }
     }
 
-    /// Creates an empty database for one test and returns its URL.
-    async fn fresh_database(&self, dir: &std::path::Path) -> String {
+    /// Creates an empty database for one test and returns its URL, and what drops it afterwards.
+    async fn fresh_database(&self, dir: &std::path::Path) -> (String, Option<DropDatabase>) {
         match self {
-            Backend::Sqlite => format!("sqlite://{}/tenantry.db?mode=rwc", dir.display()),
+            Backend::Sqlite => (
+                format!("sqlite://{}/tenantry.db?mode=rwc", dir.display()),
+                None,
+            ),
             Backend::Postgres(url) => {
                 let name = format!("t_{}", uuid::Uuid::new_v4().simple());
                 let admin = Database::connect(with_database(url, "postgres"))
@@ -77,8 +80,48 @@ impl Backend {
                     .await
                     .expect("create the test database");
                 admin.close().await.ok();
-                with_database(url, &name)
+                let drop = DropDatabase {
+                    admin_url: with_database(url, "postgres"),
+                    name: name.clone(),
+                };
+                (with_database(url, &name), Some(drop))
             }
+        }
+    }
+}
+
+/// Drops a test's PostgreSQL database when the test ends, so runs leave nothing behind.
+struct DropDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for DropDatabase {
+    fn drop(&mut self) {
+        let (url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop runs inside the test's runtime, which cannot block on itself: use a thread of its own.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let admin = Database::connect(url)
+                    .await
+                    .map_err(std::io::Error::other)?;
+                admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await
+                    .map_err(std::io::Error::other)?;
+                admin.close().await.map_err(std::io::Error::other)
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            let _ = writeln!(
+                std::io::stderr(),
+                "warning: could not drop test database {}",
+                self.name
+            );
         }
     }
 }
@@ -100,6 +143,26 @@ fn with_database(url: &str, name: &str) -> String {
     }
 }
 
+/// A fresh, empty database for one test; dropped (PostgreSQL) or deleted (SQLite) afterwards.
+pub struct TestDatabase {
+    pub url: String,
+    // Dropped in this order: the database first, then the directory a SQLite file lives in.
+    _drop: Option<DropDatabase>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestDatabase {
+    pub async fn create(backend: &Backend) -> TestDatabase {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (url, drop) = backend.fresh_database(dir.path()).await;
+        TestDatabase {
+            url,
+            _drop: drop,
+            _dir: dir,
+        }
+    }
+}
+
 pub struct TestApp {
     pub addr: std::net::SocketAddr,
     pub database_url: String,
@@ -107,7 +170,7 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub config: Config,
     pub client: Client,
-    _dir: tempfile::TempDir,
+    _database: TestDatabase,
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
@@ -117,8 +180,8 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// Spawns the app on a random port with a fresh database, after `configure` adjusts the config.
 pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
     init_test_logging();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let database_url = backend.fresh_database(dir.path()).await;
+    let database = TestDatabase::create(&backend).await;
+    let database_url = database.url.clone();
     let mut config = Config {
         bind: "127.0.0.1:0".parse().unwrap(),
         database_url: database_url.clone(),
@@ -126,10 +189,14 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config
     };
     configure(&mut config);
     let config = config.validated().expect("valid test config");
-    let app = Application::build(config.clone()).await.expect("app builds");
+    let app = Application::build(config.clone())
+        .await
+        .expect("app builds");
     let addr = app.local_addr();
     tokio::spawn(app.run_until(std::future::pending()));
-    let db = Database::connect(&database_url).await.expect("test connection");
+    let db = Database::connect(&database_url)
+        .await
+        .expect("test connection");
     TestApp {
         addr,
         database_url,
@@ -139,7 +206,7 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),
-        _dir: dir,
+        _database: database,
     }
 }
 
@@ -172,9 +239,19 @@ impl TestApp {
     }
 
     /// `POST /api/contact` with a JSON body, to `host`, with extra headers.
-    pub async fn post_contact(&self, host: &str, body: &Value, headers: &[(&str, &str)]) -> Response {
-        self.post_contact_raw(host, serde_json::to_vec(body).unwrap(), "application/json", headers)
-            .await
+    pub async fn post_contact(
+        &self,
+        host: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        self.post_contact_raw(
+            host,
+            serde_json::to_vec(body).unwrap(),
+            "application/json",
+            headers,
+        )
+        .await
     }
 
     pub async fn post_contact_raw(
@@ -209,7 +286,10 @@ impl TestApp {
             .nth(1)
             .and_then(|s| s.parse().ok())
             .unwrap_or_else(|| panic!("no status line in {text:?}"));
-        let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
         (status, body)
     }
 
@@ -221,7 +301,9 @@ impl TestApp {
     }
 
     pub async fn set_status(&self, slug: &str, status: TenantStatus) {
-        tenants::set_status(&self.db, slug, status).await.expect("status set");
+        tenants::set_status(&self.db, slug, status)
+            .await
+            .expect("status set");
     }
 
     /// The system host of `app` for tenant `slug` under the test's base domain.
@@ -281,8 +363,7 @@ pub fn vectors(file: &str) -> Vec<Value> {
         concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/testdata").to_owned()
     });
     let path = format!("{dir}/{file}");
-    let text =
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
     let rows: Vec<Value> = text
         .lines()
         .filter(|line| !line.trim().is_empty())

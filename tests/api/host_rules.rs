@@ -55,7 +55,10 @@ fn forwarded_vectors() {
 
 /// A server whose platform hosts no vector names, so every valid vector host is unknown to it.
 async fn spawn_unrelated_app(backend: Backend) -> crate::helpers::TestApp {
-    spawn_app_with(backend, |config| config.base_domain = "platform.test".into()).await
+    spawn_app_with(backend, |config| {
+        config.base_domain = "platform.test".into()
+    })
+    .await
 }
 
 /// What `GET /api/branding` must answer for a vector's expectation on [`spawn_unrelated_app`].
@@ -66,11 +69,17 @@ async fn expect_over_http(response: reqwest::Response, expect: &str, label: &str
         "invalid" => (StatusCode::BAD_REQUEST, "Invalid Host header".to_owned()),
         "missing" => (StatusCode::BAD_REQUEST, "Missing Host header".to_owned()),
         "ip" => (StatusCode::NOT_FOUND, detail.clone()),
-        name => (StatusCode::NOT_FOUND, format!("Domain '{name}' is not configured")),
+        name => (
+            StatusCode::NOT_FOUND,
+            format!("Domain '{name}' is not configured"),
+        ),
     };
     assert_eq!((status, detail.clone()), wanted, "{label}");
     if expect == "ip" {
-        assert!(detail.starts_with("Domain '") && detail.ends_with("' is not configured"), "{label}: {detail}");
+        assert!(
+            detail.starts_with("Domain '") && detail.ends_with("' is not configured"),
+            "{label}: {detail}"
+        );
     }
 }
 
@@ -96,7 +105,10 @@ db_tests!(
 async fn host_vectors_over_http(backend: Backend) {
     let app = spawn_unrelated_app(backend).await;
     for row in vectors("hosts.jsonl") {
-        let (raw, expect) = (row["host"].as_str().unwrap(), row["expect"].as_str().unwrap());
+        let (raw, expect) = (
+            row["host"].as_str().unwrap(),
+            row["expect"].as_str().unwrap(),
+        );
         if !sendable(raw) {
             continue;
         }
@@ -114,7 +126,10 @@ async fn x_forwarded_host_vectors_over_http(backend: Backend) {
         );
         // A configured Host beside it proves the forwarded value, not Host, was used.
         let response = app
-            .get("/api/branding", &[("host", "platform.test"), ("x-forwarded-host", raw)])
+            .get(
+                "/api/branding",
+                &[("host", "platform.test"), ("x-forwarded-host", raw)],
+            )
             .await;
         expect_over_http(response, expect, raw).await;
     }
@@ -123,12 +138,22 @@ async fn x_forwarded_host_vectors_over_http(backend: Backend) {
 async fn forwarded_vectors_over_http(backend: Backend) {
     let app = spawn_unrelated_app(backend).await;
     for row in vectors("forwarded.jsonl") {
-        let (raw, expect) = (row["forwarded"].as_str().unwrap(), row["expect"].as_str().unwrap());
+        let (raw, expect) = (
+            row["forwarded"].as_str().unwrap(),
+            row["expect"].as_str().unwrap(),
+        );
         let response = app
-            .get("/api/branding", &[("host", "fallback.example"), ("forwarded", raw)])
+            .get(
+                "/api/branding",
+                &[("host", "fallback.example"), ("forwarded", raw)],
+            )
             .await;
         // Without a host parameter the Host header decides.
-        let expect = if expect == "none" { "fallback.example" } else { expect };
+        let expect = if expect == "none" {
+            "fallback.example"
+        } else {
+            expect
+        };
         expect_over_http(response, expect, raw).await;
     }
 }
@@ -144,10 +169,16 @@ async fn forwarded_host_is_ignored_from_an_untrusted_peer(backend: Backend) {
     let evil = app.host("evil", "TAXI_PASSENGER");
 
     let by_xfh = app
-        .get("/api/branding", &[("host", &rides), ("x-forwarded-host", &evil)])
+        .get(
+            "/api/branding",
+            &[("host", &rides), ("x-forwarded-host", &evil)],
+        )
         .await;
     let by_forwarded = app
-        .get("/api/branding", &[("host", &rides), ("forwarded", &format!("host={evil}"))])
+        .get(
+            "/api/branding",
+            &[("host", &rides), ("forwarded", &format!("host={evil}"))],
+        )
         .await;
 
     for response in [by_xfh, by_forwarded] {
@@ -167,13 +198,18 @@ async fn invalid_forwarded_host_from_a_trusted_peer_is_refused(backend: Backend)
         ("x-forwarded-host", ", acme-rides.localhost"),
         ("forwarded", "host=\"a..b\""),
     ] {
-        let response = app.get("/api/branding", &[("host", &rides), (header, value)]).await;
+        let response = app
+            .get("/api/branding", &[("host", &rides), (header, value)])
+            .await;
         assert_error(response, StatusCode::BAD_REQUEST, "Invalid Host header").await;
     }
 
     // Trusted and valid: the forwarded host wins over Host.
     let response = app
-        .get("/api/branding", &[("host", "elsewhere.example"), ("x-forwarded-host", &rides)])
+        .get(
+            "/api/branding",
+            &[("host", "elsewhere.example"), ("x-forwarded-host", &rides)],
+        )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
 }
@@ -191,10 +227,25 @@ async fn spelling_variants_resolve_to_one_host(backend: Backend) {
         let response = app.get_branding(variant).await;
         assert_eq!(response.status(), StatusCode::OK, "{variant}");
         let body: Value = response.json().await.unwrap();
-        assert_eq!((body["tenant_slug"].as_str(), body["app"].as_str()), (Some("acme"), Some("TAXI_PASSENGER")), "{variant}");
+        assert_eq!(
+            (body["tenant_slug"].as_str(), body["app"].as_str()),
+            (Some("acme"), Some("TAXI_PASSENGER")),
+            "{variant}"
+        );
     }
-    for bad in ["localhost:@evil.com", "a..b", &"a".repeat(300), "xn--zz.localhost", "acme_rides.localhost"] {
-        assert_error(app.get_branding(bad).await, StatusCode::BAD_REQUEST, "Invalid Host header").await;
+    for bad in [
+        "localhost:@evil.com",
+        "a..b",
+        &"a".repeat(300),
+        "xn--zz.localhost",
+        "acme_rides.localhost",
+    ] {
+        assert_error(
+            app.get_branding(bad).await,
+            StatusCode::BAD_REQUEST,
+            "Invalid Host header",
+        )
+        .await;
     }
 }
 
@@ -214,7 +265,10 @@ async fn missing_host_is_a_bad_request(backend: Backend) {
             body.len()
         ))
         .await;
-    assert_eq!((status, response.as_str()), (400, r#"{"detail":"Missing Host header"}"#));
+    assert_eq!(
+        (status, response.as_str()),
+        (400, r#"{"detail":"Missing Host header"}"#)
+    );
 }
 
 async fn unverified_custom_domain_is_not_configured(backend: Backend) {
@@ -238,8 +292,15 @@ async fn unverified_custom_domain_is_not_configured(backend: Backend) {
     .unwrap();
 
     let response = app.get_branding("rides.acme.example").await;
-    assert_error(response, StatusCode::NOT_FOUND, "Domain 'rides.acme.example' is not configured").await;
-    let response = app.get("/.well-known/webauthn", &[("host", "rides.acme.example")]).await;
+    assert_error(
+        response,
+        StatusCode::NOT_FOUND,
+        "Domain 'rides.acme.example' is not configured",
+    )
+    .await;
+    let response = app
+        .get("/.well-known/webauthn", &[("host", "rides.acme.example")])
+        .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
 
@@ -255,7 +316,12 @@ async fn suspended_tenant_is_not_found(backend: Backend) {
         app.get_branding(&rides).await.status() == StatusCode::NOT_FOUND
     })
     .await;
-    for path in ["/api/branding", "/.well-known/apple-app-site-association", "/.well-known/assetlinks.json", "/.well-known/webauthn"] {
+    for path in [
+        "/api/branding",
+        "/.well-known/apple-app-site-association",
+        "/.well-known/assetlinks.json",
+        "/.well-known/webauthn",
+    ] {
         let response = app.get(path, &[("host", &rides)]).await;
         assert_error(response, StatusCode::NOT_FOUND, "Tenant not found").await;
     }
@@ -270,12 +336,23 @@ async fn suspended_tenant_is_not_found(backend: Backend) {
 async fn internationalised_custom_domain_resolves(backend: Backend) {
     let app = spawn_app(backend).await;
     app.provision("acme", "Acme").await;
-    tenantry::services::domains::add_verified(&app.db, &app.config, "acme", "SHOP_CUSTOMER", "Bücher.Example", false)
-        .await
-        .unwrap();
+    tenantry::services::domains::add_verified(
+        &app.db,
+        &app.config,
+        "acme",
+        "SHOP_CUSTOMER",
+        "Bücher.Example",
+        false,
+    )
+    .await
+    .unwrap();
 
     // Sent raw in UTF-8, and in its ASCII form: one host.
-    for host in ["bücher.example", "BÜCHER.example:443", "xn--bcher-kva.example"] {
+    for host in [
+        "bücher.example",
+        "BÜCHER.example:443",
+        "xn--bcher-kva.example",
+    ] {
         crate::helpers::eventually("custom domain routes", || async {
             app.get_branding(host).await.status() == StatusCode::OK
         })

@@ -8,4 +8,5 @@ mod cli;
 mod contact;
 mod host_rules;
 mod platform;
+mod serve;
 mod well_known;

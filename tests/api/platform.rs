@@ -17,10 +17,16 @@ async fn health_and_readiness(backend: Backend) {
     let app = spawn_app(backend).await;
     let healthz = app.get("/healthz", &[]).await;
     assert_eq!(healthz.status(), StatusCode::OK);
-    assert_eq!(healthz.json::<Value>().await.unwrap(), json!({ "status": "ok" }));
+    assert_eq!(
+        healthz.json::<Value>().await.unwrap(),
+        json!({ "status": "ok" })
+    );
     let readyz = app.get("/readyz", &[]).await;
     assert_eq!(readyz.status(), StatusCode::OK);
-    assert_eq!(readyz.json::<Value>().await.unwrap(), json!({ "status": "ready" }));
+    assert_eq!(
+        readyz.json::<Value>().await.unwrap(),
+        json!({ "status": "ready" })
+    );
 }
 
 async fn platform_hosts_belong_to_main(backend: Backend) {
@@ -62,7 +68,10 @@ async fn every_response_carries_our_request_id(backend: Backend) {
     let second = app.get("/nowhere", &[]).await;
     assert_eq!(second.status(), StatusCode::NOT_FOUND);
     let first_id = first.headers()["x-request-id"].to_str().unwrap().to_owned();
-    let second_id = second.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let second_id = second.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert_ne!(first_id, "forged");
     assert_ne!(first_id, second_id);
     assert!(uuid::Uuid::parse_str(&first_id).is_ok(), "{first_id}");

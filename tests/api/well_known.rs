@@ -22,7 +22,11 @@ db_tests!(
 async fn fetch(app: &TestApp, path: &str, host: &str) -> Value {
     let response = app.get(path, &[("host", host)]).await;
     assert_eq!(response.status(), StatusCode::OK, "{path} on {host}");
-    assert_eq!(response.headers()["content-type"], "application/json", "{path}");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/json",
+        "{path}"
+    );
     response.json().await.unwrap()
 }
 
@@ -37,18 +41,53 @@ async fn documents_come_from_app_links_and_verified_domains(backend: Backend) {
         }],
         webauthn_origins: vec!["https://login.acme.example".into()],
     };
-    app_links::set(&app.db, acme.id, "TAXI_PASSENGER", links).await.unwrap();
-    domains::add_verified(&app.db, &app.config, "acme", "TAXI_PASSENGER", "www.rides.example", false).await.unwrap();
-    domains::add_verified(&app.db, &app.config, "acme", "TAXI_PASSENGER", "rides.example", true).await.unwrap();
+    app_links::set(&app.db, acme.id, "TAXI_PASSENGER", links)
+        .await
+        .unwrap();
+    domains::add_verified(
+        &app.db,
+        &app.config,
+        "acme",
+        "TAXI_PASSENGER",
+        "www.rides.example",
+        false,
+    )
+    .await
+    .unwrap();
+    domains::add_verified(
+        &app.db,
+        &app.config,
+        "acme",
+        "TAXI_PASSENGER",
+        "rides.example",
+        true,
+    )
+    .await
+    .unwrap();
     // Another app's host is not an origin of this one.
-    domains::add_verified(&app.db, &app.config, "acme", "TAXI_DRIVER", "drive.example", false).await.unwrap();
+    domains::add_verified(
+        &app.db,
+        &app.config,
+        "acme",
+        "TAXI_DRIVER",
+        "drive.example",
+        false,
+    )
+    .await
+    .unwrap();
 
     // The custom domain serves the same documents as the system host.
     eventually("custom domain routes", || async {
-        app.get(AASA, &[("host", "www.rides.example")]).await.status() == StatusCode::OK
+        app.get(AASA, &[("host", "www.rides.example")])
+            .await
+            .status()
+            == StatusCode::OK
     })
     .await;
-    for host in [app.host("acme", "TAXI_PASSENGER"), "www.rides.example".into()] {
+    for host in [
+        app.host("acme", "TAXI_PASSENGER"),
+        "www.rides.example".into(),
+    ] {
         assert_eq!(
             fetch(&app, AASA, &host).await,
             json!({
@@ -85,18 +124,29 @@ async fn documents_are_valid_and_empty_when_nothing_is_declared(backend: Backend
         json!({ "applinks": { "details": [] }, "webcredentials": { "apps": [] } })
     );
     assert_eq!(fetch(&app, ASSETLINKS, &host).await, json!([]));
-    assert_eq!(fetch(&app, WEBAUTHN, &host).await, json!({ "origins": ["https://acme-vendor.localhost"] }));
+    assert_eq!(
+        fetch(&app, WEBAUTHN, &host).await,
+        json!({ "origins": ["https://acme-vendor.localhost"] })
+    );
 
     // The platform's own host serves no app: still valid documents.
     assert_eq!(fetch(&app, ASSETLINKS, "localhost").await, json!([]));
-    assert_eq!(fetch(&app, WEBAUTHN, "localhost").await, json!({ "origins": ["https://localhost"] }));
+    assert_eq!(
+        fetch(&app, WEBAUTHN, "localhost").await,
+        json!({ "origins": ["https://localhost"] })
+    );
 }
 
 async fn unknown_host_is_not_configured(backend: Backend) {
     let app = spawn_app(backend).await;
     for path in [AASA, ASSETLINKS, WEBAUTHN] {
         let response = app.get(path, &[("host", "nobody.example")]).await;
-        assert_error(response, StatusCode::NOT_FOUND, "Domain 'nobody.example' is not configured").await;
+        assert_error(
+            response,
+            StatusCode::NOT_FOUND,
+            "Domain 'nobody.example' is not configured",
+        )
+        .await;
         let response = app.get(path, &[("host", "bad host")]).await;
         assert_error(response, StatusCode::BAD_REQUEST, "Invalid Host header").await;
     }

@@ -1,0 +1,33 @@
+# Recipes for working on Tenantry. Each is a plain cargo command, so `just` is optional.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+pg_url := env_var_or_default("TENANTRY_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+
+# Run the server on the embedded SQLite database with the demo tenant
+run *ARGS:
+    cargo run -- serve --demo {{ARGS}}
+
+# Run the whole test suite (SQLite; PostgreSQL too when TENANTRY_TEST_POSTGRES_URL is set)
+test:
+    cargo test --workspace
+
+# Run the whole test suite on SQLite and PostgreSQL
+test-pg:
+    TENANTRY_TEST_POSTGRES_URL={{pg_url}} cargo test --workspace
+
+# Formatting and lints, as CI checks them
+lint:
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+fmt:
+    cargo fmt --all
+
+# Rewrite schema.graphql from the code
+schema:
+    cargo run -q -- schema > schema.graphql
+
+# Fail when schema.graphql differs from the code
+schema-check:
+    cargo test -p tenantry-tests --test api committed_schema_matches_the_code

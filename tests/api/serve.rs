@@ -1,0 +1,99 @@
+//! `tenantry serve` as an operator runs it: the demo data, JSON logs with request ids, and a clean
+//! stop on SIGTERM.
+
+use std::process::Stdio;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+
+use crate::helpers::{Backend, TestDatabase, db_tests};
+
+db_tests!(demo_server_logs_json_and_stops_on_sigterm);
+
+async fn demo_server_logs_json_and_stops_on_sigterm(backend: Backend) {
+    let database = TestDatabase::create(&backend).await;
+    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_tenantry-cli"))
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--demo",
+            "--log-format",
+            "json",
+        ])
+        .env("DATABASE_URL", &database.url)
+        .env("RUST_LOG", "info")
+        .env_remove("TENANTRY_BASE_DOMAIN")
+        .env_remove("TENANTRY_CONFIG")
+        .current_dir(std::env::temp_dir())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the server starts");
+
+    // The demo prints one URL per app of tenant acme; the port is in them.
+    let mut stdout = BufReader::new(server.stdout.take().unwrap()).lines();
+    let mut rides_url = None;
+    while let Some(line) = stdout.next_line().await.unwrap() {
+        if line.contains("acme-rides.localhost") {
+            rides_url = line.split_whitespace().last().map(str::to_owned);
+            break;
+        }
+    }
+    let rides_url = rides_url.expect("the demo prints the passenger app's URL");
+    let port: u16 = rides_url
+        .split(':')
+        .nth(2)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|port| port.parse().ok())
+        .expect("a port in the URL");
+
+    let response = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/api/branding"))
+        .header("host", "acme-rides.localhost")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["display_name"], "Acme Rides");
+
+    let pid = server.id().expect("running").to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = server.wait().await.unwrap();
+    assert!(status.success(), "stopped cleanly on SIGTERM: {status:?}");
+
+    let mut logs = String::new();
+    server
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .await
+        .unwrap();
+    let lines: Vec<Value> = logs
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    let finished = lines
+        .iter()
+        .find(|line| line["fields"]["message"] == "request finished")
+        .unwrap_or_else(|| panic!("no request was logged:\n{logs}"));
+    assert_eq!(finished["span"]["request_id"], request_id.as_str());
+    assert_eq!(finished["span"]["tenant"], "acme");
+    assert!(
+        lines
+            .iter()
+            .any(|line| line["fields"]["message"] == "shutting down: finishing requests in flight")
+    );
+}
