@@ -4,6 +4,7 @@ use std::path::Path;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
 use crate::error::AppError;
@@ -22,6 +23,12 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, AppError> {
     }
     let mut options = ConnectOptions::new(url);
     options.sqlx_logging(false);
+    // Write-ahead logging lets the server keep reading while the CLI (or another process) writes.
+    options.map_sqlx_sqlite_opts(|sqlite| {
+        sqlite
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+    });
     Database::connect(options)
         .await
         .map_err(|e| AppError::internal(format!("cannot connect to the database: {e}")))

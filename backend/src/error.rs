@@ -37,6 +37,9 @@ pub enum AppError {
     /// 400: the request itself is malformed (bad JSON, a bad header).
     #[error("{0}")]
     BadRequest(String),
+    /// 405: the route exists, the method does not.
+    #[error("Method not allowed")]
+    MethodNotAllowed,
     /// 409: the request conflicts with what exists (a taken slug, a reused idempotency key).
     #[error("{0}")]
     Conflict(String),
@@ -76,6 +79,7 @@ impl AppError {
             | AppError::TenantNotFound
             | AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::InvalidInput { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -90,6 +94,7 @@ impl AppError {
             AppError::InvalidInput { .. }
             | AppError::BadRequest(_)
             | AppError::Conflict(_)
+            | AppError::MethodNotAllowed
             | AppError::PayloadTooLarge
             | AppError::UnsupportedMediaType
             | AppError::MissingHost
@@ -224,6 +229,11 @@ mod tests {
             (
                 AppError::Conflict("taken".into()),
                 StatusCode::CONFLICT,
+                "BAD_USER_INPUT",
+            ),
+            (
+                AppError::MethodNotAllowed,
+                StatusCode::METHOD_NOT_ALLOWED,
                 "BAD_USER_INPUT",
             ),
             (

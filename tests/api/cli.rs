@@ -204,4 +204,22 @@ async fn listings_show_tenants_and_domains(backend: Backend) {
     let domains = stdout(&cli(&app, &["domain", "list", "--tenant", "acme"]).await);
     assert!(domains.contains("acme-rides.localhost"), "{domains}");
     assert_eq!(domains.lines().count(), 1 + 8, "{domains}");
+
+    // A subset of the catalog: one system domain per app named, each once.
+    let apps = "TAXI_PASSENGER,ADMIN_CONSOLE,TAXI_PASSENGER";
+    let created = cli(
+        &app,
+        &[
+            "tenant", "create", "--slug", "duo", "--name", "Duo", "--apps", apps,
+        ],
+    )
+    .await;
+    assert!(created.status.success(), "{}", stderr(&created));
+    let domains = stdout(&cli(&app, &["domain", "list", "--tenant", "duo"]).await);
+    let hosts: Vec<&str> = domains
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(hosts, ["duo-admin.localhost", "duo-rides.localhost"]);
 }

@@ -67,6 +67,17 @@ async fn every_response_carries_our_request_id(backend: Backend) {
     let first = app.get("/healthz", &[("x-request-id", "forged")]).await;
     let second = app.get("/nowhere", &[]).await;
     assert_eq!(second.status(), StatusCode::NOT_FOUND);
+    let wrong_method = app
+        .client
+        .delete(app.url("/api/branding"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        crate::helpers::detail(wrong_method).await,
+        "Method not allowed"
+    );
     let first_id = first.headers()["x-request-id"].to_str().unwrap().to_owned();
     let second_id = second.headers()["x-request-id"]
         .to_str()

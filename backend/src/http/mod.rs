@@ -44,6 +44,7 @@ pub fn app(state: AppState) -> Router {
         .route("/.well-known/webauthn", get(well_known::webauthn))
         .route_service("/graphql", async_graphql_axum::GraphQL::new(schema))
         .fallback(|| async { AppError::NotFound("Not found".into()) })
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
