@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use sea_orm::DatabaseConnection;
 
 use crate::config::{Config, ConfigArgs};
 use crate::entities::tenant::TenantStatus;
@@ -129,22 +130,35 @@ async fn run(cli: Cli) -> Result<(), String> {
         _ => None,
     };
     let config = Config::load(&cli.config, bind)?;
-    match cli.command {
+    execute(cli.command, config).await.map_err(describe)
+}
+
+async fn execute(command: Command, config: Config) -> Result<(), AppError> {
+    match command {
         Command::Serve(args) => {
             telemetry::init(config.log_format, "info");
-            serve(config, args.demo).await.map_err(describe)
+            serve(config, args.demo).await
         }
         Command::Schema => {
             print!("{}", graphql::sdl());
             Ok(())
         }
-        command => {
-            telemetry::init(config.log_format, "warn");
-            let db = db::connect(&config.database_url).await.map_err(describe)?;
-            db::migrate(&db).await.map_err(describe)?;
-            operate(&db, &config, command).await.map_err(describe)
+        Command::Migrate => {
+            open(&config).await?;
+            println!("migrations applied");
+            Ok(())
         }
+        Command::Tenant(command) => tenant(&open(&config).await?, &config, command).await,
+        Command::Domain(command) => domain(&open(&config).await?, &config, command).await,
     }
+}
+
+/// The database of a one-shot command, migrated, with quiet logs (its output is its answer).
+async fn open(config: &Config) -> Result<DatabaseConnection, AppError> {
+    telemetry::init(config.log_format, "warn");
+    let db = db::connect(&config.database_url).await?;
+    db::migrate(&db).await?;
+    Ok(db)
 }
 
 async fn serve(config: Config, with_demo: bool) -> Result<(), AppError> {
@@ -163,14 +177,13 @@ async fn serve(config: Config, with_demo: bool) -> Result<(), AppError> {
         .map_err(|e| AppError::internal(format!("server failed: {e}")))
 }
 
-async fn operate(
-    db: &sea_orm::DatabaseConnection,
+async fn tenant(
+    db: &DatabaseConnection,
     config: &Config,
-    command: Command,
+    command: TenantCommand,
 ) -> Result<(), AppError> {
     match command {
-        Command::Migrate => println!("migrations applied"),
-        Command::Tenant(TenantCommand::Create { slug, name, apps }) => {
+        TenantCommand::Create { slug, name, apps } => {
             let provisioned = tenants::provision(db, config, &slug, &name, apps.as_deref()).await?;
             println!(
                 "created tenant '{}' ({})",
@@ -180,15 +193,15 @@ async fn operate(
                 println!("  {:<18} {}", domain.app, domain.host);
             }
         }
-        Command::Tenant(TenantCommand::Suspend { slug }) => {
+        TenantCommand::Suspend { slug } => {
             tenants::set_status(db, &slug, TenantStatus::Suspended).await?;
             println!("suspended tenant '{slug}'");
         }
-        Command::Tenant(TenantCommand::Activate { slug }) => {
+        TenantCommand::Activate { slug } => {
             tenants::set_status(db, &slug, TenantStatus::Active).await?;
             println!("activated tenant '{slug}'");
         }
-        Command::Tenant(TenantCommand::List) => {
+        TenantCommand::List => {
             println!("{:<24} {:<10} NAME", "SLUG", "STATUS");
             for tenant in tenants::list(db).await? {
                 let status = match tenant.status {
@@ -198,19 +211,29 @@ async fn operate(
                 println!("{:<24} {:<10} {}", tenant.slug, status, tenant.name);
             }
         }
-        Command::Domain(DomainCommand::Add {
+    }
+    Ok(())
+}
+
+async fn domain(
+    db: &DatabaseConnection,
+    config: &Config,
+    command: DomainCommand,
+) -> Result<(), AppError> {
+    match command {
+        DomainCommand::Add {
             tenant,
             app,
             host,
             alias,
-        }) => {
+        } => {
             let domain = domains::add_verified(db, config, &tenant, &app, &host, alias).await?;
             println!(
                 "added {} for {} of '{tenant}' (verified)",
                 domain.host, domain.app
             );
         }
-        Command::Domain(DomainCommand::List { tenant }) => {
+        DomainCommand::List { tenant } => {
             println!("{:<40} {:<18} {:<7} VERIFIED", "HOST", "APP", "KIND");
             for domain in domains::list(db, &tenant).await? {
                 let kind = format!("{:?}", domain.kind).to_lowercase();
@@ -221,7 +244,6 @@ async fn operate(
                 );
             }
         }
-        Command::Serve(_) | Command::Schema => unreachable!("handled in run"),
     }
     Ok(())
 }
