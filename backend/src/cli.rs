@@ -6,10 +6,14 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use sea_orm::DatabaseConnection;
 
+use crate::auth::jwt::TokenService;
 use crate::config::{Config, ConfigArgs};
+use crate::entities::account::Role;
+use crate::entities::api_key::KeyKind;
 use crate::entities::tenant::TenantStatus;
 use crate::error::AppError;
-use crate::services::{demo, domains, tenants};
+use crate::services::api_keys::{self, NewKey};
+use crate::services::{accounts, demo, domains, tenants};
 use crate::{Application, db, graphql, telemetry};
 
 #[derive(Parser, Debug)]
@@ -38,8 +42,61 @@ enum Command {
     /// Attach hosts to tenants' apps and list them
     #[command(subcommand)]
     Domain(DomainCommand),
+    /// Create platform operators
+    #[command(subcommand)]
+    Operator(OperatorCommand),
+    /// Create API keys (the secret is printed once)
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Manage the keys that sign access tokens
+    #[command(subcommand)]
+    Jwt(JwtCommand),
     /// Print the GraphQL schema (SDL) served at /graphql
     Schema,
+}
+
+#[derive(Subcommand, Debug)]
+enum OperatorCommand {
+    /// Create an operator account on the platform tenant (creating that tenant if needed)
+    Create {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum KeyCommand {
+    /// Create a key and print its secret, once
+    Create {
+        /// Tenant slug (`main` for operator keys)
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, value_enum)]
+        kind: KeyKindArg,
+        /// Role of a secret key: OPERATOR, ADMIN, MEMBER or USER [default: OPERATOR on main, ADMIN elsewhere]
+        #[arg(long)]
+        role: Option<String>,
+        /// A name to tell the key apart
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// Catalog key of the app the key is for
+        #[arg(long)]
+        app: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum KeyKindArg {
+    /// btk_…: server to server
+    Secret,
+    /// bpk_…: shipped in apps and web pages
+    Public,
+}
+
+#[derive(Subcommand, Debug)]
+enum JwtCommand {
+    /// Make a new key the signing key; older keys verify until their tokens expire
+    Rotate,
 }
 
 #[derive(Args, Debug)]
@@ -150,6 +207,57 @@ async fn execute(command: Command, config: Config) -> Result<(), AppError> {
         }
         Command::Tenant(command) => tenant(&open(&config).await?, &config, command).await,
         Command::Domain(command) => domain(&open(&config).await?, &config, command).await,
+        Command::Operator(OperatorCommand::Create { email }) => {
+            let db = open(&config).await?;
+            let account = accounts::ensure_operator(&db, &email).await?;
+            println!("operator {} ({})", account.email, account.id);
+            Ok(())
+        }
+        Command::Key(KeyCommand::Create {
+            tenant,
+            kind,
+            role,
+            name,
+            app,
+        }) => {
+            let db = open(&config).await?;
+            let tenant = tenants::get(&db, &tenant).await?;
+            let kind = match kind {
+                KeyKindArg::Secret => KeyKind::Secret,
+                KeyKindArg::Public => KeyKind::Public,
+            };
+            let role = match (kind, role) {
+                (KeyKind::Public, None) => None,
+                (_, Some(role)) => Some(Role::parse(&role.to_uppercase()).ok_or_else(|| {
+                    AppError::invalid(
+                        "role",
+                        format!("unknown role '{role}' (OPERATOR, ADMIN, MEMBER, USER)"),
+                    )
+                })?),
+                (KeyKind::Secret, None) if tenant.slug == tenants::MAIN_SLUG => {
+                    Some(Role::Operator)
+                }
+                (KeyKind::Secret, None) => Some(Role::Admin),
+            };
+            let new = NewKey {
+                kind,
+                name,
+                role,
+                app,
+                expires_at: None,
+            };
+            let created = api_keys::create(&db, &config, tenant.id, new).await?;
+            println!("{}", created.secret);
+            eprintln!("This is the only time the key is shown. Store it now.");
+            Ok(())
+        }
+        Command::Jwt(JwtCommand::Rotate) => {
+            let db = open(&config).await?;
+            TokenService::ensure_signing_key(&db).await?;
+            let kid = TokenService::rotate(&db).await?;
+            println!("signing key is now {kid}");
+            Ok(())
+        }
     }
 }
 
@@ -165,11 +273,23 @@ async fn serve(config: Config, with_demo: bool) -> Result<(), AppError> {
     let app = Application::build(config).await?;
     let addr = app.local_addr();
     if with_demo {
-        let hosts = demo::ensure(&app.state().db, &app.state().config).await?;
+        let demo = demo::ensure(&app.state().db, &app.state().config).await?;
+        let port = addr.port();
         println!("Demo tenant '{}' is ready:", demo::DEMO_SLUG);
-        for (app_key, host) in hosts {
-            println!("  {app_key:<18} http://{host}:{}/api/branding", addr.port());
+        for (app_key, host) in &demo.hosts {
+            println!("  {app_key:<18} http://{host}:{port}/api/branding");
         }
+        println!();
+        println!(
+            "GraphQL at http://127.0.0.1:{port}/graphql, with these keys (new at every start):"
+        );
+        println!(
+            "  operator ({})      X-Api-Key: {}",
+            demo::DEMO_OPERATOR,
+            demo.operator_key
+        );
+        println!("  acme admin             X-Api-Key: {}", demo.admin_key);
+        println!("  acme public            X-Api-Key: {}", demo.public_key);
     }
     tracing::info!(%addr, "listening");
     app.run_until_stopped()

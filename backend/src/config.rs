@@ -37,6 +37,22 @@ pub struct Config {
     /// How often each server checks whether another process changed cached state.
     pub cache_poll_interval: Duration,
     pub log_format: LogFormat,
+    /// `iss` of issued access tokens, and the only issuer accepted.
+    pub jwt_issuer: String,
+    /// `aud` of issued access tokens, and the only audience accepted.
+    pub jwt_audience: String,
+    /// Lifetime of an access token.
+    pub access_token_ttl: Duration,
+    /// Clock skew tolerated when checking `exp`.
+    pub jwt_leeway: Duration,
+    /// How often the batched `last_used_at` of API keys is written.
+    pub key_usage_flush_interval: Duration,
+    /// GraphQL limits: nesting depth, complexity (fields, weighted), queries per batch.
+    pub graphql_max_depth: usize,
+    pub graphql_max_complexity: usize,
+    pub graphql_max_batch: usize,
+    /// Whether `/graphql` answers introspection and serves GraphiQL on `GET`.
+    pub graphql_introspection: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, ValueEnum)]
@@ -100,6 +116,15 @@ impl Default for Config {
             cache_ttl: Duration::from_secs(60),
             cache_poll_interval: Duration::from_secs(1),
             log_format: LogFormat::Pretty,
+            jwt_issuer: "tenantry".into(),
+            jwt_audience: "tenantry".into(),
+            access_token_ttl: Duration::from_secs(15 * 60),
+            jwt_leeway: Duration::from_secs(10),
+            key_usage_flush_interval: Duration::from_secs(30),
+            graphql_max_depth: 12,
+            graphql_max_complexity: 1_000,
+            graphql_max_batch: 10,
+            graphql_introspection: true,
         }
     }
 }
@@ -139,6 +164,14 @@ pub struct ConfigArgs {
     /// Log output format [default: pretty]
     #[arg(long, env = "TENANTRY_LOG_FORMAT", global = true, value_enum)]
     pub log_format: Option<LogFormat>,
+    /// Answer GraphQL introspection and serve GraphiQL on GET /graphql [default: true]
+    #[arg(
+        long,
+        env = "TENANTRY_GRAPHQL_INTROSPECTION",
+        global = true,
+        value_name = "BOOL"
+    )]
+    pub graphql_introspection: Option<bool>,
 }
 
 /// The file layer: every key optional, unknown keys refused (a typo should not pass silently).
@@ -155,6 +188,15 @@ struct FileConfig {
     cache_ttl_secs: Option<u64>,
     cache_poll_interval_ms: Option<u64>,
     log_format: Option<LogFormat>,
+    jwt_issuer: Option<String>,
+    jwt_audience: Option<String>,
+    access_token_ttl_secs: Option<u64>,
+    jwt_leeway_secs: Option<u64>,
+    key_usage_flush_interval_secs: Option<u64>,
+    graphql_max_depth: Option<usize>,
+    graphql_max_complexity: Option<usize>,
+    graphql_max_batch: Option<usize>,
+    graphql_introspection: Option<bool>,
 }
 
 impl Config {
@@ -200,6 +242,26 @@ impl Config {
                 .log_format
                 .or(file.log_format)
                 .unwrap_or(defaults.log_format),
+            jwt_issuer: file.jwt_issuer.unwrap_or(defaults.jwt_issuer),
+            jwt_audience: file.jwt_audience.unwrap_or(defaults.jwt_audience),
+            access_token_ttl: file
+                .access_token_ttl_secs
+                .map_or(defaults.access_token_ttl, Duration::from_secs),
+            jwt_leeway: file
+                .jwt_leeway_secs
+                .map_or(defaults.jwt_leeway, Duration::from_secs),
+            key_usage_flush_interval: file
+                .key_usage_flush_interval_secs
+                .map_or(defaults.key_usage_flush_interval, Duration::from_secs),
+            graphql_max_depth: file.graphql_max_depth.unwrap_or(defaults.graphql_max_depth),
+            graphql_max_complexity: file
+                .graphql_max_complexity
+                .unwrap_or(defaults.graphql_max_complexity),
+            graphql_max_batch: file.graphql_max_batch.unwrap_or(defaults.graphql_max_batch),
+            graphql_introspection: args
+                .graphql_introspection
+                .or(file.graphql_introspection)
+                .unwrap_or(defaults.graphql_introspection),
         };
         config.validated()
     }
@@ -212,8 +274,16 @@ impl Config {
         if self.max_slug_len() == 0 {
             return Err("the base domain and app suffixes leave no room for a slug".into());
         }
-        if self.cache_poll_interval.is_zero() {
-            return Err("cache_poll_interval_ms must be positive".into());
+        let positive = [
+            ("cache_poll_interval_ms", self.cache_poll_interval),
+            ("access_token_ttl_secs", self.access_token_ttl),
+            (
+                "key_usage_flush_interval_secs",
+                self.key_usage_flush_interval,
+            ),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, value)| value.is_zero()) {
+            return Err(format!("{name} must be positive"));
         }
         for label in &self.reserved_subdomains {
             let host = format!("{label}.{}", self.base_domain);

@@ -28,6 +28,17 @@ pub enum AppError {
     /// tenant's visitors learn the domain is right and the tenant is away.
     #[error("Tenant not found")]
     TenantNotFound,
+    /// 401 / `UNAUTHENTICATED`: a credential was sent and is not good (or one is needed and none
+    /// was sent). Says what is wrong, never echoing the secret.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// 403 / `FORBIDDEN`: the caller is known and may not do this; `reason` is machine-readable
+    /// (`extensions.reason`) where one applies.
+    #[error("{message}")]
+    Forbidden {
+        message: String,
+        reason: Option<&'static str>,
+    },
     /// 404 / `NOT_FOUND`: a named thing does not exist for this caller.
     #[error("{0}")]
     NotFound(String),
@@ -65,6 +76,13 @@ impl AppError {
         }
     }
 
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        AppError::Forbidden {
+            message: message.into(),
+            reason: None,
+        }
+    }
+
     pub fn internal(cause: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
         AppError::Internal(cause.into())
     }
@@ -78,6 +96,8 @@ impl AppError {
             | AppError::LeadDomainNotConfigured(_)
             | AppError::TenantNotFound
             | AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AppError::InvalidInput { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -103,6 +123,8 @@ impl AppError {
             | AppError::LeadDomainNotConfigured(_)
             | AppError::TenantNotFound
             | AppError::NotFound(_) => "NOT_FOUND",
+            AppError::Unauthenticated(_) => "UNAUTHENTICATED",
+            AppError::Forbidden { .. } => "FORBIDDEN",
             AppError::Unavailable(_) | AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -119,7 +141,8 @@ impl AppError {
         text
     }
 
-    fn log(&self) {
+    /// Logs what a caller must not see; called wherever an error becomes a response.
+    pub(crate) fn log(&self) {
         if matches!(self, AppError::Unavailable(_) | AppError::Internal(_)) {
             tracing::error!(error = %self.chain(), "request failed");
         }
@@ -155,10 +178,17 @@ impl ErrorExtensions for AppError {
             AppError::InvalidInput { field, .. } => Some(field.clone()),
             _ => None,
         };
+        let reason = match self {
+            AppError::Forbidden { reason, .. } => *reason,
+            _ => None,
+        };
         async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
             ext.set("code", code);
             if let Some(field) = field {
                 ext.set("field", field);
+            }
+            if let Some(reason) = reason {
+                ext.set("reason", reason);
             }
         })
     }
@@ -232,6 +262,16 @@ mod tests {
                 "BAD_USER_INPUT",
             ),
             (
+                AppError::Unauthenticated("token has expired".into()),
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+            ),
+            (
+                AppError::forbidden("operators only"),
+                StatusCode::FORBIDDEN,
+                "FORBIDDEN",
+            ),
+            (
                 AppError::MethodNotAllowed,
                 StatusCode::METHOD_NOT_ALLOWED,
                 "BAD_USER_INPUT",
@@ -268,6 +308,19 @@ mod tests {
     fn internal_causes_never_reach_the_caller() {
         let err = graphql(AppError::internal("password=hunter2"));
         assert_eq!(err.message, "Internal server error");
+    }
+
+    #[test]
+    fn forbidden_carries_its_reason() {
+        let err = graphql(AppError::Forbidden {
+            message: "elevation required".into(),
+            reason: Some("ELEVATION_REQUIRED"),
+        });
+        let reason = err.extensions.and_then(|e| e.get("reason").cloned());
+        assert_eq!(
+            reason,
+            Some(async_graphql::Value::String("ELEVATION_REQUIRED".into()))
+        );
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Tenantry: a multi-tenant platform backend. A request's tenant comes from what its caller proves
 //! (`/graphql`) or from the host it was sent to (the REST side routes), never from what it claims.
 
+pub mod auth;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -15,14 +17,12 @@ pub mod tenancy;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
-
 use tokio::net::TcpListener;
 
+use crate::auth::jwt::TokenService;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::tenancy::resolver::Resolver;
 
 /// A server bound to its port, ready to run.
 pub struct Application {
@@ -38,12 +38,11 @@ impl Application {
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|e| AppError::internal(format!("cannot listen on {}: {e}", config.bind)))?;
-        let state = AppState {
-            db,
-            resolver: Arc::new(Resolver::new(&config)),
-            config: Arc::new(config),
-        };
-        Ok(Self { listener, state })
+        TokenService::ensure_signing_key(&db).await?;
+        Ok(Self {
+            listener,
+            state: AppState::new(db, config),
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -67,16 +66,26 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let state = self.state;
-        let watcher = tokio::spawn(tenancy::epoch::watch(
-            state.db.clone(),
-            state.resolver.clone(),
-            state.config.cache_poll_interval,
-        ));
-        let app = http::app(state).into_make_service_with_connect_info::<SocketAddr>();
+        let watcher = {
+            let state = state.clone();
+            tokio::spawn(async move {
+                let flush = || state.invalidate_caches();
+                tenancy::epoch::watch(state.db.clone(), state.config.cache_poll_interval, flush)
+                    .await
+            })
+        };
+        let usage = {
+            let (usage, db) = (state.key_usage.clone(), state.db.clone());
+            let every = state.config.key_usage_flush_interval;
+            tokio::spawn(async move { usage.run(db, every).await })
+        };
+        let app = http::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
         watcher.abort();
+        usage.abort();
+        state.key_usage.flush(&state.db).await;
         served
     }
 }

@@ -4,6 +4,9 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::auth::directory::Directory;
+use crate::auth::jwt::TokenService;
+use crate::auth::usage::KeyUsage;
 use crate::config::Config;
 use crate::tenancy::resolver::Resolver;
 
@@ -12,4 +15,28 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     pub resolver: Arc<Resolver>,
+    pub directory: Arc<Directory>,
+    pub tokens: Arc<TokenService>,
+    pub key_usage: Arc<KeyUsage>,
+}
+
+impl AppState {
+    pub fn new(db: DatabaseConnection, config: Config) -> Self {
+        Self {
+            db,
+            resolver: Arc::new(Resolver::new(&config)),
+            directory: Arc::new(Directory::new(&config)),
+            tokens: Arc::new(TokenService::new(&config)),
+            key_usage: Arc::new(KeyUsage::default()),
+            config: Arc::new(config),
+        }
+    }
+
+    /// Empties every cache of database state. Called after this process writes such state, and
+    /// when the cache epoch shows another process did.
+    pub fn invalidate_caches(&self) {
+        self.resolver.invalidate_all();
+        self.directory.invalidate_all();
+        self.tokens.invalidate_keys();
+    }
 }

@@ -11,6 +11,9 @@ mod m20261125_000003_create_branding;
 mod m20261125_000004_create_app_links;
 mod m20261125_000005_create_leads;
 mod m20261125_000006_create_cache_epoch;
+mod m20261125_000007_create_accounts;
+mod m20261125_000008_create_api_keys;
+mod m20261125_000009_create_jwt_keys;
 
 pub struct Migrator;
 
@@ -24,6 +27,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_create_app_links::Migration),
             Box::new(m20261125_000005_create_leads::Migration),
             Box::new(m20261125_000006_create_cache_epoch::Migration),
+            Box::new(m20261125_000007_create_accounts::Migration),
+            Box::new(m20261125_000008_create_api_keys::Migration),
+            Box::new(m20261125_000009_create_jwt_keys::Migration),
         ]
     }
 }

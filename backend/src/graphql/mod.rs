@@ -1,31 +1,67 @@
 //! The GraphQL schema served at `/graphql`: one object per domain, merged here.
 
+mod accounts;
+mod api_keys;
+mod context;
+mod discovery;
+mod domains;
+mod guards;
+mod leads;
 mod meta;
+mod settings;
+mod tenants;
+mod types;
+mod viewer;
 
-use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, SDLExportOptions, Schema};
+use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema, SchemaBuilder};
 
 use crate::state::AppState;
 
 #[derive(MergedObject, Default)]
-pub struct Query(meta::MetaQuery);
+pub struct Query(
+    meta::MetaQuery,
+    discovery::DiscoveryQuery,
+    viewer::ViewerQuery,
+    tenants::TenantsQuery,
+    api_keys::ApiKeysQuery,
+    domains::DomainsQuery,
+    accounts::AccountsQuery,
+    leads::LeadsQuery,
+);
 
-pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+#[derive(MergedObject, Default)]
+pub struct Mutation(
+    tenants::TenantsMutation,
+    api_keys::ApiKeysMutation,
+    settings::SettingsMutation,
+    accounts::AccountsMutation,
+);
 
-/// The schema with the application's state in its context.
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+}
+
+/// The schema with the application's state in its context and the configured limits.
 pub fn build_schema(state: AppState) -> AppSchema {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+    let config = state.config.clone();
+    let mut schema = builder()
         .data(state)
-        .finish()
+        .limit_depth(config.graphql_max_depth)
+        .limit_complexity(config.graphql_max_complexity);
+    if !config.graphql_introspection {
+        schema = schema.disable_introspection();
+    }
+    schema.finish()
 }
 
 /// The schema's SDL, sorted so the committed `schema.graphql` diffs cleanly.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
-        .finish()
-        .sdl_with_options(
-            SDLExportOptions::new()
-                .sorted_fields()
-                .sorted_arguments()
-                .sorted_enum_items(),
-        )
+    builder().finish().sdl_with_options(
+        SDLExportOptions::new()
+            .sorted_fields()
+            .sorted_arguments()
+            .sorted_enum_items(),
+    )
 }

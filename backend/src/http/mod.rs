@@ -3,31 +3,34 @@
 mod branding;
 mod cacheable;
 mod contact;
+mod graphql;
 mod health;
 mod host_tenant;
 mod json_body;
+mod jwks;
 mod well_known;
 
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderName, Response};
+use axum::http::{HeaderName, HeaderValue, Method, Response, header};
 use axum::routing::{get, post};
+use axum::{Extension, Router, middleware};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
+use crate::auth::guard;
 use crate::error::AppError;
-use crate::graphql;
+use crate::graphql as schema;
 use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application router.
 pub fn app(state: AppState) -> Router {
-    let schema = graphql::build_schema(state.clone());
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -42,7 +45,8 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/.well-known/assetlinks.json", get(well_known::assetlinks))
         .route("/.well-known/webauthn", get(well_known::webauthn))
-        .route_service("/graphql", async_graphql_axum::GraphQL::new(schema))
+        .route("/.well-known/jwks.json", get(jwks::jwks))
+        .merge(graphql_routes(state.clone()))
         .fallback(|| async { AppError::NotFound("Not found".into()) })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .with_state(state)
@@ -53,6 +57,7 @@ pub fn app(state: AppState) -> Router {
                 .on_response(log_response),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(middleware::from_fn(guard::strip_identity_headers))
         // Request ids are ours: one a client sent could forge or collide with another's in the logs.
         .layer(axum::middleware::map_request(
             |mut req: Request| async move {
@@ -60,6 +65,39 @@ pub fn app(state: AppState) -> Router {
                 req
             },
         ))
+}
+
+/// `/graphql`, behind the guard, answering CORS for browsers on verified tenant hosts.
+fn graphql_routes(state: AppState) -> Router<AppState> {
+    let origins = {
+        let state = state.clone();
+        AllowOrigin::async_predicate(move |origin: HeaderValue, _| {
+            let state = state.clone();
+            async move {
+                let Ok(origin) = origin.to_str() else {
+                    return false;
+                };
+                matches!(guard::origin_tenant(&state, origin).await, Ok(Some(_)))
+            }
+        })
+    };
+    let cors = CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("x-api-key"),
+        ])
+        .max_age(Duration::from_secs(600));
+    Router::new()
+        .route("/graphql", get(graphql::graphiql).post(graphql::execute))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::authenticate,
+        ))
+        .layer(Extension(schema::build_schema(state)))
+        .layer(cors)
 }
 
 fn request_span(req: &Request<Body>) -> Span {

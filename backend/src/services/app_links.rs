@@ -25,11 +25,20 @@ pub struct AppLinks {
 
 /// The app links of the host's app; empty on hosts that serve no app or declare none.
 pub async fn for_host(db: &impl ConnectionTrait, host: &HostTenant) -> Result<AppLinks, AppError> {
-    let Some(app) = &host.app else {
-        return Ok(AppLinks::default());
-    };
+    match &host.app {
+        Some(app) => get(db, host.tenant_id, app).await,
+        None => Ok(AppLinks::default()),
+    }
+}
+
+/// What a tenant declared for one app; empty when nothing was.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    app: &str,
+) -> Result<AppLinks, AppError> {
     let row = app_link::Entity::find()
-        .filter(app_link::Column::TenantId.eq(host.tenant_id))
+        .filter(app_link::Column::TenantId.eq(tenant_id))
         .filter(app_link::Column::App.eq(app))
         .one(db)
         .await?;

@@ -75,33 +75,49 @@ pub async fn for_host(
     db: &impl ConnectionTrait,
     host: &HostTenant,
 ) -> Result<BrandingDocument, AppError> {
-    let scopes = [
-        TENANT_DEFAULTS,
-        host.app.as_deref().unwrap_or(TENANT_DEFAULTS),
-    ];
+    Ok(BrandingDocument {
+        tenant_slug: host.tenant_slug.clone(),
+        tenant_name: host.tenant_name.clone(),
+        app: host.app.clone(),
+        fields: effective(db, host.tenant_id, host.app.as_deref()).await?,
+    })
+}
+
+/// What an app shows: its own values over the tenant's defaults (`app = None`: the defaults).
+pub async fn effective(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    app: Option<&str>,
+) -> Result<BrandingFields, AppError> {
+    let scopes = [TENANT_DEFAULTS, app.unwrap_or(TENANT_DEFAULTS)];
     let rows = branding::Entity::find()
-        .filter(branding::Column::TenantId.eq(host.tenant_id))
+        .filter(branding::Column::TenantId.eq(tenant_id))
         .filter(branding::Column::App.is_in(scopes))
         .all(db)
         .await?;
     let (defaults, own): (Vec<_>, Vec<_>) =
         rows.into_iter().partition(|row| row.app == TENANT_DEFAULTS);
-    let defaults = defaults
-        .into_iter()
-        .next()
-        .map(Into::into)
-        .unwrap_or_default();
-    let own = own
-        .into_iter()
-        .next()
-        .map(BrandingFields::from)
-        .unwrap_or_default();
-    Ok(BrandingDocument {
-        tenant_slug: host.tenant_slug.clone(),
-        tenant_name: host.tenant_name.clone(),
-        app: host.app.clone(),
-        fields: own.over(defaults),
-    })
+    let first = |rows: Vec<branding::Model>| {
+        rows.into_iter()
+            .next()
+            .map(BrandingFields::from)
+            .unwrap_or_default()
+    };
+    Ok(first(own).over(first(defaults)))
+}
+
+/// What is stored for exactly one scope (`app = None`: the tenant's defaults), nothing inherited.
+pub async fn stored(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    app: Option<&str>,
+) -> Result<BrandingFields, AppError> {
+    let row = branding::Entity::find()
+        .filter(branding::Column::TenantId.eq(tenant_id))
+        .filter(branding::Column::App.eq(app.unwrap_or(TENANT_DEFAULTS)))
+        .one(db)
+        .await?;
+    Ok(row.map(Into::into).unwrap_or_default())
 }
 
 /// Replaces the branding of one app of a tenant (`None`: the tenant's defaults).

@@ -93,13 +93,27 @@ pub async fn list(
     tenant_slug: &str,
 ) -> Result<Vec<tenant_domain::Model>, AppError> {
     let tenant = tenants::get(db, tenant_slug).await?;
-    Ok(tenant_domain::Entity::find()
+    let mut rows = tenant_domain::Entity::find()
         .filter(tenant_domain::Column::TenantId.eq(tenant.id))
         .order_by_asc(tenant_domain::Column::App)
-        .order_by_asc(tenant_domain::Column::Kind)
         .order_by_asc(tenant_domain::Column::Host)
         .all(db)
-        .await?)
+        .await?;
+    rows.sort_by(|a, b| {
+        (&a.app, a.kind != DomainKind::System).cmp(&(&b.app, b.kind != DomainKind::System))
+    });
+    Ok(rows)
+}
+
+/// The catalog keys of a tenant's apps (those it has a system domain for), sorted.
+pub async fn apps(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<Vec<String>, AppError> {
+    let rows = tenant_domain::Entity::find()
+        .filter(tenant_domain::Column::TenantId.eq(tenant_id))
+        .filter(tenant_domain::Column::Kind.eq(DomainKind::System))
+        .order_by_asc(tenant_domain::Column::App)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|row| row.app).collect())
 }
 
 /// The verified hosts of one app of a tenant, system host first.

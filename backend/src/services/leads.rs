@@ -1,7 +1,9 @@
 //! Leads: contact-form submissions, stored for the tenant whose host received them.
 
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -75,6 +77,60 @@ pub async fn capture(
         }
         (Err(err), _) => Err(err.into()),
     }
+}
+
+/// Which leads to list.
+#[derive(Debug, Default)]
+pub struct LeadFilter {
+    pub app: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub email: Option<String>,
+}
+
+/// One page of a tenant's leads, newest first, after the lead `after` (a cursor from a previous
+/// page); and whether more follow.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    filter: &LeadFilter,
+    first: u64,
+    after: Option<Uuid>,
+) -> Result<(Vec<lead::Model>, bool), AppError> {
+    let mut query = lead::Entity::find().filter(lead::Column::TenantId.eq(tenant_id));
+    if let Some(app) = &filter.app {
+        query = query.filter(lead::Column::App.eq(app));
+    }
+    if let Some(since) = filter.since {
+        query = query.filter(lead::Column::CreatedAt.gte(since));
+    }
+    if let Some(email) = &filter.email {
+        query = query.filter(lead::Column::Email.eq(email.trim()));
+    }
+    // Ids are UUIDv7: ordered by creation time, unique, so they page without gaps or repeats.
+    if let Some(after) = after {
+        query = query.filter(lead::Column::Id.lt(after));
+    }
+    let mut rows = query
+        .order_by_desc(lead::Column::Id)
+        .limit(first + 1)
+        .all(db)
+        .await?;
+    let more = rows.len() as u64 > first;
+    rows.truncate(first as usize);
+    Ok((rows, more))
+}
+
+/// Lead `id` of `tenant_id`; another tenant's lead is not found, never shown.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<lead::Model, AppError> {
+    lead::Entity::find_by_id(id)
+        .filter(lead::Column::TenantId.eq(tenant_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("lead not found".into()))
 }
 
 /// The lead an earlier request with `key` stored, if it asked for the same thing.
@@ -157,7 +213,7 @@ fn optional(field: &str, value: Option<String>, max: usize) -> Result<Option<Str
 
 /// A pragmatic address check: one `@`, a plain local part (RFC 5321 §4.5.3.1.1: at most 64
 /// octets), and a domain that is a DNS name with at least two labels, stored in its ASCII form.
-fn normalise_email(email: &str) -> Option<String> {
+pub fn normalise_email(email: &str) -> Option<String> {
     let (local, domain) = email.rsplit_once('@')?;
     let local_ok = !local.is_empty()
         && local.len() <= 64

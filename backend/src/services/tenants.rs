@@ -1,8 +1,9 @@
 //! Tenants: provisioning, status, look-ups.
 
+use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, TransactionSession, TransactionTrait,
+    QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -154,6 +155,39 @@ pub async fn set_status<C: ConnectionTrait + TransactionTrait>(
     Ok(tenant)
 }
 
+/// One page of tenants by slug, after the slug `after`; `search` matches slug or name. Returns
+/// whether more follow.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    status: Option<TenantStatus>,
+    search: Option<&str>,
+    first: u64,
+    after: Option<&str>,
+) -> Result<(Vec<tenant::Model>, bool), AppError> {
+    let mut query = tenant::Entity::find();
+    if let Some(status) = status {
+        query = query.filter(tenant::Column::Status.eq(status));
+    }
+    if let Some(search) = search.map(str::trim).filter(|s| !s.is_empty()) {
+        query = query.filter(
+            tenant::Column::Slug
+                .contains(search.to_lowercase())
+                .or(tenant::Column::Name.contains(search)),
+        );
+    }
+    if let Some(after) = after {
+        query = query.filter(tenant::Column::Slug.gt(after));
+    }
+    let mut rows = query
+        .order_by_asc(tenant::Column::Slug)
+        .limit(first + 1)
+        .all(db)
+        .await?;
+    let more = rows.len() as u64 > first;
+    rows.truncate(first as usize);
+    Ok((rows, more))
+}
+
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<tenant::Model>, AppError> {
     Ok(tenant::Entity::find()
         .order_by_asc(tenant::Column::Slug)
@@ -169,6 +203,11 @@ pub async fn find(
         .filter(tenant::Column::Slug.eq(slug))
         .one(db)
         .await?)
+}
+
+pub async fn is_main(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, AppError> {
+    let tenant = tenant::Entity::find_by_id(id).one(db).await?;
+    Ok(tenant.is_some_and(|t| t.slug == MAIN_SLUG))
 }
 
 /// The tenant with `slug`, or `NOT_FOUND`.

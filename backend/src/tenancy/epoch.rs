@@ -5,14 +5,12 @@
 //! by the CLI or by another instance is honoured within one poll interval. This works the same on
 //! SQLite and PostgreSQL and costs one indexed read per interval.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
 use crate::entities::cache_epoch;
-use crate::tenancy::resolver::Resolver;
 
 const ROW: i32 = 1;
 
@@ -36,9 +34,9 @@ async fn current(db: &impl ConnectionTrait) -> Result<Option<i64>, DbErr> {
         .map(|row| row.epoch))
 }
 
-/// Polls the counter for as long as the server runs, flushing `resolver` when it moves. A failed
+/// Polls the counter for as long as the server runs, calling `flush` when it moves. A failed
 /// poll (the database away) flushes too: whatever changed meanwhile cannot have been seen.
-pub async fn watch(db: DatabaseConnection, resolver: Arc<Resolver>, every: Duration) {
+pub async fn watch(db: DatabaseConnection, every: Duration, flush: impl Fn()) {
     let mut seen = current(&db).await.ok().flatten();
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -56,6 +54,6 @@ pub async fn watch(db: DatabaseConnection, resolver: Arc<Resolver>, every: Durat
                 seen = None;
             }
         }
-        resolver.invalidate_all();
+        flush();
     }
 }

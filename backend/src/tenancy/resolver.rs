@@ -2,12 +2,11 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use moka::future::Cache;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
+use crate::cache::DbCache;
 use crate::config::Config;
 use crate::entities::tenant::{self, TenantStatus};
 use crate::entities::tenant_domain;
@@ -37,10 +36,7 @@ pub enum Resolution {
 }
 
 pub struct Resolver {
-    cache: Cache<String, Resolution>,
-    /// Bumped before every flush, so a look-up that started before a flush cannot put what it
-    /// read (possibly stale) into the freshly emptied cache.
-    generation: AtomicU64,
+    cache: DbCache<String, Resolution>,
     /// The base domain and its reserved subdomains: the `main` tenant's, with the app whose suffix
     /// the label is (`admin.` → the console), if any.
     platform_hosts: HashMap<String, Option<String>>,
@@ -55,11 +51,7 @@ impl Resolver {
             platform_hosts.insert(format!("{label}.{base}"), app);
         }
         Self {
-            cache: Cache::builder()
-                .max_capacity(config.cache_capacity)
-                .time_to_live(config.cache_ttl)
-                .build(),
-            generation: AtomicU64::new(0),
+            cache: DbCache::new(config.cache_capacity, config.cache_ttl),
             platform_hosts,
         }
     }
@@ -70,20 +62,13 @@ impl Resolver {
         db: &impl ConnectionTrait,
         host: &str,
     ) -> Result<Resolution, AppError> {
-        if let Some(hit) = self.cache.get(host).await {
-            return Ok(hit);
-        }
-        let generation = self.generation.load(Ordering::Acquire);
-        let resolution = self.load(db, host).await?;
-        if self.generation.load(Ordering::Acquire) == generation {
-            self.cache.insert(host.to_owned(), resolution.clone()).await;
-        }
-        Ok(resolution)
+        self.cache
+            .get_or_load(host.to_owned(), || self.load(db, host))
+            .await
     }
 
     /// Drops every cached resolution; the next look-up of each host reads the database.
     pub fn invalidate_all(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
         self.cache.invalidate_all();
     }
 

@@ -1,0 +1,85 @@
+//! Cached look-ups the guard makes on every request: tenants by id, accounts by id, API keys by
+//! the hash of the key. Misses are cached too, so a flood of unknown keys is answered from memory.
+
+use std::sync::Arc;
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use crate::auth::principal::TenantRef;
+use crate::cache::DbCache;
+use crate::config::Config;
+use crate::entities::{account, api_key, tenant};
+use crate::error::AppError;
+
+pub struct Directory {
+    tenants: DbCache<Uuid, Option<Arc<TenantRef>>>,
+    accounts: DbCache<Uuid, Option<Arc<account::Model>>>,
+    keys: DbCache<String, Option<Arc<api_key::Model>>>,
+}
+
+impl Directory {
+    pub fn new(config: &Config) -> Self {
+        let (capacity, ttl) = (config.cache_capacity, config.cache_ttl);
+        Self {
+            tenants: DbCache::new(capacity, ttl),
+            accounts: DbCache::new(capacity, ttl),
+            keys: DbCache::new(capacity, ttl),
+        }
+    }
+
+    pub async fn tenant(
+        &self,
+        db: &impl ConnectionTrait,
+        id: Uuid,
+    ) -> Result<Option<Arc<TenantRef>>, AppError> {
+        self.tenants
+            .get_or_load(id, || async move {
+                let row = tenant::Entity::find_by_id(id).one(db).await?;
+                Ok(row.map(|t| {
+                    Arc::new(TenantRef {
+                        id: t.id,
+                        slug: t.slug,
+                        name: t.name,
+                        status: t.status,
+                    })
+                }))
+            })
+            .await
+    }
+
+    pub async fn account(
+        &self,
+        db: &impl ConnectionTrait,
+        id: Uuid,
+    ) -> Result<Option<Arc<account::Model>>, AppError> {
+        self.accounts
+            .get_or_load(id, || async move {
+                Ok(account::Entity::find_by_id(id).one(db).await?.map(Arc::new))
+            })
+            .await
+    }
+
+    /// The key whose SHA-256 is `hash`.
+    pub async fn api_key(
+        &self,
+        db: &impl ConnectionTrait,
+        hash: &str,
+    ) -> Result<Option<Arc<api_key::Model>>, AppError> {
+        self.keys
+            .get_or_load(hash.to_owned(), || async move {
+                let row = api_key::Entity::find()
+                    .filter(api_key::Column::KeyHash.eq(hash))
+                    .one(db)
+                    .await?;
+                Ok(row.map(Arc::new))
+            })
+            .await
+    }
+
+    pub fn invalidate_all(&self) {
+        self.tenants.invalidate_all();
+        self.accounts.invalidate_all();
+        self.keys.invalidate_all();
+    }
+}

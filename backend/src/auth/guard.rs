@@ -1,0 +1,223 @@
+//! The `/graphql` guard: identity headers out, the credential's principal in.
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::auth::api_key_format;
+use crate::auth::principal::{Elevation, KeyRef, Principal, TenantRef};
+use crate::db;
+use crate::entities::account::Role;
+use crate::entities::api_key::KeyKind;
+use crate::entities::tenant::TenantStatus;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::tenancy::host::{self, RequestHost};
+use crate::tenancy::resolver::Resolution;
+
+/// Headers that name an identity. A client may send them; nothing ever reads what it sent.
+pub const IDENTITY_HEADERS: [&str; 6] = [
+    "x-tenant-id",
+    "x-account-id",
+    "x-session-id",
+    "x-role",
+    "x-partnership-id",
+    "x-elevation-jti",
+];
+const API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+
+/// Removes every client-sent identity header (all values, any case) from every request.
+pub async fn strip_identity_headers(mut req: Request, next: Next) -> Response {
+    for name in IDENTITY_HEADERS {
+        req.headers_mut().remove(name);
+    }
+    next.run(req).await
+}
+
+/// Builds the caller's [`Principal`] from its credential and hands it on; a credential that is
+/// present and bad is refused here with 401, never treated as anonymous.
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    match principal(&state, req.headers()).await {
+        Ok(principal) => {
+            if let Some(tenant) = &principal.tenant {
+                tracing::Span::current().record("tenant", tenant.slug.as_str());
+            }
+            req.extensions_mut().insert(principal);
+            next.run(req).await
+        }
+        Err(err) => refusal(err),
+    }
+}
+
+/// The first credential present decides: `Authorization: Bearer`, then `X-Api-Key`.
+async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Principal, AppError> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let value = value
+            .to_str()
+            .map_err(|_| refused("Authorization header is not valid text"))?;
+        let token = match value.split_once(' ') {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+            _ => return Err(refused("Authorization must be `Bearer <token>`")),
+        };
+        return from_token(state, token).await;
+    }
+    if let Some(value) = headers.get(API_KEY) {
+        let key = value
+            .to_str()
+            .map_err(|_| refused("X-Api-Key is malformed"))?
+            .trim();
+        let origin = headers
+            .get(header::ORIGIN)
+            .map(|v| v.to_str().unwrap_or("null"));
+        return from_key(state, key, origin).await;
+    }
+    Ok(Principal::anonymous())
+}
+
+async fn from_token(state: &AppState, token: &str) -> Result<Principal, AppError> {
+    let claims = state.tokens.verify(&state.db, token).await?;
+    let tenant = active_tenant(state, claims.tid).await?;
+    let account = state
+        .directory
+        .account(&state.db, claims.sub)
+        .await?
+        .filter(|account| account.tenant_id == tenant.id)
+        .ok_or_else(|| refused("the token's account no longer exists"))?;
+    let now = db::now().timestamp();
+    let elevation = claims
+        .elev
+        .as_ref()
+        .filter(|elev| elev.exp > now)
+        .and_then(|elev| {
+            Some(Elevation {
+                jti: elev.jti.clone(),
+                expires_at: chrono::DateTime::from_timestamp(elev.exp, 0)?,
+            })
+        });
+    Ok(Principal {
+        // The account's current role: a change of role takes effect at once, not at expiry.
+        role: Some(account.role),
+        account_id: Some(account.id),
+        account_email: Some(account.email.clone()),
+        session_id: Some(claims.sid),
+        partnership_id: claims.pid.clone(),
+        elevation,
+        api_key: None,
+        tenant: Some(tenant),
+    })
+}
+
+async fn from_key(
+    state: &AppState,
+    key: &str,
+    origin: Option<&str>,
+) -> Result<Principal, AppError> {
+    api_key_format::parse(key).map_err(|err| refused(&err.to_string()))?;
+    let row = state
+        .directory
+        .api_key(&state.db, &api_key_format::hash(key))
+        .await?
+        .ok_or_else(|| refused("API key is not recognised"))?;
+    if row.revoked_at.is_some() {
+        return Err(refused("API key has been revoked"));
+    }
+    if row.expires_at.is_some_and(|at| at <= db::now()) {
+        return Err(refused("API key has expired"));
+    }
+    let tenant = active_tenant(state, row.tenant_id).await?;
+    if row.kind == KeyKind::Public
+        && let Some(origin) = origin
+        && origin_tenant(state, origin).await? != Some(tenant.id)
+    {
+        return Err(refused(&format!(
+            "public key is not valid for origin '{origin}'"
+        )));
+    }
+    state.key_usage.record(row.id);
+    Ok(Principal {
+        role: match row.kind {
+            KeyKind::Secret => row.role,
+            KeyKind::Public => None,
+        },
+        api_key: Some(KeyRef {
+            id: row.id,
+            name: row.name.clone(),
+            kind: row.kind,
+            app: row.app.clone(),
+        }),
+        tenant: Some(tenant),
+        ..Principal::default()
+    })
+}
+
+async fn active_tenant(state: &AppState, id: Uuid) -> Result<TenantRef, AppError> {
+    let tenant = state
+        .directory
+        .tenant(&state.db, id)
+        .await?
+        .ok_or_else(|| refused("the credential's tenant does not exist"))?;
+    if tenant.status == TenantStatus::Suspended {
+        return Err(refused("the credential's tenant is suspended"));
+    }
+    Ok(TenantRef::clone(&tenant))
+}
+
+/// The tenant whose verified host a browser `Origin` (`scheme://host[:port]`) names, if any.
+pub async fn origin_tenant(state: &AppState, origin: &str) -> Result<Option<Uuid>, AppError> {
+    let Some((_, authority)) = origin.split_once("://") else {
+        return Ok(None);
+    };
+    let Ok(RequestHost::Name(name)) = host::normalise(authority) else {
+        return Ok(None);
+    };
+    Ok(match state.resolver.resolve(&state.db, &name).await? {
+        Resolution::Tenant(tenant) => Some(tenant.tenant_id),
+        Resolution::Suspended | Resolution::NotConfigured => None,
+    })
+}
+
+fn refused(why: &str) -> AppError {
+    AppError::Unauthenticated(why.to_owned())
+}
+
+/// A GraphQL-shaped refusal (401 for a bad credential): the request was not executed.
+fn refusal(err: AppError) -> Response {
+    err.log();
+    let body = json!({
+        "data": null,
+        "errors": [{ "message": err.to_string(), "extensions": { "code": err.code() } }],
+    });
+    let mut response = (err.status(), Json(body)).into_response();
+    if err.status() == StatusCode::UNAUTHORIZED {
+        let challenge = HeaderValue::from_static("Bearer");
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, challenge);
+    }
+    response
+}
+
+/// A role required by a field, checked against the caller.
+pub fn require_role(principal: &Principal, needed: Role) -> Result<(), AppError> {
+    if principal.is_anonymous() {
+        return Err(AppError::Unauthenticated(
+            "sign in or send an API key to use this field".into(),
+        ));
+    }
+    if principal.is_public_key() {
+        return Err(AppError::forbidden(
+            "public keys grant public operations only",
+        ));
+    }
+    match principal.role {
+        Some(role) if role.rank() >= needed.rank() => Ok(()),
+        _ => Err(AppError::forbidden(format!(
+            "this field needs the {} role",
+            needed.as_str()
+        ))),
+    }
+}

@@ -1,0 +1,10 @@
+//! Who is asking on `/graphql`: credentials in, a [`principal::Principal`] out. Nothing a client
+//! sends in an identity header is believed; the guard strips them all and re-asserts from the
+//! credential alone.
+
+pub mod api_key_format;
+pub mod directory;
+pub mod guard;
+pub mod jwt;
+pub mod principal;
+pub mod usage;

@@ -1,0 +1,58 @@
+//! Caches of database state, and the one rule they all follow: every write to what they hold
+//! bumps the cache epoch (see `tenancy::epoch`), and a bump, here or in another process, empties
+//! them all.
+
+use std::future::Future;
+use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use moka::future::Cache;
+
+use crate::error::AppError;
+
+/// A bounded, expiring cache of values read from the database, hits and misses alike.
+pub struct DbCache<K, V> {
+    cache: Cache<K, V>,
+    /// Bumped before every flush, so a load that started before a flush cannot put what it read
+    /// (possibly stale) into the freshly emptied cache.
+    generation: AtomicU64,
+}
+
+impl<K, V> DbCache<K, V>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    pub fn new(capacity: u64, ttl: Duration) -> Self {
+        Self {
+            cache: Cache::builder()
+                .max_capacity(capacity)
+                .time_to_live(ttl)
+                .build(),
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    /// The cached value for `key`, or what `load` reads (then cached).
+    pub async fn get_or_load<F, Fut>(&self, key: K, load: F) -> Result<V, AppError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<V, AppError>>,
+    {
+        if let Some(hit) = self.cache.get(&key).await {
+            return Ok(hit);
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        let value = load().await?;
+        if self.generation.load(Ordering::Acquire) == generation {
+            self.cache.insert(key, value.clone()).await;
+        }
+        Ok(value)
+    }
+
+    pub fn invalidate_all(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.cache.invalidate_all();
+    }
+}

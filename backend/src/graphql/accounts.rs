@@ -1,0 +1,96 @@
+//! A tenant's members and their roles.
+
+use async_graphql::{Context, ID, Object};
+
+use super::context::{GqlResult, principal, scope, state, uuid};
+use super::guards::RoleGuard;
+use super::types::{Account, RoleValue};
+use crate::entities::account::{AccountStatus, Role};
+use crate::services::accounts;
+
+#[derive(Default)]
+pub struct AccountsQuery;
+
+#[derive(Default)]
+pub struct AccountsMutation;
+
+#[Object]
+impl AccountsQuery {
+    #[graphql(guard = "RoleGuard(Role::Admin)")]
+    async fn accounts(
+        &self,
+        ctx: &Context<'_>,
+        tenant_slug: Option<String>,
+    ) -> async_graphql::Result<Vec<Account>> {
+        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let rows = accounts::list(&state(ctx).db, scope.tenant_id)
+            .await
+            .gql()?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+}
+
+#[Object]
+impl AccountsMutation {
+    /// Adds a member, who signs in with this address.
+    #[graphql(guard = "RoleGuard(Role::Admin)")]
+    async fn invite_account(
+        &self,
+        ctx: &Context<'_>,
+        tenant_slug: Option<String>,
+        email: String,
+        role: RoleValue,
+    ) -> async_graphql::Result<Account> {
+        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let state = state(ctx);
+        let account = accounts::create(
+            &state.db,
+            scope.tenant_id,
+            &email,
+            role.into(),
+            AccountStatus::Invited,
+        )
+        .await
+        .gql()?;
+        state.invalidate_caches();
+        Ok(account.into())
+    }
+
+    #[graphql(guard = "RoleGuard(Role::Admin)")]
+    async fn set_account_role(
+        &self,
+        ctx: &Context<'_>,
+        tenant_slug: Option<String>,
+        id: ID,
+        role: RoleValue,
+    ) -> async_graphql::Result<Account> {
+        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let state = state(ctx);
+        let id = uuid("id", &id).gql()?;
+        let me = principal(ctx).account_id;
+        let account = accounts::set_role(&state.db, scope.tenant_id, id, role.into(), me)
+            .await
+            .gql()?;
+        state.invalidate_caches();
+        Ok(account.into())
+    }
+
+    /// Removes a member; their tokens stop working at once. Returns the removed account's id.
+    #[graphql(guard = "RoleGuard(Role::Admin)")]
+    async fn remove_account(
+        &self,
+        ctx: &Context<'_>,
+        tenant_slug: Option<String>,
+        id: ID,
+    ) -> async_graphql::Result<ID> {
+        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let state = state(ctx);
+        let uuid = uuid("id", &id).gql()?;
+        let me = principal(ctx).account_id;
+        accounts::remove(&state.db, scope.tenant_id, uuid, me)
+            .await
+            .gql()?;
+        state.invalidate_caches();
+        Ok(id)
+    }
+}

@@ -1,0 +1,79 @@
+//! What resolvers take from the request context: the state, the caller, and the tenant a
+//! tenant-scoped field acts on.
+
+use std::sync::LazyLock;
+
+use async_graphql::{Context, ErrorExtensions, ID};
+use uuid::Uuid;
+
+use crate::auth::principal::Principal;
+use crate::error::AppError;
+use crate::services::tenants;
+use crate::state::AppState;
+
+static ANONYMOUS: LazyLock<Principal> = LazyLock::new(Principal::anonymous);
+
+pub fn state<'a>(ctx: &Context<'a>) -> &'a AppState {
+    ctx.data_unchecked::<AppState>()
+}
+
+/// The caller as the guard proved it; anonymous when the schema runs without the guard (SDL export).
+pub fn principal<'a>(ctx: &Context<'a>) -> &'a Principal {
+    ctx.data_opt::<Principal>().unwrap_or(&ANONYMOUS)
+}
+
+/// The tenant a tenant-scoped field acts on: the caller's own, or, for operators only, the one
+/// named by `tenantSlug`.
+#[derive(Clone, Debug)]
+pub struct Scope {
+    pub tenant_id: Uuid,
+    pub tenant_slug: String,
+}
+
+pub async fn scope(ctx: &Context<'_>, tenant_slug: Option<String>) -> Result<Scope, AppError> {
+    let principal = principal(ctx);
+    let own = principal.tenant.as_ref().ok_or_else(|| {
+        AppError::Unauthenticated("sign in or send an API key to use this field".into())
+    })?;
+    match tenant_slug {
+        None => Ok(Scope {
+            tenant_id: own.id,
+            tenant_slug: own.slug.clone(),
+        }),
+        Some(slug) if principal.is_operator() => {
+            let tenant = tenants::get(&state(ctx).db, &slug).await?;
+            Ok(Scope {
+                tenant_id: tenant.id,
+                tenant_slug: tenant.slug,
+            })
+        }
+        Some(_) => Err(AppError::forbidden(
+            "tenantSlug is honoured for operators only",
+        )),
+    }
+}
+
+/// Converts service errors into GraphQL errors that carry `extensions.code`.
+pub trait GqlResult<T> {
+    fn gql(self) -> async_graphql::Result<T>;
+}
+
+impl<T> GqlResult<T> for Result<T, AppError> {
+    fn gql(self) -> async_graphql::Result<T> {
+        self.map_err(|err| err.extend())
+    }
+}
+
+/// A GraphQL `ID` as the UUID it must be.
+pub fn uuid(field: &str, id: &ID) -> Result<Uuid, AppError> {
+    Uuid::parse_str(id).map_err(|_| AppError::invalid(field, "is not a valid id"))
+}
+
+/// `first` of a connection: 20 when absent, 1 to 100 when given.
+pub fn page_size(first: Option<i32>) -> Result<u64, AppError> {
+    match first {
+        None => Ok(20),
+        Some(n @ 1..=100) => Ok(n as u64),
+        Some(_) => Err(AppError::invalid("first", "must be between 1 and 100")),
+    }
+}

@@ -1,0 +1,137 @@
+//! Public questions: which tenant is this, how does it look, is this slug free.
+
+use async_graphql::{Context, Object, SimpleObject};
+
+use super::context::{GqlResult, principal, state};
+use super::guards::TenantCallerGuard;
+use super::types::Branding;
+use crate::entities::tenant::TenantStatus;
+use crate::error::AppError;
+use crate::services::{branding, domains, tenants};
+use crate::tenancy::host::{self, RequestHost};
+use crate::tenancy::resolver::Resolution;
+
+#[derive(Default)]
+pub struct DiscoveryQuery;
+
+/// What anyone may know of an active tenant.
+#[derive(SimpleObject)]
+pub struct PublicTenant {
+    pub slug: String,
+    pub name: String,
+    /// Catalog keys of the tenant's apps.
+    pub apps: Vec<String>,
+    /// The app the asked-for host serves, when the tenant was found by host.
+    pub app: Option<String>,
+    /// The branding of that app, or the tenant's defaults.
+    pub branding: Branding,
+}
+
+#[derive(SimpleObject)]
+pub struct SlugAvailability {
+    pub slug: String,
+    pub available: bool,
+    /// Why not, when not.
+    pub reason: Option<String>,
+}
+
+#[Object]
+impl DiscoveryQuery {
+    /// The active tenant with this slug, or the one this host belongs to (give exactly one).
+    async fn tenant_discovery(
+        &self,
+        ctx: &Context<'_>,
+        slug: Option<String>,
+        host: Option<String>,
+    ) -> async_graphql::Result<Option<PublicTenant>> {
+        let state = state(ctx);
+        let (tenant_id, app) = match (slug, host) {
+            (Some(slug), None) => match tenants::find(&state.db, &slug).await.gql()? {
+                Some(t) if t.status == TenantStatus::Active => (t.id, None),
+                _ => return Ok(None),
+            },
+            (None, Some(raw)) => {
+                let Ok(RequestHost::Name(name)) = host::normalise(&raw) else {
+                    return Err(AppError::invalid("host", "is not a valid host name")).gql();
+                };
+                match state.resolver.resolve(&state.db, &name).await.gql()? {
+                    Resolution::Tenant(t) => (t.tenant_id, t.app.clone()),
+                    Resolution::Suspended | Resolution::NotConfigured => return Ok(None),
+                }
+            }
+            _ => {
+                return Err(AppError::invalid(
+                    "slug",
+                    "give exactly one of slug and host",
+                ))
+                .gql();
+            }
+        };
+        let tenant = state
+            .directory
+            .tenant(&state.db, tenant_id)
+            .await
+            .gql()?
+            .ok_or_else(|| AppError::internal("resolved tenant vanished"))
+            .gql()?;
+        let branding = branding::effective(&state.db, tenant_id, app.as_deref())
+            .await
+            .gql()?;
+        Ok(Some(PublicTenant {
+            slug: tenant.slug.clone(),
+            name: tenant.name.clone(),
+            apps: domains::apps(&state.db, tenant_id).await.gql()?,
+            app,
+            branding: branding.into(),
+        }))
+    }
+
+    /// The caller's tenant's branding for `app` (default: the app the caller's key is for, else
+    /// the tenant's defaults). For public keys, which ship inside apps and pages.
+    #[graphql(guard = "TenantCallerGuard")]
+    async fn branding(
+        &self,
+        ctx: &Context<'_>,
+        app: Option<String>,
+    ) -> async_graphql::Result<Branding> {
+        let state = state(ctx);
+        let principal = principal(ctx);
+        let tenant = principal
+            .tenant
+            .as_ref()
+            .ok_or_else(|| AppError::internal("guarded"))
+            .gql()?;
+        let app = match app {
+            Some(app) => Some(state.config.apps.check("app", &app).gql()?),
+            None => principal.api_key.as_ref().and_then(|k| k.app.clone()),
+        };
+        let fields = branding::effective(&state.db, tenant.id, app.as_deref())
+            .await
+            .gql()?;
+        Ok(fields.into())
+    }
+
+    /// Whether a tenant could be provisioned with this slug now, and why not.
+    async fn subdomain_available(
+        &self,
+        ctx: &Context<'_>,
+        slug: String,
+    ) -> async_graphql::Result<SlugAvailability> {
+        let state = state(ctx);
+        Ok(
+            match tenants::check_available(&state.db, &state.config, &slug).await {
+                Ok(()) => SlugAvailability {
+                    slug,
+                    available: true,
+                    reason: None,
+                },
+                Err(AppError::InvalidInput { message, .. }) => SlugAvailability {
+                    slug,
+                    available: false,
+                    reason: Some(message),
+                },
+                Err(err) => return Err(err).gql(),
+            },
+        )
+    }
+}

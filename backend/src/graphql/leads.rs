@@ -1,0 +1,75 @@
+//! A tenant's leads.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, ID, InputObject, Object};
+use chrono::{DateTime, Utc};
+
+use super::context::{GqlResult, page_size, scope, state, uuid};
+use super::guards::RoleGuard;
+use super::types::Lead;
+use crate::entities::account::Role;
+use crate::services::leads::{self, LeadFilter};
+
+#[derive(Default)]
+pub struct LeadsQuery;
+
+#[derive(InputObject, Default)]
+pub struct LeadsFilter {
+    /// Catalog key of the app whose host received the form.
+    pub app: Option<String>,
+    /// Received at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    pub email: Option<String>,
+}
+
+#[Object]
+impl LeadsQuery {
+    /// Contact-form leads, newest first.
+    #[graphql(guard = "RoleGuard(Role::Member)")]
+    async fn leads(
+        &self,
+        ctx: &Context<'_>,
+        tenant_slug: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<LeadsFilter>,
+    ) -> async_graphql::Result<Connection<String, Lead>> {
+        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let first = page_size(first).gql()?;
+        let cursor = after
+            .as_ref()
+            .map(|a| uuid("after", &ID(a.clone())))
+            .transpose()
+            .gql()?;
+        let filter = filter.unwrap_or_default();
+        let filter = LeadFilter {
+            app: filter.app,
+            since: filter.since,
+            email: filter.email,
+        };
+        let (rows, more) = leads::page(&state(ctx).db, scope.tenant_id, &filter, first, cursor)
+            .await
+            .gql()?;
+        let mut connection = Connection::new(after.is_some(), more);
+        connection.edges.extend(
+            rows.into_iter()
+                .map(|l| Edge::new(l.id.to_string(), l.into())),
+        );
+        Ok(connection)
+    }
+
+    #[graphql(guard = "RoleGuard(Role::Member)")]
+    async fn lead(
+        &self,
+        ctx: &Context<'_>,
+        tenant_slug: Option<String>,
+        id: ID,
+    ) -> async_graphql::Result<Lead> {
+        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let id = uuid("id", &id).gql()?;
+        Ok(leads::get(&state(ctx).db, scope.tenant_id, id)
+            .await
+            .gql()?
+            .into())
+    }
+}

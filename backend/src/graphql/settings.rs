@@ -1,0 +1,63 @@
+//! A tenant's branding and app links.
+
+use async_graphql::{Context, Object};
+
+use super::context::{GqlResult, scope, state};
+use super::guards::RoleGuard;
+use super::types::{AppLinksValue, Branding};
+use crate::entities::account::Role;
+use crate::services::{app_links, branding};
+
+#[derive(Default)]
+pub struct SettingsMutation;
+
+#[Object]
+impl SettingsMutation {
+    /// Replaces the branding of `app` (omit it for the tenant's defaults, which apps inherit).
+    /// Returns what is now stored for that scope.
+    #[graphql(guard = "RoleGuard(Role::Admin)")]
+    async fn update_branding(
+        &self,
+        ctx: &Context<'_>,
+        tenant_slug: Option<String>,
+        app: Option<String>,
+        input: Branding,
+    ) -> async_graphql::Result<Branding> {
+        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let state = state(ctx);
+        let app = app
+            .map(|app| state.config.apps.check("app", &app))
+            .transpose()
+            .gql()?;
+        branding::set(&state.db, scope.tenant_id, app.as_deref(), input.into())
+            .await
+            .gql()?;
+        state.invalidate_caches();
+        let stored = branding::stored(&state.db, scope.tenant_id, app.as_deref())
+            .await
+            .gql()?;
+        Ok(stored.into())
+    }
+
+    /// Replaces the app links of `app`, from which the well-known files are built.
+    #[graphql(guard = "RoleGuard(Role::Admin)")]
+    async fn update_app_links(
+        &self,
+        ctx: &Context<'_>,
+        tenant_slug: Option<String>,
+        app: String,
+        input: AppLinksValue,
+    ) -> async_graphql::Result<AppLinksValue> {
+        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let state = state(ctx);
+        let app = state.config.apps.check("app", &app).gql()?;
+        app_links::set(&state.db, scope.tenant_id, &app, input.into())
+            .await
+            .gql()?;
+        state.invalidate_caches();
+        Ok(app_links::get(&state.db, scope.tenant_id, &app)
+            .await
+            .gql()?
+            .into())
+    }
+}

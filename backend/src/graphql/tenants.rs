@@ -1,0 +1,135 @@
+//! The operator's view of every tenant.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, InputObject, Object, SimpleObject};
+
+use super::context::{GqlResult, page_size, state};
+use super::guards::RoleGuard;
+use super::types::{Account, Domain, Tenant, TenantStatusValue};
+use crate::entities::account::{AccountStatus, Role};
+use crate::error::AppError;
+use crate::services::{accounts, leads, tenants};
+
+#[derive(Default)]
+pub struct TenantsQuery;
+
+#[derive(Default)]
+pub struct TenantsMutation;
+
+#[derive(InputObject, Default)]
+pub struct TenantFilter {
+    pub status: Option<TenantStatusValue>,
+    /// Part of the slug or the name.
+    pub search: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct ProvisionedTenant {
+    pub tenant: Tenant,
+    /// One verified system domain per app.
+    pub domains: Vec<Domain>,
+    /// The tenant's first administrator.
+    pub admin: Account,
+}
+
+#[Object]
+impl TenantsQuery {
+    /// Every tenant, by slug.
+    #[graphql(guard = "RoleGuard(Role::Operator)")]
+    async fn tenants(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<TenantFilter>,
+    ) -> async_graphql::Result<Connection<String, Tenant>> {
+        let filter = filter.unwrap_or_default();
+        let first = page_size(first).gql()?;
+        let (rows, more) = tenants::page(
+            &state(ctx).db,
+            filter.status.map(Into::into),
+            filter.search.as_deref(),
+            first,
+            after.as_deref(),
+        )
+        .await
+        .gql()?;
+        let mut connection = Connection::new(after.is_some(), more);
+        connection.edges.extend(
+            rows.into_iter()
+                .map(|t| Edge::new(t.slug.clone(), t.into())),
+        );
+        Ok(connection)
+    }
+
+    #[graphql(guard = "RoleGuard(Role::Operator)")]
+    async fn tenant(
+        &self,
+        ctx: &Context<'_>,
+        slug: String,
+    ) -> async_graphql::Result<Option<Tenant>> {
+        Ok(tenants::find(&state(ctx).db, &slug)
+            .await
+            .gql()?
+            .map(Into::into))
+    }
+}
+
+#[Object]
+impl TenantsMutation {
+    /// Creates a tenant, a verified system domain per app (`apps`, default: the whole catalog),
+    /// and its first ADMIN account.
+    #[graphql(guard = "RoleGuard(Role::Operator)")]
+    async fn provision_tenant(
+        &self,
+        ctx: &Context<'_>,
+        slug: String,
+        name: String,
+        apps: Option<Vec<String>>,
+        admin_email: String,
+    ) -> async_graphql::Result<ProvisionedTenant> {
+        let state = state(ctx);
+        if leads::normalise_email(admin_email.trim()).is_none() {
+            return Err(AppError::invalid(
+                "adminEmail",
+                "is not a valid email address",
+            ))
+            .gql();
+        }
+        let provisioned =
+            tenants::provision(&state.db, &state.config, &slug, &name, apps.as_deref())
+                .await
+                .gql()?;
+        let admin = accounts::create(
+            &state.db,
+            provisioned.tenant.id,
+            &admin_email,
+            Role::Admin,
+            AccountStatus::Invited,
+        )
+        .await
+        .gql()?;
+        state.invalidate_caches();
+        Ok(ProvisionedTenant {
+            tenant: provisioned.tenant.into(),
+            domains: provisioned.domains.into_iter().map(Into::into).collect(),
+            admin: admin.into(),
+        })
+    }
+
+    /// Suspends or reactivates a tenant; takes effect at once on every host and credential.
+    #[graphql(guard = "RoleGuard(Role::Operator)")]
+    async fn set_tenant_status(
+        &self,
+        ctx: &Context<'_>,
+        slug: String,
+        status: TenantStatusValue,
+    ) -> async_graphql::Result<Tenant> {
+        let state = state(ctx);
+        let tenant = tenants::set_status(&state.db, &slug, status.into())
+            .await
+            .gql()?;
+        state.invalidate_caches();
+        Ok(tenant.into())
+    }
+}

@@ -1,0 +1,161 @@
+//! Accounts: the people of a tenant and their roles.
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait,
+    QueryFilter, QueryOrder, TransactionSession, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::db;
+use crate::entities::account::{self, AccountStatus, Role};
+use crate::error::{AppError, is_unique_violation};
+use crate::services::{leads, tenants};
+use crate::tenancy::epoch;
+
+/// Adds an account to a tenant. `Operator` belongs to the `main` tenant alone, and `main` holds
+/// operators only.
+#[tracing::instrument(skip(db))]
+pub async fn create<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    email: &str,
+    role: Role,
+    status: AccountStatus,
+) -> Result<account::Model, AppError> {
+    let email = leads::normalise_email(email.trim())
+        .ok_or_else(|| AppError::invalid("email", "is not a valid email address"))?
+        .to_lowercase();
+    check_role_for_tenant(db, tenant_id, role).await?;
+    let txn = db.begin().await?;
+    let account = account::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(tenant_id),
+        email: Set(email.clone()),
+        role: Set(role),
+        status: Set(status),
+        created_at: Set(db::now()),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| match is_unique_violation(&e) {
+        true => AppError::invalid("email", format!("'{email}' already has an account here")),
+        false => e.into(),
+    })?;
+    epoch::bump(&txn).await?;
+    txn.commit().await?;
+    Ok(account)
+}
+
+/// Creates the `main` tenant's operator account for `email`, or returns the existing one.
+pub async fn ensure_operator<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    email: &str,
+) -> Result<account::Model, AppError> {
+    let main = tenants::get(db, tenants::MAIN_SLUG).await?;
+    let normalised = leads::normalise_email(email.trim()).map(|e| e.to_lowercase());
+    if let Some(email) = &normalised
+        && let Some(existing) = find_by_email(db, main.id, email).await?
+    {
+        return Ok(existing);
+    }
+    create(db, main.id, email, Role::Operator, AccountStatus::Active).await
+}
+
+pub async fn find_by_email(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    email: &str,
+) -> Result<Option<account::Model>, AppError> {
+    Ok(account::Entity::find()
+        .filter(account::Column::TenantId.eq(tenant_id))
+        .filter(account::Column::Email.eq(email.to_lowercase()))
+        .one(db)
+        .await?)
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+) -> Result<Vec<account::Model>, AppError> {
+    Ok(account::Entity::find()
+        .filter(account::Column::TenantId.eq(tenant_id))
+        .order_by_asc(account::Column::Email)
+        .all(db)
+        .await?)
+}
+
+/// The account `id` of `tenant_id`; another tenant's account is not found, never shown.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<account::Model, AppError> {
+    account::Entity::find_by_id(id)
+        .filter(account::Column::TenantId.eq(tenant_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("account not found".into()))
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn set_role<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    id: Uuid,
+    role: Role,
+    acting_account: Option<Uuid>,
+) -> Result<account::Model, AppError> {
+    let account = get(db, tenant_id, id).await?;
+    if acting_account == Some(id) {
+        return Err(AppError::invalid("id", "you cannot change your own role"));
+    }
+    check_role_for_tenant(db, tenant_id, role).await?;
+    let txn = db.begin().await?;
+    let mut active: account::ActiveModel = account.into();
+    active.role = Set(role);
+    let account = active.update(&txn).await?;
+    epoch::bump(&txn).await?;
+    txn.commit().await?;
+    Ok(account)
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn remove<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    id: Uuid,
+    acting_account: Option<Uuid>,
+) -> Result<(), AppError> {
+    let account = get(db, tenant_id, id).await?;
+    if acting_account == Some(id) {
+        return Err(AppError::invalid(
+            "id",
+            "you cannot remove your own account",
+        ));
+    }
+    let txn = db.begin().await?;
+    account.delete(&txn).await?;
+    epoch::bump(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// `Operator` only on `main`; on `main`, only `Operator`.
+async fn check_role_for_tenant(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    role: Role,
+) -> Result<(), AppError> {
+    let is_main = tenants::is_main(db, tenant_id).await?;
+    match (is_main, role) {
+        (true, Role::Operator) | (false, Role::Admin | Role::Member | Role::User) => Ok(()),
+        (true, _) => Err(AppError::invalid(
+            "role",
+            "the platform tenant holds operators only",
+        )),
+        (false, Role::Operator) => Err(AppError::invalid(
+            "role",
+            "OPERATOR is held only on the platform tenant",
+        )),
+    }
+}
