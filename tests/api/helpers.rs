@@ -9,9 +9,13 @@ use reqwest::{Client, Response, StatusCode};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::Value;
 use tenantry::Application;
+use tenantry::auth::jwt::{TokenRequest, TokenService};
 use tenantry::config::Config;
+use tenantry::entities::account::{self, AccountStatus, Role};
+use tenantry::entities::api_key::{self, KeyKind};
 use tenantry::entities::tenant::TenantStatus;
-use tenantry::services::tenants;
+use tenantry::services::api_keys::{self, NewKey};
+use tenantry::services::{accounts, tenants};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Runs each listed test once on SQLite and once on PostgreSQL: `name::sqlite`, `name::postgres`.
@@ -310,6 +314,105 @@ impl TestApp {
     pub fn host(&self, slug: &str, app: &str) -> String {
         tenants::system_host(&self.config, slug, app).unwrap()
     }
+}
+
+/// How a GraphQL request proves who it is.
+#[derive(Clone, Debug)]
+pub enum Credential {
+    None,
+    Bearer(String),
+    Key(String),
+}
+
+impl TestApp {
+    /// `POST /graphql`; returns the status and the JSON body.
+    pub async fn graphql_with(
+        &self,
+        credential: &Credential,
+        headers: &[(&str, &str)],
+        query: &str,
+        variables: Value,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .post(self.url("/graphql"))
+            .headers(header_map(headers))
+            .json(&serde_json::json!({ "query": query, "variables": variables }));
+        request = match credential {
+            Credential::None => request,
+            Credential::Bearer(token) => request.bearer_auth(token),
+            Credential::Key(key) => request.header("x-api-key", key),
+        };
+        let response = request.send().await.expect("request sent");
+        let status = response.status();
+        (status, response.json().await.expect("a JSON body"))
+    }
+
+    /// A query that must execute (HTTP 200); returns the whole body (`data` and `errors`).
+    pub async fn gql(&self, credential: &Credential, query: &str, variables: Value) -> Value {
+        let (status, body) = self.graphql_with(credential, &[], query, variables).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    /// An account in `tenant_id`, and a signed access token for it.
+    pub async fn sign_in(
+        &self,
+        tenant_id: uuid::Uuid,
+        email: &str,
+        role: Role,
+    ) -> (account::Model, String) {
+        let account = accounts::create(&self.db, tenant_id, email, role, AccountStatus::Active)
+            .await
+            .expect("account created");
+        let token = self.token_for(&account).await;
+        (account, token)
+    }
+
+    pub async fn token_for(&self, account: &account::Model) -> String {
+        TokenService::new(&self.config)
+            .issue(
+                &self.db,
+                TokenRequest {
+                    account_id: account.id,
+                    tenant_id: account.tenant_id,
+                    session_id: uuid::Uuid::now_v7(),
+                    role: account.role.as_str().into(),
+                    partnership_id: None,
+                    elevation: None,
+                },
+            )
+            .await
+            .expect("token issued")
+    }
+
+    /// A new API key of `tenant_id`; returns its row and its secret.
+    pub async fn api_key(
+        &self,
+        tenant_id: uuid::Uuid,
+        kind: KeyKind,
+        role: Option<Role>,
+        app: Option<&str>,
+    ) -> (api_key::Model, String) {
+        let new = NewKey {
+            kind,
+            name: "test".into(),
+            role,
+            app: app.map(str::to_owned),
+            expires_at: None,
+        };
+        let created = api_keys::create(&self.db, &self.config, tenant_id, new)
+            .await
+            .expect("key created");
+        (created.key, created.secret)
+    }
+}
+
+/// `extensions.code` of the first error in a GraphQL body.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code in {body}"))
 }
 
 fn header_map(headers: &[(&str, &str)]) -> HeaderMap {

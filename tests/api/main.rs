@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod auth;
 mod branding;
 mod cli;
 mod contact;

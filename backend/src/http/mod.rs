@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, Method, Response, header};
+use axum::http::{HeaderName, HeaderValue, Method, Response, StatusCode, header};
 use axum::routing::{get, post};
 use axum::{Extension, Router, middleware};
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -90,8 +90,13 @@ fn graphql_routes(state: AppState) -> Router<AppState> {
             HeaderName::from_static("x-api-key"),
         ])
         .max_age(Duration::from_secs(600));
+    // The route declares OPTIONS: the outer router answers 405 to an undeclared method before any
+    // layer here could answer the preflight.
+    let graphql = get(graphql::graphiql)
+        .post(graphql::execute)
+        .options(|| async { StatusCode::NO_CONTENT });
     Router::new()
-        .route("/graphql", get(graphql::graphiql).post(graphql::execute))
+        .route("/graphql", graphql)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             guard::authenticate,
