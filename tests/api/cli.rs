@@ -16,7 +16,7 @@ db_tests!(
 
 /// Runs the CLI with the test's database; `TENANTRY_*` settings of the outer environment are
 /// cleared so they cannot leak in.
-async fn cli(app: &TestApp, args: &[&str]) -> Output {
+pub(crate) async fn cli(app: &TestApp, args: &[&str]) -> Output {
     let binary = env!("CARGO_BIN_EXE_tenantry-cli");
     let mut command = tokio::process::Command::new(binary);
     command

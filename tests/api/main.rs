@@ -8,6 +8,8 @@ mod branding;
 mod cli;
 mod contact;
 mod host_rules;
+mod operator;
 mod platform;
 mod serve;
+mod tenant_admin;
 mod well_known;

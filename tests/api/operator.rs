@@ -1,0 +1,322 @@
+//! The platform operator's GraphQL, public discovery, token-key rotation and the schema's limits.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tenantry::entities::account::Role;
+use tenantry::entities::api_key::KeyKind;
+
+use crate::helpers::{
+    Backend, Credential, TestApp, db_tests, error_code, spawn_app, spawn_app_with,
+};
+
+db_tests!(
+    operators_provision_list_and_suspend_tenants,
+    discovery_is_public,
+    rotated_signing_keys_keep_old_tokens_valid,
+    limits_and_graphiql,
+    introspection_can_be_switched_off,
+);
+
+async fn operator(app: &TestApp) -> Credential {
+    let main = tenantry::services::tenants::get(&app.db, "main")
+        .await
+        .unwrap();
+    Credential::Key(
+        app.api_key(main.id, KeyKind::Secret, Some(Role::Operator), None)
+            .await
+            .1,
+    )
+}
+
+const PROVISION: &str = "mutation($slug: String!, $apps: [String!]) {
+    provisionTenant(slug: $slug, name: \"Globex\", apps: $apps, adminEmail: \"boss@globex.example\") {
+        tenant { slug status } domains { host app kind verified } admin { email role }
+    }
+}";
+
+async fn operators_provision_list_and_suspend_tenants(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let operator = operator(&app).await;
+
+    let body = app
+        .gql(
+            &operator,
+            PROVISION,
+            json!({ "slug": "globex", "apps": ["TAXI_PASSENGER", "ADMIN_CONSOLE"] }),
+        )
+        .await;
+    let provisioned = &body["data"]["provisionTenant"];
+    assert_eq!(
+        provisioned["tenant"],
+        json!({ "slug": "globex", "status": "ACTIVE" }),
+        "{body}"
+    );
+    assert_eq!(
+        provisioned["domains"],
+        json!([
+            { "host": "globex-admin.localhost", "app": "ADMIN_CONSOLE", "kind": "SYSTEM", "verified": true },
+            { "host": "globex-rides.localhost", "app": "TAXI_PASSENGER", "kind": "SYSTEM", "verified": true },
+        ])
+    );
+    assert_eq!(
+        provisioned["admin"],
+        json!({ "email": "boss@globex.example", "role": "ADMIN" })
+    );
+    assert_eq!(
+        app.get_branding("globex-rides.localhost").await.status(),
+        StatusCode::OK
+    );
+
+    for (slug, reason) in [
+        ("globex", "slug: 'globex' is already taken"),
+        ("www", "slug: 'www' is reserved"),
+        (
+            "Bad_Slug",
+            "slug: may contain only lower-case letters, digits and hyphens",
+        ),
+    ] {
+        let body = app.gql(&operator, PROVISION, json!({ "slug": slug })).await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT");
+        assert_eq!(body["errors"][0]["message"], reason);
+    }
+    let available = app
+        .gql(&Credential::None, "{ taken: subdomainAvailable(slug: \"globex\") { available reason } free: subdomainAvailable(slug: \"initech\") { available reason } }", json!({}))
+        .await;
+    assert_eq!(
+        available["data"],
+        json!({
+            "taken": { "available": false, "reason": "'globex' is already taken" },
+            "free": { "available": true, "reason": null },
+        })
+    );
+
+    for slug in ["initech", "umbrella", "hooli"] {
+        app.gql(&operator, PROVISION, json!({ "slug": slug })).await;
+    }
+    let page = "query($after: String, $filter: TenantFilter) { tenants(first: 2, after: $after, filter: $filter) { edges { node { slug } } pageInfo { hasNextPage endCursor } } }";
+    let slugs = |body: &Value| -> Vec<String> {
+        body["data"]["tenants"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["slug"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let first = app.gql(&operator, page, json!({})).await;
+    assert_eq!(slugs(&first), ["globex", "hooli"]);
+    let second = app
+        .gql(
+            &operator,
+            page,
+            json!({ "after": first["data"]["tenants"]["pageInfo"]["endCursor"] }),
+        )
+        .await;
+    assert_eq!(slugs(&second), ["initech", "main"]);
+    let searched = app
+        .gql(&operator, page, json!({ "filter": { "search": "BRELL" } }))
+        .await;
+    assert_eq!(slugs(&searched), ["umbrella"]);
+
+    let suspended = app
+        .gql(
+            &operator,
+            "mutation { setTenantStatus(slug: \"globex\", status: SUSPENDED) { status } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(suspended["data"]["setTenantStatus"]["status"], "SUSPENDED");
+    // In this process the change is seen at once.
+    let response = app.get_branding("globex-rides.localhost").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let filtered = app
+        .gql(
+            &operator,
+            page,
+            json!({ "filter": { "status": "SUSPENDED" } }),
+        )
+        .await;
+    assert_eq!(slugs(&filtered), ["globex"]);
+
+    let main_suspended = app
+        .gql(
+            &operator,
+            "mutation { setTenantStatus(slug: \"main\", status: SUSPENDED) { status } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&main_suspended), "BAD_USER_INPUT");
+    let admin_keys = app
+        .gql(
+            &operator,
+            "{ apiKeys(tenantSlug: \"globex\") { id } accounts(tenantSlug: \"globex\") { email } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        admin_keys["data"]["accounts"],
+        json!([{ "email": "boss@globex.example" }])
+    );
+}
+
+async fn discovery_is_public(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let acme = app.provision("acme", "Acme Mobility").await.tenant;
+    app.provision("gone", "Gone").await;
+    app.set_status("gone", tenantry::entities::tenant::TenantStatus::Suspended)
+        .await;
+    let query = "query($slug: String, $host: String) { tenantDiscovery(slug: $slug, host: $host) { slug name app apps branding { displayName } } }";
+
+    let by_slug = app
+        .gql(&Credential::None, query, json!({ "slug": "acme" }))
+        .await;
+    let found = &by_slug["data"]["tenantDiscovery"];
+    assert_eq!(
+        (found["name"].as_str(), found["app"].as_str()),
+        (Some("Acme Mobility"), None)
+    );
+    assert_eq!(found["apps"].as_array().unwrap().len(), 8);
+    let by_host = app
+        .gql(
+            &Credential::None,
+            query,
+            json!({ "host": "ACME-drive.localhost:443" }),
+        )
+        .await;
+    assert_eq!(by_host["data"]["tenantDiscovery"]["app"], "TAXI_DRIVER");
+    for variables in [
+        json!({ "slug": "gone" }),
+        json!({ "slug": "nobody" }),
+        json!({ "host": "nobody.example" }),
+    ] {
+        let body = app.gql(&Credential::None, query, variables.clone()).await;
+        assert_eq!(body["data"]["tenantDiscovery"], Value::Null, "{variables}");
+    }
+    for variables in [
+        json!({}),
+        json!({ "slug": "acme", "host": "acme-rides.localhost" }),
+        json!({ "host": "a..b" }),
+    ] {
+        let body = app.gql(&Credential::None, query, variables.clone()).await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{variables}");
+    }
+
+    // `branding` needs a tenant credential; a public key's app is its default.
+    let anonymous = app
+        .gql(&Credential::None, "{ branding { displayName } }", json!({}))
+        .await;
+    assert_eq!(error_code(&anonymous), "UNAUTHENTICATED");
+    tenantry::services::branding::set(
+        &app.db,
+        acme.id,
+        Some("TAXI_DRIVER"),
+        tenantry::services::branding::BrandingFields {
+            display_name: Some("Acme Drive".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (_, public) = app
+        .api_key(acme.id, KeyKind::Public, None, Some("TAXI_DRIVER"))
+        .await;
+    let body = app.gql(&Credential::Key(public), "{ own: branding { displayName } other: branding(app: \"TAXI_PASSENGER\") { displayName } }", json!({})).await;
+    assert_eq!(
+        body["data"],
+        json!({ "own": { "displayName": "Acme Drive" }, "other": { "displayName": null } })
+    );
+}
+
+async fn rotated_signing_keys_keep_old_tokens_valid(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let acme = app.provision("acme", "Acme").await.tenant;
+    let (account, old_token) = app.sign_in(acme.id, "a@acme.example", Role::Admin).await;
+    let old = Credential::Bearer(old_token.clone());
+    app.gql(&old, "{ viewer { role } }", json!({})).await;
+
+    let rotated = crate::cli::cli(&app, &["jwt", "rotate"]).await;
+    assert!(rotated.status.success());
+
+    crate::helpers::eventually("both keys published", || async {
+        let jwks: Value = app
+            .get("/.well-known/jwks.json", &[])
+            .await
+            .json()
+            .await
+            .unwrap();
+        jwks["keys"].as_array().unwrap().len() == 2
+    })
+    .await;
+    let new_token = app.token_for(&account).await;
+    let kid = |token: &str| jsonwebtoken::decode_header(token).unwrap().kid.unwrap();
+    assert_ne!(kid(&new_token), kid(&old_token));
+    for token in [old_token, new_token] {
+        let body = app
+            .gql(&Credential::Bearer(token), "{ viewer { role } }", json!({}))
+            .await;
+        assert_eq!(body["data"]["viewer"]["role"], "ADMIN");
+    }
+}
+
+async fn limits_and_graphiql(backend: Backend) {
+    let app = spawn_app_with(backend, |config| config.graphql_max_depth = 3).await;
+    let deep = "{ viewer { tenant { id } account { id } apiKey { id } } tenants { edges { node { slug } } } }";
+    let (status, body) = app
+        .graphql_with(&Credential::None, &[], deep, json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nested too deep"),
+        "{body}"
+    );
+
+    let batch: Vec<Value> = (0..11)
+        .map(|_| json!({ "query": "{ apiVersion }" }))
+        .collect();
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&batch)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body), "BAD_USER_INPUT");
+    let small: Vec<Value> = (0..3)
+        .map(|_| json!({ "query": "{ apiVersion }" }))
+        .collect();
+    let answers: Value = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&small)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answers.as_array().unwrap().len(), 3);
+
+    let graphiql = app.get("/graphql", &[]).await;
+    assert_eq!(graphiql.status(), StatusCode::OK);
+    assert!(graphiql.text().await.unwrap().contains("graphiql"));
+}
+
+async fn introspection_can_be_switched_off(backend: Backend) {
+    let app = spawn_app_with(backend, |config| config.graphql_introspection = false).await;
+    let body = app
+        .gql(
+            &Credential::None,
+            "{ __schema { queryType { name } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["data"]["__schema"], Value::Null, "{body}");
+    assert_eq!(
+        app.get("/graphql", &[]).await.status(),
+        StatusCode::NOT_FOUND
+    );
+}

@@ -1,0 +1,494 @@
+//! What a tenant's admins and members do through GraphQL, and that none of it reaches another
+//! tenant.
+
+use reqwest::StatusCode;
+use sea_orm::EntityTrait;
+use serde_json::{Value, json};
+use tenantry::entities::account::Role;
+use tenantry::entities::api_key::{self, KeyKind};
+
+use crate::helpers::{
+    Backend, Credential, TestApp, db_tests, error_code, eventually, spawn_app, spawn_app_with,
+};
+
+db_tests!(
+    keys_are_shown_once_and_listed_by_prefix,
+    another_tenants_ids_are_not_found,
+    members_and_roles,
+    branding_and_app_links_reach_the_host_routes,
+    leads_page_newest_first_with_filters,
+    key_use_is_recorded_in_batches,
+);
+
+async fn admin_of(app: &TestApp, slug: &str) -> (uuid::Uuid, Credential) {
+    let tenant = app.provision(slug, slug).await.tenant;
+    let (_, token) = app
+        .sign_in(tenant.id, &format!("admin@{slug}.example"), Role::Admin)
+        .await;
+    (tenant.id, Credential::Bearer(token))
+}
+
+const CREATE_KEY: &str = "mutation($input: CreateApiKeyInput!) {
+    createApiKey(input: $input) { secret apiKey { id name kind role app displayPrefix revokedAt } }
+}";
+
+async fn keys_are_shown_once_and_listed_by_prefix(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, admin) = admin_of(&app, "acme").await;
+
+    let body = app
+        .gql(
+            &admin,
+            CREATE_KEY,
+            json!({ "input": { "kind": "SECRET", "name": "billing", "role": "MEMBER" } }),
+        )
+        .await;
+    let created = &body["data"]["createApiKey"];
+    let secret = created["secret"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"));
+    assert!(secret.starts_with("btk_") && secret.len() == 53, "{secret}");
+    assert_eq!(created["apiKey"]["displayPrefix"], &secret[..12]);
+    assert_eq!(created["apiKey"]["role"], "MEMBER");
+
+    // Only the hash is stored.
+    let stored = api_key::Entity::find().all(&app.db).await.unwrap();
+    assert!(
+        stored
+            .iter()
+            .all(|k| k.key_hash != secret && k.key_hash.len() == 64)
+    );
+
+    let viewer = app
+        .gql(
+            &Credential::Key(secret.into()),
+            "{ viewer { role apiKey { name kind } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        viewer["data"]["viewer"],
+        json!({ "role": "MEMBER", "apiKey": { "name": "billing", "kind": "SECRET" } })
+    );
+
+    let listed = app
+        .gql(&admin, "{ apiKeys { name displayPrefix kind } }", json!({}))
+        .await;
+    assert_eq!(
+        listed["data"]["apiKeys"],
+        json!([{ "name": "billing", "displayPrefix": &secret[..12], "kind": "SECRET" }])
+    );
+    assert!(!listed.to_string().contains(secret));
+
+    let public = app
+        .gql(
+            &admin,
+            CREATE_KEY,
+            json!({ "input": { "kind": "PUBLIC", "name": "web", "app": "TAXI_PASSENGER" } }),
+        )
+        .await;
+    assert!(
+        public["data"]["createApiKey"]["secret"]
+            .as_str()
+            .unwrap()
+            .starts_with("bpk_")
+    );
+
+    for (input, field) in [
+        (
+            json!({ "kind": "PUBLIC", "name": "web", "role": "ADMIN" }),
+            "role",
+        ),
+        (json!({ "kind": "SECRET", "name": "server" }), "role"),
+        (
+            json!({ "kind": "SECRET", "name": "server", "role": "OPERATOR" }),
+            "role",
+        ),
+        (
+            json!({ "kind": "SECRET", "name": " ", "role": "ADMIN" }),
+            "name",
+        ),
+        (
+            json!({ "kind": "PUBLIC", "name": "web", "app": "NOPE" }),
+            "app",
+        ),
+        (
+            json!({ "kind": "PUBLIC", "name": "web", "expiresAt": "2001-01-01T00:00:00Z" }),
+            "expiresAt",
+        ),
+    ] {
+        let body = app.gql(&admin, CREATE_KEY, json!({ "input": input })).await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{input}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], field, "{input}");
+    }
+    assert_eq!(api_key::Entity::find().all(&app.db).await.unwrap().len(), 2);
+}
+
+async fn another_tenants_ids_are_not_found(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, acme_admin) = admin_of(&app, "acme").await;
+    let (beta_id, _) = admin_of(&app, "beta").await;
+    let (beta_key, beta_secret) = app
+        .api_key(beta_id, KeyKind::Secret, Some(Role::Member), None)
+        .await;
+    let (beta_member, _) = app
+        .sign_in(beta_id, "member@beta.example", Role::Member)
+        .await;
+    let lead = app
+        .post_contact(
+            &app.host("beta", "TAXI_PASSENGER"),
+            &json!({ "email": "x@example.com" }),
+            &[],
+        )
+        .await;
+    let beta_lead: Value = lead.json().await.unwrap();
+
+    let attempts = [
+        (
+            "mutation($id: ID!) { revokeApiKey(id: $id) { id } }",
+            beta_key.id.to_string(),
+        ),
+        (
+            "query($id: ID!) { lead(id: $id) { email } }",
+            beta_lead["id"].as_str().unwrap().to_owned(),
+        ),
+        (
+            "mutation($id: ID!) { setAccountRole(id: $id, role: USER) { id } }",
+            beta_member.id.to_string(),
+        ),
+        (
+            "mutation($id: ID!) { removeAccount(id: $id) }",
+            beta_member.id.to_string(),
+        ),
+    ];
+    for (query, id) in attempts {
+        let body = app.gql(&acme_admin, query, json!({ "id": id })).await;
+        assert_eq!(error_code(&body), "NOT_FOUND", "{query}");
+        assert_eq!(body["data"], Value::Null, "{query}: {body}");
+    }
+    let body = app
+        .gql(
+            &acme_admin,
+            "{ leads { edges { node { email } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["data"]["leads"]["edges"], json!([]));
+    let body = app
+        .gql(&acme_admin, "{ accounts { email } }", json!({}))
+        .await;
+    assert_eq!(
+        body["data"]["accounts"],
+        json!([{ "email": "admin@acme.example" }])
+    );
+    let body = app
+        .gql(&acme_admin, "mutation { updateBranding(tenantSlug: \"beta\", input: { displayName: \"Pwned\" }) { displayName } }", json!({}))
+        .await;
+    assert_eq!(error_code(&body), "FORBIDDEN");
+
+    // Beta's things are untouched.
+    let viewer = app
+        .gql(
+            &Credential::Key(beta_secret),
+            "{ viewer { role } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(viewer["data"]["viewer"]["role"], "MEMBER");
+    let branding: Value = app
+        .get_branding(&app.host("beta", "TAXI_PASSENGER"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(branding["display_name"], Value::Null);
+}
+
+async fn members_and_roles(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let acme = app.provision("acme", "Acme").await.tenant;
+    let (me, token) = app
+        .sign_in(acme.id, "admin@acme.example", Role::Admin)
+        .await;
+    let admin = Credential::Bearer(token);
+
+    let invited = app
+        .gql(&admin, "mutation { inviteAccount(email: \"Ana@Acme.Example\", role: MEMBER) { id email role status } }", json!({}))
+        .await;
+    let ana = &invited["data"]["inviteAccount"];
+    assert_eq!(
+        (
+            ana["email"].as_str(),
+            ana["role"].as_str(),
+            ana["status"].as_str()
+        ),
+        (Some("ana@acme.example"), Some("MEMBER"), Some("INVITED"))
+    );
+    let again = app
+        .gql(
+            &admin,
+            "mutation { inviteAccount(email: \"ana@acme.example\", role: USER) { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&again), "BAD_USER_INPUT");
+    let operator = app
+        .gql(
+            &admin,
+            "mutation { inviteAccount(email: \"op@acme.example\", role: OPERATOR) { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&operator), "BAD_USER_INPUT");
+
+    let ana_id = ana["id"].as_str().unwrap().to_owned();
+    let ana_account = tenantry::services::accounts::get(&app.db, acme.id, ana_id.parse().unwrap())
+        .await
+        .unwrap();
+    let ana_token = Credential::Bearer(app.token_for(&ana_account).await);
+    assert_eq!(
+        app.gql(&ana_token, "{ viewer { role } }", json!({})).await["data"]["viewer"]["role"],
+        "MEMBER"
+    );
+
+    let promoted = app
+        .gql(
+            &admin,
+            "mutation($id: ID!) { setAccountRole(id: $id, role: ADMIN) { role } }",
+            json!({ "id": ana_id }),
+        )
+        .await;
+    assert_eq!(promoted["data"]["setAccountRole"]["role"], "ADMIN");
+    // The role counts at once, not when the token expires.
+    assert_eq!(
+        app.gql(&ana_token, "{ viewer { role } }", json!({})).await["data"]["viewer"]["role"],
+        "ADMIN"
+    );
+
+    let own = app
+        .gql(
+            &admin,
+            "mutation($id: ID!) { setAccountRole(id: $id, role: USER) { role } }",
+            json!({ "id": me.id }),
+        )
+        .await;
+    assert_eq!(error_code(&own), "BAD_USER_INPUT");
+
+    let removed = app
+        .gql(
+            &admin,
+            "mutation($id: ID!) { removeAccount(id: $id) }",
+            json!({ "id": ana_id }),
+        )
+        .await;
+    assert_eq!(removed["data"]["removeAccount"], ana_id.as_str());
+    let (status, body) = app
+        .graphql_with(&ana_token, &[], "{ viewer { role } }", json!({}))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        body["errors"][0]["message"],
+        "the token's account no longer exists"
+    );
+}
+
+async fn branding_and_app_links_reach_the_host_routes(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, admin) = admin_of(&app, "acme").await;
+    let rides = app.host("acme", "TAXI_PASSENGER");
+
+    let body = app
+        .gql(
+            &admin,
+            "mutation { defaults: updateBranding(input: { displayName: \"Acme\", primaryColor: \"#112233\" }) { displayName }
+                        rides: updateBranding(app: \"TAXI_PASSENGER\", input: { displayName: \"Acme Rides\" }) { displayName primaryColor } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["rides"],
+        json!({ "displayName": "Acme Rides", "primaryColor": null }),
+        "{body}"
+    );
+    let branding: Value = app.get_branding(&rides).await.json().await.unwrap();
+    assert_eq!(
+        (
+            branding["display_name"].as_str(),
+            branding["primary_color"].as_str()
+        ),
+        (Some("Acme Rides"), Some("#112233"))
+    );
+
+    let body = app
+        .gql(
+            &admin,
+            "mutation { updateAppLinks(app: \"TAXI_PASSENGER\", input: { iosAppIds: [\"TEAM123.com.acme.rides\"], androidApps: [], webauthnOrigins: [] }) { iosAppIds } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["updateAppLinks"]["iosAppIds"],
+        json!(["TEAM123.com.acme.rides"])
+    );
+    let aasa: Value = app
+        .get(
+            "/.well-known/apple-app-site-association",
+            &[("host", &rides)],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        aasa["webcredentials"]["apps"],
+        json!(["TEAM123.com.acme.rides"])
+    );
+
+    let unknown = app
+        .gql(
+            &admin,
+            "mutation { updateBranding(app: \"NOPE\", input: {}) { displayName } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&unknown), "BAD_USER_INPUT");
+}
+
+async fn leads_page_newest_first_with_filters(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let acme = app.provision("acme", "Acme").await.tenant;
+    let (_, member) = app
+        .sign_in(acme.id, "member@acme.example", Role::Member)
+        .await;
+    let member = Credential::Bearer(member);
+    for i in 0..25 {
+        let app_key = if i % 5 == 0 {
+            "TAXI_DRIVER"
+        } else {
+            "TAXI_PASSENGER"
+        };
+        let response = app
+            .post_contact(
+                &app.host("acme", app_key),
+                &json!({ "email": format!("lead{i}@example.com") }),
+                &[],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+    let page = "query($after: String, $filter: LeadsFilter) {
+        leads(first: 10, after: $after, filter: $filter) { edges { cursor node { id email app } } pageInfo { hasNextPage endCursor } }
+    }";
+    let emails = |body: &Value| -> Vec<String> {
+        body["data"]["leads"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["email"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    let first = app.gql(&member, page, json!({})).await;
+    assert_eq!(
+        emails(&first),
+        (15..25)
+            .rev()
+            .map(|i| format!("lead{i}@example.com"))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(first["data"]["leads"]["pageInfo"]["hasNextPage"], true);
+    let cursor = first["data"]["leads"]["pageInfo"]["endCursor"].clone();
+    let second = app.gql(&member, page, json!({ "after": cursor })).await;
+    assert_eq!(
+        emails(&second),
+        (5..15)
+            .rev()
+            .map(|i| format!("lead{i}@example.com"))
+            .collect::<Vec<_>>()
+    );
+    let cursor = second["data"]["leads"]["pageInfo"]["endCursor"].clone();
+    let last = app.gql(&member, page, json!({ "after": cursor })).await;
+    assert_eq!(emails(&last).len(), 5);
+    assert_eq!(last["data"]["leads"]["pageInfo"]["hasNextPage"], false);
+
+    let drivers = app
+        .gql(&member, page, json!({ "filter": { "app": "TAXI_DRIVER" } }))
+        .await;
+    assert_eq!(
+        emails(&drivers),
+        [
+            "lead20@example.com",
+            "lead15@example.com",
+            "lead10@example.com",
+            "lead5@example.com",
+            "lead0@example.com"
+        ]
+    );
+    let one = app
+        .gql(
+            &member,
+            page,
+            json!({ "filter": { "email": "lead7@example.com" } }),
+        )
+        .await;
+    assert_eq!(emails(&one), ["lead7@example.com"]);
+    let future = app
+        .gql(
+            &member,
+            page,
+            json!({ "filter": { "since": "2999-01-01T00:00:00Z" } }),
+        )
+        .await;
+    assert!(emails(&future).is_empty());
+
+    let id = first["data"]["leads"]["edges"][0]["node"]["id"].clone();
+    let lead = app
+        .gql(
+            &member,
+            "query($id: ID!) { lead(id: $id) { email host } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        lead["data"]["lead"],
+        json!({ "email": "lead24@example.com", "host": app.host("acme", "TAXI_PASSENGER") })
+    );
+
+    let too_many = app
+        .gql(
+            &member,
+            "{ leads(first: 500) { edges { cursor } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&too_many), "BAD_USER_INPUT");
+}
+
+async fn key_use_is_recorded_in_batches(backend: Backend) {
+    let app = spawn_app_with(backend, |config| {
+        config.key_usage_flush_interval = std::time::Duration::from_millis(100);
+    })
+    .await;
+    let acme = app.provision("acme", "Acme").await.tenant;
+    let (key, secret) = app
+        .api_key(acme.id, KeyKind::Secret, Some(Role::Member), None)
+        .await;
+    assert!(key.last_used_at.is_none());
+    for _ in 0..3 {
+        app.gql(
+            &Credential::Key(secret.clone()),
+            "{ viewer { role } }",
+            json!({}),
+        )
+        .await;
+    }
+    eventually("last use recorded", || async {
+        let row = api_key::Entity::find_by_id(key.id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        row.last_used_at.is_some()
+    })
+    .await;
+}
