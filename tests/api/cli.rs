@@ -6,12 +6,15 @@ use std::process::Output;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{Backend, TestApp, assert_error, db_tests, eventually, spawn_app};
+use serde_json::json;
+
+use crate::helpers::{Backend, Credential, TestApp, assert_error, db_tests, eventually, spawn_app};
 
 db_tests!(
     changes_made_by_the_cli_reach_a_running_server,
     cli_errors_are_one_line_and_a_failure,
     listings_show_tenants_and_domains,
+    operators_and_keys_are_bootstrapped_from_the_cli,
 );
 
 /// Runs the CLI with the test's database; `TENANTRY_*` settings of the outer environment are
@@ -222,4 +225,67 @@ async fn listings_show_tenants_and_domains(backend: Backend) {
         .filter_map(|l| l.split_whitespace().next())
         .collect();
     assert_eq!(hosts, ["duo-admin.localhost", "duo-rides.localhost"]);
+}
+
+async fn operators_and_keys_are_bootstrapped_from_the_cli(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.provision("acme", "Acme").await;
+
+    let operator = cli(&app, &["operator", "create", "--email", "Ops@Example.com"]).await;
+    assert!(operator.status.success(), "{}", stderr(&operator));
+    assert!(stdout(&operator).starts_with("operator ops@example.com"));
+    let again = cli(&app, &["operator", "create", "--email", "ops@example.com"]).await;
+    assert!(
+        again.status.success(),
+        "creating an existing operator is a no-op"
+    );
+
+    let viewer = "{ viewer { role tenant { slug } apiKey { kind } } }";
+    let cases: [(&[&str], serde_json::Value); 3] = [
+        (
+            &["key", "create", "--tenant", "main", "--kind", "secret"],
+            json!({ "role": "OPERATOR", "tenant": { "slug": "main" }, "apiKey": { "kind": "SECRET" } }),
+        ),
+        (
+            &[
+                "key", "create", "--tenant", "acme", "--kind", "secret", "--role", "member",
+            ],
+            json!({ "role": "MEMBER", "tenant": { "slug": "acme" }, "apiKey": { "kind": "SECRET" } }),
+        ),
+        (
+            &[
+                "key",
+                "create",
+                "--tenant",
+                "acme",
+                "--kind",
+                "public",
+                "--app",
+                "TAXI_PASSENGER",
+            ],
+            json!({ "role": null, "tenant": { "slug": "acme" }, "apiKey": { "kind": "PUBLIC" } }),
+        ),
+    ];
+    for (args, expected) in cases {
+        let created = cli(&app, args).await;
+        assert!(created.status.success(), "{args:?}: {}", stderr(&created));
+        let key = stdout(&created).trim().to_owned();
+        assert_eq!(key.lines().count(), 1, "only the key goes to stdout");
+        let body = app.gql(&Credential::Key(key), viewer, json!({})).await;
+        assert_eq!(body["data"]["viewer"], expected, "{args:?}");
+    }
+
+    let refused = cli(
+        &app,
+        &[
+            "key", "create", "--tenant", "acme", "--kind", "secret", "--role", "operator",
+        ],
+    )
+    .await;
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).starts_with("error: role: "),
+        "{}",
+        stderr(&refused)
+    );
 }

@@ -35,13 +35,17 @@ async fn demo_server_logs_json_and_stops_on_sigterm(backend: Backend) {
 
     // The demo prints one URL per app of tenant acme; the port is in them.
     let mut stdout = BufReader::new(server.stdout.take().unwrap()).lines();
-    let mut rides_url = None;
+    let (mut rides_url, mut admin_key) = (None, None);
     while let Some(line) = stdout.next_line().await.unwrap() {
+        let last = line.split_whitespace().last().map(str::to_owned);
         if line.contains("acme-rides.localhost") {
-            rides_url = line.split_whitespace().last().map(str::to_owned);
+            rides_url = last;
+        } else if line.trim_start().starts_with("acme admin") {
+            admin_key = last;
             break;
         }
     }
+    let admin_key = admin_key.expect("the demo prints an admin key");
     let rides_url = rides_url.expect("the demo prints the passenger app's URL");
     let port: u16 = rides_url
         .split(':')
@@ -63,6 +67,21 @@ async fn demo_server_logs_json_and_stops_on_sigterm(backend: Backend) {
         .to_owned();
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["display_name"], "Acme Rides");
+
+    let viewer: Value = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/graphql"))
+        .header("x-api-key", &admin_key)
+        .json(&serde_json::json!({ "query": "{ viewer { role tenant { slug } } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        viewer["data"]["viewer"],
+        serde_json::json!({ "role": "ADMIN", "tenant": { "slug": "acme" } })
+    );
 
     let pid = server.id().expect("running").to_string();
     let killed = std::process::Command::new("kill")

@@ -322,13 +322,13 @@ async fn branding_and_app_links_reach_the_host_routes(backend: Backend) {
     let body = app
         .gql(
             &admin,
-            "mutation { updateAppLinks(app: \"TAXI_PASSENGER\", input: { iosAppIds: [\"TEAM123.com.acme.rides\"], androidApps: [], webauthnOrigins: [] }) { iosAppIds } }",
+            "mutation { updateAppLinks(app: \"TAXI_PASSENGER\", input: { iosAppIds: [\"TEAM123456.com.acme.rides\"], androidApps: [], webauthnOrigins: [] }) { iosAppIds } }",
             json!({}),
         )
         .await;
     assert_eq!(
         body["data"]["updateAppLinks"]["iosAppIds"],
-        json!(["TEAM123.com.acme.rides"])
+        json!(["TEAM123456.com.acme.rides"])
     );
     let aasa: Value = app
         .get(
@@ -341,8 +341,43 @@ async fn branding_and_app_links_reach_the_host_routes(backend: Backend) {
         .unwrap();
     assert_eq!(
         aasa["webcredentials"]["apps"],
-        json!(["TEAM123.com.acme.rides"])
+        json!(["TEAM123456.com.acme.rides"])
     );
+
+    for (mutation, field) in [
+        (
+            "updateBranding(input: { primaryColor: \"red; background: url(x)\" }) { displayName }",
+            "primaryColor",
+        ),
+        (
+            "updateBranding(input: { logoUrl: \"javascript:alert(1)\" }) { displayName }",
+            "logoUrl",
+        ),
+        (
+            "updateAppLinks(app: \"TAXI_PASSENGER\", input: { iosAppIds: [\"nope\"], androidApps: [], webauthnOrigins: [] }) { iosAppIds }",
+            "iosAppIds",
+        ),
+        (
+            "updateAppLinks(app: \"TAXI_PASSENGER\", input: { iosAppIds: [], androidApps: [{ packageName: \"com.acme\", sha256CertFingerprints: [\"AA:BB\"] }], webauthnOrigins: [] }) { iosAppIds }",
+            "androidApps",
+        ),
+        (
+            "updateAppLinks(app: \"TAXI_PASSENGER\", input: { iosAppIds: [], androidApps: [], webauthnOrigins: [\"http://insecure.example\"] }) { iosAppIds }",
+            "webauthnOrigins",
+        ),
+    ] {
+        let body = app
+            .gql(&admin, &format!("mutation {{ {mutation} }}"), json!({}))
+            .await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{mutation}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["field"], field,
+            "{mutation}"
+        );
+    }
+    // Nothing changed.
+    let branding: Value = app.get_branding(&rides).await.json().await.unwrap();
+    assert_eq!(branding["primary_color"], "#112233");
 
     let unknown = app
         .gql(

@@ -12,6 +12,7 @@ use crate::helpers::{Backend, TestApp, assert_error, db_tests, eventually, spawn
 const AASA: &str = "/.well-known/apple-app-site-association";
 const ASSETLINKS: &str = "/.well-known/assetlinks.json";
 const WEBAUTHN: &str = "/.well-known/webauthn";
+const FINGERPRINT: &str = "14:6D:E9:83:C5:73:06:50:D8:EE:B9:95:2F:34:FC:64:16:A0:83:42:E6:1D:BE:A8:8A:04:96:B2:3F:CF:44:E5";
 
 db_tests!(
     documents_come_from_app_links_and_verified_domains,
@@ -37,7 +38,7 @@ async fn documents_come_from_app_links_and_verified_domains(backend: Backend) {
         ios_app_ids: vec!["ABCDE12345.com.acme.rides".into()],
         android_apps: vec![AndroidApp {
             package_name: "com.acme.rides".into(),
-            sha256_cert_fingerprints: vec!["AA:BB".into()],
+            sha256_cert_fingerprints: vec![FINGERPRINT.into()],
         }],
         webauthn_origins: vec!["https://login.acme.example".into()],
     };
@@ -99,7 +100,7 @@ async fn documents_come_from_app_links_and_verified_domains(backend: Backend) {
             fetch(&app, ASSETLINKS, &host).await,
             json!([{
                 "relation": ["delegate_permission/common.handle_all_urls", "delegate_permission/common.get_login_creds"],
-                "target": { "namespace": "android_app", "package_name": "com.acme.rides", "sha256_cert_fingerprints": ["AA:BB"] },
+                "target": { "namespace": "android_app", "package_name": "com.acme.rides", "sha256_cert_fingerprints": [FINGERPRINT] },
             }])
         );
         assert_eq!(

@@ -13,6 +13,7 @@ use crate::entities::app_link::{self, AndroidApp, AndroidApps, Strings};
 use crate::error::AppError;
 use crate::services::domains;
 use crate::tenancy::epoch;
+use crate::tenancy::host::{self, RequestHost};
 use crate::tenancy::resolver::HostTenant;
 
 /// What a tenant declares for one app.
@@ -49,6 +50,106 @@ pub async fn get(
     }))
 }
 
+const MAX_ENTRIES: usize = 50;
+
+impl AppLinks {
+    /// Checks every entry against the format Apple, Google or browsers expect of it.
+    fn validated(self) -> Result<AppLinks, AppError> {
+        let too_many = [
+            ("iosAppIds", self.ios_app_ids.len()),
+            ("androidApps", self.android_apps.len()),
+            ("webauthnOrigins", self.webauthn_origins.len()),
+        ];
+        if let Some((field, _)) = too_many.iter().find(|(_, n)| *n > MAX_ENTRIES) {
+            return Err(AppError::invalid(
+                *field,
+                format!("at most {MAX_ENTRIES} entries"),
+            ));
+        }
+        for id in &self.ios_app_ids {
+            // `TEAMID.bundle.id`: a ten-character team ID, then a reverse-DNS bundle ID.
+            let valid = id.split_once('.').is_some_and(|(team, bundle)| {
+                team.len() == 10
+                    && team.bytes().all(|b| b.is_ascii_alphanumeric())
+                    && is_reverse_dns(bundle)
+            });
+            if !valid {
+                return Err(AppError::invalid(
+                    "iosAppIds",
+                    format!("'{id}' is not TEAMID.bundle.id"),
+                ));
+            }
+        }
+        for app in &self.android_apps {
+            if !is_reverse_dns(&app.package_name) {
+                return Err(AppError::invalid(
+                    "androidApps",
+                    format!("'{}' is not a package name", app.package_name),
+                ));
+            }
+            if app.sha256_cert_fingerprints.is_empty() {
+                return Err(AppError::invalid(
+                    "androidApps",
+                    "each app needs a certificate fingerprint",
+                ));
+            }
+            for print in &app.sha256_cert_fingerprints {
+                let bytes: Vec<&str> = print.split(':').collect();
+                let valid = bytes.len() == 32
+                    && bytes
+                        .iter()
+                        .all(|b| b.len() == 2 && b.bytes().all(|c| c.is_ascii_hexdigit()));
+                if !valid {
+                    return Err(AppError::invalid(
+                        "androidApps",
+                        format!(
+                            "'{print}' is not a SHA-256 fingerprint (32 hex bytes, colon-separated)"
+                        ),
+                    ));
+                }
+            }
+        }
+        let android_apps = self
+            .android_apps
+            .into_iter()
+            .map(|app| AndroidApp {
+                sha256_cert_fingerprints: app
+                    .sha256_cert_fingerprints
+                    .iter()
+                    .map(|print| print.to_uppercase())
+                    .collect(),
+                ..app
+            })
+            .collect();
+        for origin in &self.webauthn_origins {
+            let host = origin.strip_prefix("https://").map(host::normalise);
+            if !matches!(host, Some(Ok(RequestHost::Name(_)))) {
+                return Err(AppError::invalid(
+                    "webauthnOrigins",
+                    format!("'{origin}' is not an https origin (https://host[:port])"),
+                ));
+            }
+        }
+        Ok(AppLinks {
+            android_apps,
+            ..self
+        })
+    }
+}
+
+/// `com.acme.rides`: two or more dot-separated identifiers.
+fn is_reverse_dns(value: &str) -> bool {
+    let parts: Vec<&str> = value.split('.').collect();
+    value.len() <= 255
+        && parts.len() >= 2
+        && parts.iter().all(|part| {
+            part.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        })
+}
+
 /// Replaces the app links of one app of a tenant.
 #[tracing::instrument(skip(db, links))]
 pub async fn set<C: ConnectionTrait + TransactionTrait>(
@@ -57,6 +158,7 @@ pub async fn set<C: ConnectionTrait + TransactionTrait>(
     app: &str,
     links: AppLinks,
 ) -> Result<(), AppError> {
+    let links = links.validated()?;
     let txn = db.begin().await?;
     let existing = app_link::Entity::find()
         .filter(app_link::Column::TenantId.eq(tenant_id))

@@ -120,6 +120,76 @@ pub async fn stored(
     Ok(row.map(Into::into).unwrap_or_default())
 }
 
+const MAX_TEXT: usize = 200;
+const MAX_URL: usize = 2048;
+const MAX_DESCRIPTION: usize = 1000;
+
+impl BrandingFields {
+    /// Trims every value, drops blanks, and checks each against its rule.
+    fn validated(self) -> Result<BrandingFields, AppError> {
+        Ok(BrandingFields {
+            display_name: text("displayName", self.display_name, MAX_TEXT)?,
+            logo_url: url("logoUrl", self.logo_url)?,
+            favicon_url: url("faviconUrl", self.favicon_url)?,
+            primary_color: color("primaryColor", self.primary_color)?,
+            accent_color: color("accentColor", self.accent_color)?,
+            background_color: color("backgroundColor", self.background_color)?,
+            text_color: color("textColor", self.text_color)?,
+            seo_title: text("seoTitle", self.seo_title, MAX_TEXT)?,
+            seo_description: text("seoDescription", self.seo_description, MAX_DESCRIPTION)?,
+        })
+    }
+}
+
+fn text(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, AppError> {
+    let Some(value) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if value.chars().count() > max {
+        return Err(AppError::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(Some(value))
+}
+
+/// An absolute `https://` (or `http://`) URL: pages load these directly.
+fn url(field: &str, value: Option<String>) -> Result<Option<String>, AppError> {
+    let Some(value) = text(field, value, MAX_URL)? else {
+        return Ok(None);
+    };
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"));
+    match rest {
+        Some(rest) if !rest.is_empty() && !rest.contains(char::is_whitespace) => Ok(Some(value)),
+        _ => Err(AppError::invalid(field, "must be an absolute http(s) URL")),
+    }
+}
+
+/// `#RGB`, `#RRGGBB` or `#RRGGBBAA`: safe to drop into any stylesheet as it is.
+fn color(field: &str, value: Option<String>) -> Result<Option<String>, AppError> {
+    let Some(value) = text(field, value, 9)? else {
+        return Ok(None);
+    };
+    let hex = value.strip_prefix('#').unwrap_or_default();
+    if [3, 6, 8].contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(Some(value))
+    } else {
+        Err(AppError::invalid(
+            field,
+            "must be a hex colour: #RGB, #RRGGBB or #RRGGBBAA",
+        ))
+    }
+}
+
 /// Replaces the branding of one app of a tenant (`None`: the tenant's defaults).
 #[tracing::instrument(skip(db, fields))]
 pub async fn set<C: ConnectionTrait + TransactionTrait>(
@@ -128,6 +198,7 @@ pub async fn set<C: ConnectionTrait + TransactionTrait>(
     app: Option<&str>,
     fields: BrandingFields,
 ) -> Result<(), AppError> {
+    let fields = fields.validated()?;
     let app = app.unwrap_or(TENANT_DEFAULTS);
     let txn = db.begin().await?;
     let existing = branding::Entity::find()
