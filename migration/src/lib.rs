@@ -34,6 +34,18 @@ impl MigratorTrait for Migrator {
     }
 }
 
+/// `tenant_id` of `table` → `tenants.id`: a tenant's rows go when the tenant goes.
+pub(crate) fn belongs_to_tenant(
+    table: impl IntoIden,
+    column: impl IntoIden,
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .from(table, column)
+        .to(Tenants::Table, Tenants::Id)
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
+}
+
 /// Identifiers shared by several migrations: the `tenants` table is the parent of every other.
 #[derive(DeriveIden)]
 pub(crate) enum Tenants {

@@ -1,6 +1,6 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::Tenants;
+use crate::belongs_to_tenant;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -35,12 +35,10 @@ impl MigrationTrait for Migration {
                     .col(boolean(TenantDomains::Verified))
                     .col(timestamp_with_time_zone_null(TenantDomains::VerifiedAt))
                     .col(timestamp_with_time_zone(TenantDomains::CreatedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(TenantDomains::Table, TenantDomains::TenantId)
-                            .to(Tenants::Table, Tenants::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut belongs_to_tenant(
+                        TenantDomains::Table,
+                        TenantDomains::TenantId,
+                    ))
                     .to_owned(),
             )
             .await?;

@@ -1,6 +1,6 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::Tenants;
+use crate::belongs_to_tenant;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -46,12 +46,7 @@ impl MigrationTrait for Migration {
                     .col(string_len_null(Branding::SeoTitle, 200))
                     .col(text_null(Branding::SeoDescription))
                     .col(timestamp_with_time_zone(Branding::UpdatedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Branding::Table, Branding::TenantId)
-                            .to(Tenants::Table, Tenants::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut belongs_to_tenant(Branding::Table, Branding::TenantId))
                     .to_owned(),
             )
             .await?;

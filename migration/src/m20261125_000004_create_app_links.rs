@@ -1,6 +1,6 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::Tenants;
+use crate::belongs_to_tenant;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -34,12 +34,7 @@ impl MigrationTrait for Migration {
                     .col(json(AppLinks::AndroidApps))
                     .col(json(AppLinks::WebauthnOrigins))
                     .col(timestamp_with_time_zone(AppLinks::UpdatedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(AppLinks::Table, AppLinks::TenantId)
-                            .to(Tenants::Table, Tenants::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut belongs_to_tenant(AppLinks::Table, AppLinks::TenantId))
                     .to_owned(),
             )
             .await?;

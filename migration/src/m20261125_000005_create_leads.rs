@@ -1,6 +1,6 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::Tenants;
+use crate::belongs_to_tenant;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -42,12 +42,7 @@ impl MigrationTrait for Migration {
                     .col(string_len_null(Leads::IdempotencyKey, 255))
                     .col(string_len_null(Leads::RequestHash, 64))
                     .col(timestamp_with_time_zone(Leads::CreatedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Leads::Table, Leads::TenantId)
-                            .to(Tenants::Table, Tenants::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut belongs_to_tenant(Leads::Table, Leads::TenantId))
                     .to_owned(),
             )
             .await?;

@@ -1,6 +1,6 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::Tenants;
+use crate::belongs_to_tenant;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -31,12 +31,7 @@ impl MigrationTrait for Migration {
                     .col(string_len(Accounts::Role, 16))
                     .col(string_len(Accounts::Status, 16))
                     .col(timestamp_with_time_zone(Accounts::CreatedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Accounts::Table, Accounts::TenantId)
-                            .to(Tenants::Table, Tenants::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut belongs_to_tenant(Accounts::Table, Accounts::TenantId))
                     .to_owned(),
             )
             .await?;

@@ -1,6 +1,6 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::Tenants;
+use crate::belongs_to_tenant;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -44,12 +44,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null(ApiKeys::ExpiresAt))
                     .col(timestamp_with_time_zone_null(ApiKeys::RevokedAt))
                     .col(timestamp_with_time_zone_null(ApiKeys::LastUsedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(ApiKeys::Table, ApiKeys::TenantId)
-                            .to(Tenants::Table, Tenants::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut belongs_to_tenant(ApiKeys::Table, ApiKeys::TenantId))
                     .to_owned(),
             )
             .await?;

@@ -63,11 +63,32 @@ pub async fn add_verified<C: ConnectionTrait + TransactionTrait>(
         (true, Some(_)) => DomainKind::Alias,
     };
 
-    let now = db::now();
     let txn = db.begin().await?;
-    let domain = tenant_domain::ActiveModel {
+    let domain = insert_verified(&txn, tenant.id, app, host, kind)
+        .await
+        .map_err(|err| match err {
+            AppError::Conflict(taken) => AppError::invalid("host", taken),
+            err => err,
+        })?;
+    epoch::bump(&txn).await?;
+    txn.commit().await?;
+    tracing::info!(tenant = %tenant.slug, host = %domain.host, "domain added");
+    Ok(domain)
+}
+
+/// Stores a verified domain row; a host already in use is a `Conflict` naming it. The caller bumps
+/// the cache epoch in the same transaction.
+pub(crate) async fn insert_verified(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    app: String,
+    host: String,
+    kind: DomainKind,
+) -> Result<tenant_domain::Model, AppError> {
+    let now = db::now();
+    tenant_domain::ActiveModel {
         id: Set(Uuid::now_v7()),
-        tenant_id: Set(tenant.id),
+        tenant_id: Set(tenant_id),
         app: Set(app),
         host: Set(host.clone()),
         kind: Set(kind),
@@ -75,16 +96,12 @@ pub async fn add_verified<C: ConnectionTrait + TransactionTrait>(
         verified_at: Set(Some(now)),
         created_at: Set(now),
     }
-    .insert(&txn)
+    .insert(db)
     .await
     .map_err(|e| match is_unique_violation(&e) {
-        true => AppError::invalid("host", format!("'{host}' is already in use")),
+        true => AppError::Conflict(format!("'{host}' is already in use")),
         false => e.into(),
-    })?;
-    epoch::bump(&txn).await?;
-    txn.commit().await?;
-    tracing::info!(tenant = %tenant.slug, host = %domain.host, "domain added");
-    Ok(domain)
+    })
 }
 
 /// A tenant's domains, by app, system host first.

@@ -12,6 +12,7 @@ use crate::db;
 use crate::entities::tenant::{self, TenantStatus};
 use crate::entities::tenant_domain::{self, DomainKind};
 use crate::error::{AppError, is_unique_violation};
+use crate::services::domains;
 use crate::tenancy::{epoch, slug};
 
 /// The platform's own tenant, created by the migrations. Its slug is reserved.
@@ -71,31 +72,24 @@ pub async fn provision<C: ConnectionTrait + TransactionTrait>(
         true => AppError::invalid("slug", format!("'{slug}' is already taken")),
         false => e.into(),
     })?;
-    let mut domains = Vec::with_capacity(apps.len());
+    let mut created = Vec::with_capacity(apps.len());
     for app in apps {
         let host = system_host(config, slug, &app)?;
-        let domain = tenant_domain::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            tenant_id: Set(tenant.id),
-            app: Set(app),
-            host: Set(host.clone()),
-            kind: Set(DomainKind::System),
-            verified: Set(true),
-            verified_at: Set(Some(now)),
-            created_at: Set(now),
-        }
-        .insert(&txn)
-        .await
-        .map_err(|e| match is_unique_violation(&e) {
-            true => AppError::invalid("slug", format!("host '{host}' is already in use")),
-            false => e.into(),
-        })?;
-        domains.push(domain);
+        let domain = domains::insert_verified(&txn, tenant.id, app, host, DomainKind::System)
+            .await
+            .map_err(|err| match err {
+                AppError::Conflict(taken) => AppError::invalid("slug", format!("host {taken}")),
+                err => err,
+            })?;
+        created.push(domain);
     }
     epoch::bump(&txn).await?;
     txn.commit().await?;
     tracing::info!(tenant = %tenant.slug, "tenant provisioned");
-    Ok(Provisioned { tenant, domains })
+    Ok(Provisioned {
+        tenant,
+        domains: created,
+    })
 }
 
 /// Whether `slug` could be provisioned now, with the reason when not.
