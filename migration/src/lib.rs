@@ -14,6 +14,7 @@ mod m20261125_000006_create_cache_epoch;
 mod m20261125_000007_create_accounts;
 mod m20261125_000008_create_api_keys;
 mod m20261125_000009_create_jwt_keys;
+mod m20261125_000010_create_identity;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_create_accounts::Migration),
             Box::new(m20261125_000008_create_api_keys::Migration),
             Box::new(m20261125_000009_create_jwt_keys::Migration),
+            Box::new(m20261125_000010_create_identity::Migration),
         ]
     }
 }

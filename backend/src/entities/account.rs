@@ -10,6 +10,8 @@ pub struct Model {
     pub email: String,
     pub role: Role,
     pub status: AccountStatus,
+    /// argon2id PHC string; `None` until the person sets a password.
+    pub password_hash: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

@@ -3,9 +3,15 @@
 pub mod account;
 pub mod api_key;
 pub mod app_link;
+pub mod audit_event;
 pub mod branding;
 pub mod cache_epoch;
+pub mod email_challenge;
 pub mod jwt_key;
 pub mod lead;
+pub mod outbox_message;
+pub mod password_reset;
+pub mod refresh_token;
+pub mod session;
 pub mod tenant;
 pub mod tenant_domain;

@@ -9,6 +9,8 @@ pub struct Model {
     pub slug: String,
     pub name: String,
     pub status: TenantStatus,
+    /// Whether an unknown address that proves its mailbox becomes a `USER`. Always off on `main`.
+    pub signup_enabled: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -33,6 +33,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         email: Set(email.clone()),
         role: Set(role),
         status: Set(status),
+        password_hash: Set(None),
         created_at: Set(db::now()),
     }
     .insert(&txn)

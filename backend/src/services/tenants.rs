@@ -63,6 +63,7 @@ pub async fn provision<C: ConnectionTrait + TransactionTrait>(
         slug: Set(slug.to_owned()),
         name: Set(name.to_owned()),
         status: Set(TenantStatus::Active),
+        signup_enabled: Set(true),
         created_at: Set(now),
         updated_at: Set(now),
     }
