@@ -53,6 +53,23 @@ pub struct Config {
     pub graphql_max_batch: usize,
     /// Whether `/graphql` answers introspection and serves GraphiQL on `GET`.
     pub graphql_introspection: bool,
+    /// `smtp://host:port` or `smtps://user:pass@host`; unset: mail goes to the `outbox` table.
+    pub smtp_url: Option<String>,
+    /// The `From` of every message.
+    pub mail_from: String,
+    /// Lifetime of an emailed sign-in code, and how many wrong tries kill it.
+    pub otp_ttl: Duration,
+    pub otp_max_attempts: i32,
+    /// Lifetime of an emailed password-reset token.
+    pub password_reset_ttl: Duration,
+    /// Lifetime of a session (its refresh tokens), and of a step-up elevation.
+    pub session_ttl: Duration,
+    pub elevation_ttl: Duration,
+    /// argon2id cost of password hashes.
+    pub password_cost: crate::auth::password::Cost,
+    /// Sign-in requests allowed per minute from one client IP, and for one address.
+    pub auth_rate_per_ip: u32,
+    pub auth_rate_per_address: u32,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, ValueEnum)]
@@ -125,6 +142,16 @@ impl Default for Config {
             graphql_max_complexity: 1_000,
             graphql_max_batch: 10,
             graphql_introspection: true,
+            smtp_url: None,
+            mail_from: "Tenantry <no-reply@localhost>".into(),
+            otp_ttl: Duration::from_secs(10 * 60),
+            otp_max_attempts: 5,
+            password_reset_ttl: Duration::from_secs(30 * 60),
+            session_ttl: Duration::from_secs(30 * 24 * 3600),
+            elevation_ttl: Duration::from_secs(5 * 60),
+            password_cost: crate::auth::password::Cost::default(),
+            auth_rate_per_ip: 30,
+            auth_rate_per_address: 10,
         }
     }
 }
@@ -172,6 +199,15 @@ pub struct ConfigArgs {
         value_name = "BOOL"
     )]
     pub graphql_introspection: Option<bool>,
+    /// SMTP server for outgoing mail, e.g. smtp://127.0.0.1:2525 [default: none; mail goes to the outbox table]
+    #[arg(
+        long,
+        env = "SMTP_URL",
+        global = true,
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub smtp_url: Option<String>,
 }
 
 /// The file layer: every key optional, unknown keys refused (a typo should not pass silently).
@@ -197,6 +233,17 @@ struct FileConfig {
     graphql_max_complexity: Option<usize>,
     graphql_max_batch: Option<usize>,
     graphql_introspection: Option<bool>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    otp_ttl_secs: Option<u64>,
+    otp_max_attempts: Option<i32>,
+    password_reset_ttl_secs: Option<u64>,
+    session_ttl_secs: Option<u64>,
+    elevation_ttl_secs: Option<u64>,
+    password_memory_kib: Option<u32>,
+    password_iterations: Option<u32>,
+    auth_rate_per_ip: Option<u32>,
+    auth_rate_per_address: Option<u32>,
 }
 
 impl Config {
@@ -262,6 +309,37 @@ impl Config {
                 .graphql_introspection
                 .or(file.graphql_introspection)
                 .unwrap_or(defaults.graphql_introspection),
+            smtp_url: args
+                .smtp_url
+                .clone()
+                .or(file.smtp_url)
+                .or(defaults.smtp_url),
+            mail_from: file.mail_from.unwrap_or(defaults.mail_from),
+            otp_ttl: file
+                .otp_ttl_secs
+                .map_or(defaults.otp_ttl, Duration::from_secs),
+            otp_max_attempts: file.otp_max_attempts.unwrap_or(defaults.otp_max_attempts),
+            password_reset_ttl: file
+                .password_reset_ttl_secs
+                .map_or(defaults.password_reset_ttl, Duration::from_secs),
+            session_ttl: file
+                .session_ttl_secs
+                .map_or(defaults.session_ttl, Duration::from_secs),
+            elevation_ttl: file
+                .elevation_ttl_secs
+                .map_or(defaults.elevation_ttl, Duration::from_secs),
+            password_cost: crate::auth::password::Cost {
+                memory_kib: file
+                    .password_memory_kib
+                    .unwrap_or(defaults.password_cost.memory_kib),
+                iterations: file
+                    .password_iterations
+                    .unwrap_or(defaults.password_cost.iterations),
+            },
+            auth_rate_per_ip: file.auth_rate_per_ip.unwrap_or(defaults.auth_rate_per_ip),
+            auth_rate_per_address: file
+                .auth_rate_per_address
+                .unwrap_or(defaults.auth_rate_per_address),
         };
         config.validated()
     }
@@ -284,6 +362,12 @@ impl Config {
         ];
         if let Some((name, _)) = positive.iter().find(|(_, value)| value.is_zero()) {
             return Err(format!("{name} must be positive"));
+        }
+        if self.otp_max_attempts < 1
+            || self.auth_rate_per_ip == 0
+            || self.auth_rate_per_address == 0
+        {
+            return Err("otp_max_attempts and the auth rates must be at least 1".into());
         }
         for label in &self.reserved_subdomains {
             let host = format!("{label}.{}", self.base_domain);

@@ -60,6 +60,10 @@ pub enum AppError {
     /// 415: the body is not JSON.
     #[error("Expected a JSON body (Content-Type: application/json)")]
     UnsupportedMediaType,
+    /// 429 / `RATE_LIMITED`: too many requests; `Retry-After` says when to try again. The request
+    /// was not executed.
+    #[error("Too many requests; try again in {} seconds", .0.as_secs().max(1))]
+    RateLimited(std::time::Duration),
     /// 503: the database cannot be reached; the request changed nothing and may be retried.
     #[error("Service temporarily unavailable")]
     Unavailable(#[source] DbErr),
@@ -103,6 +107,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -125,6 +130,7 @@ impl AppError {
             | AppError::NotFound(_) => "NOT_FOUND",
             AppError::Unauthenticated(_) => "UNAUTHENTICATED",
             AppError::Forbidden { .. } => "FORBIDDEN",
+            AppError::RateLimited(_) => "RATE_LIMITED",
             AppError::Unavailable(_) | AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -163,7 +169,17 @@ impl From<DbErr> for AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log();
-        (self.status(), Json(json!({ "detail": self.to_string() }))).into_response()
+        let mut response =
+            (self.status(), Json(json!({ "detail": self.to_string() }))).into_response();
+        if let AppError::RateLimited(wait) = &self {
+            let seconds = wait.as_secs().max(1).to_string();
+            if let Ok(value) = axum::http::HeaderValue::from_str(&seconds) {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, value);
+            }
+        }
+        response
     }
 }
 
@@ -270,6 +286,11 @@ mod tests {
                 AppError::forbidden("operators only"),
                 StatusCode::FORBIDDEN,
                 "FORBIDDEN",
+            ),
+            (
+                AppError::RateLimited(std::time::Duration::from_secs(3)),
+                StatusCode::TOO_MANY_REQUESTS,
+                "RATE_LIMITED",
             ),
             (
                 AppError::MethodNotAllowed,

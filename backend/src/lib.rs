@@ -41,7 +41,7 @@ impl Application {
         TokenService::ensure_signing_key(&db).await?;
         Ok(Self {
             listener,
-            state: AppState::new(db, config),
+            state: AppState::new(db, config)?,
         })
     }
 

@@ -6,8 +6,11 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::directory::Directory;
 use crate::auth::jwt::TokenService;
+use crate::auth::rate_limit::AuthLimits;
 use crate::auth::usage::KeyUsage;
 use crate::config::Config;
+use crate::error::AppError;
+use crate::services::mail::Mailer;
 use crate::tenancy::resolver::Resolver;
 
 #[derive(Clone)]
@@ -18,18 +21,22 @@ pub struct AppState {
     pub directory: Arc<Directory>,
     pub tokens: Arc<TokenService>,
     pub key_usage: Arc<KeyUsage>,
+    pub mailer: Arc<Mailer>,
+    pub auth_limits: Arc<AuthLimits>,
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, config: Config) -> Self {
-        Self {
+    pub fn new(db: DatabaseConnection, config: Config) -> Result<Self, AppError> {
+        Ok(Self {
             db,
             resolver: Arc::new(Resolver::new(&config)),
             directory: Arc::new(Directory::new(&config)),
             tokens: Arc::new(TokenService::new(&config)),
             key_usage: Arc::new(KeyUsage::default()),
+            mailer: Arc::new(Mailer::from_config(&config)?),
+            auth_limits: Arc::new(AuthLimits::new(&config)),
             config: Arc::new(config),
-        }
+        })
     }
 
     /// Empties every cache of database state. Called after this process writes such state, and

@@ -9,13 +9,13 @@ use reqwest::{Client, Response, StatusCode};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::Value;
 use tenantry::Application;
-use tenantry::auth::jwt::{TokenRequest, TokenService};
+use tenantry::auth::jwt::TokenService;
 use tenantry::config::Config;
 use tenantry::entities::account::{self, AccountStatus, Role};
 use tenantry::entities::api_key::{self, KeyKind};
 use tenantry::entities::tenant::TenantStatus;
 use tenantry::services::api_keys::{self, NewKey};
-use tenantry::services::{accounts, tenants};
+use tenantry::services::{accounts, sessions, tenants};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Runs each listed test once on SQLite and once on PostgreSQL: `name::sqlite`, `name::postgres`.
@@ -369,21 +369,24 @@ impl TestApp {
         (account, token)
     }
 
+    /// An access token of a new session of `account`, as a sign-in would hand out.
     pub async fn token_for(&self, account: &account::Model) -> String {
-        TokenService::new(&self.config)
-            .issue(
-                &self.db,
-                TokenRequest {
-                    account_id: account.id,
-                    tenant_id: account.tenant_id,
-                    session_id: uuid::Uuid::now_v7(),
-                    role: account.role.as_str().into(),
-                    partnership_id: None,
-                    elevation: None,
-                },
-            )
+        let tokens = TokenService::new(&self.config);
+        sessions::start(&self.db, &self.config, &tokens, account, None)
             .await
-            .expect("token issued")
+            .expect("session started")
+            .access_token
+    }
+
+    /// As [`TestApp::token_for`], with a fresh step-up elevation.
+    pub async fn elevated_token_for(&self, account: &account::Model) -> String {
+        let tokens = TokenService::new(&self.config);
+        let plain = self.token_for(account).await;
+        let session = tokens.verify(&self.db, &plain).await.expect("valid").sid;
+        sessions::elevated_token(&self.db, &self.config, &tokens, account, session)
+            .await
+            .expect("elevated")
+            .0
     }
 
     /// A new API key of `tenant_id`; returns its row and its secret.

@@ -20,12 +20,16 @@ db_tests!(
     key_use_is_recorded_in_batches,
 );
 
+/// A tenant and its admin's access token, stepped up (some fields need it).
 async fn admin_of(app: &TestApp, slug: &str) -> (uuid::Uuid, Credential) {
     let tenant = app.provision(slug, slug).await.tenant;
-    let (_, token) = app
+    let (admin, _) = app
         .sign_in(tenant.id, &format!("admin@{slug}.example"), Role::Admin)
         .await;
-    (tenant.id, Credential::Bearer(token))
+    (
+        tenant.id,
+        Credential::Bearer(app.elevated_token_for(&admin).await),
+    )
 }
 
 const CREATE_KEY: &str = "mutation($input: CreateApiKeyInput!) {
@@ -207,10 +211,10 @@ async fn another_tenants_ids_are_not_found(backend: Backend) {
 async fn members_and_roles(backend: Backend) {
     let app = spawn_app(backend).await;
     let acme = app.provision("acme", "Acme").await.tenant;
-    let (me, token) = app
+    let (me, _) = app
         .sign_in(acme.id, "admin@acme.example", Role::Admin)
         .await;
-    let admin = Credential::Bearer(token);
+    let admin = Credential::Bearer(app.elevated_token_for(&me).await);
 
     let invited = app
         .gql(&admin, "mutation { inviteAccount(email: \"Ana@Acme.Example\", role: MEMBER) { id email role status } }", json!({}))

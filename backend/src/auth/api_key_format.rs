@@ -61,7 +61,7 @@ pub fn parse(key: &str) -> Result<KeyKind, KeyFormatError> {
 /// The only form of a key that is stored: SHA-256, hex. Keys carry 256 random bits, so a fast hash
 /// is enough (no password hashing needed) and lets a key be found by its hash.
 pub fn hash(key: &str) -> String {
-    hex::encode(Sha256::digest(key.as_bytes()))
+    super::secrets::sha256_hex(&[key.as_bytes()])
 }
 
 pub fn display_prefix(key: &str) -> String {

@@ -9,13 +9,14 @@ use uuid::Uuid;
 use crate::auth::principal::TenantRef;
 use crate::cache::DbCache;
 use crate::config::Config;
-use crate::entities::{account, api_key, tenant};
+use crate::entities::{account, api_key, session, tenant};
 use crate::error::AppError;
 
 pub struct Directory {
     tenants: DbCache<Uuid, Option<Arc<TenantRef>>>,
     accounts: DbCache<Uuid, Option<Arc<account::Model>>>,
     keys: DbCache<String, Option<Arc<api_key::Model>>>,
+    sessions: DbCache<Uuid, Option<Arc<session::Model>>>,
 }
 
 impl Directory {
@@ -25,6 +26,7 @@ impl Directory {
             tenants: DbCache::new(capacity, ttl),
             accounts: DbCache::new(capacity, ttl),
             keys: DbCache::new(capacity, ttl),
+            sessions: DbCache::new(capacity, ttl),
         }
     }
 
@@ -77,7 +79,22 @@ impl Directory {
             .await
     }
 
+    /// The session an access token belongs to: ending one bumps the cache epoch, so a revocation is
+    /// one cached look-up away, not a query per request.
+    pub async fn session(
+        &self,
+        db: &impl ConnectionTrait,
+        id: Uuid,
+    ) -> Result<Option<Arc<session::Model>>, AppError> {
+        self.sessions
+            .get_or_load(id, || async move {
+                Ok(session::Entity::find_by_id(id).one(db).await?.map(Arc::new))
+            })
+            .await
+    }
+
     pub fn invalidate_all(&self) {
+        self.sessions.invalidate_all();
         self.tenants.invalidate_all();
         self.accounts.invalidate_all();
         self.keys.invalidate_all();

@@ -78,7 +78,8 @@ async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Principal, A
     Ok(Principal::anonymous())
 }
 
-async fn from_token(state: &AppState, token: &str) -> Result<Principal, AppError> {
+/// The principal of a Bearer access token.
+pub async fn from_token(state: &AppState, token: &str) -> Result<Principal, AppError> {
     let claims = state.tokens.verify(&state.db, token).await?;
     let tenant = active_tenant(state, claims.tid).await?;
     let account = state
@@ -87,6 +88,16 @@ async fn from_token(state: &AppState, token: &str) -> Result<Principal, AppError
         .await?
         .filter(|account| account.tenant_id == tenant.id)
         .ok_or_else(|| refused("the token's account no longer exists"))?;
+    let session_live = state
+        .directory
+        .session(&state.db, claims.sid)
+        .await?
+        .is_some_and(|s| {
+            s.account_id == account.id && s.revoked_at.is_none() && s.expires_at > db::now()
+        });
+    if !session_live {
+        return Err(refused("the token's session has ended"));
+    }
     let now = db::now().timestamp();
     let elevation = claims
         .elev

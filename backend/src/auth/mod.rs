@@ -6,5 +6,8 @@ pub mod api_key_format;
 pub mod directory;
 pub mod guard;
 pub mod jwt;
+pub mod password;
 pub mod principal;
+pub mod rate_limit;
+pub mod secrets;
 pub mod usage;

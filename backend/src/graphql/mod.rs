@@ -6,6 +6,7 @@ mod context;
 mod discovery;
 mod domains;
 mod guards;
+mod identity;
 mod leads;
 mod meta;
 mod settings;
@@ -27,6 +28,7 @@ pub struct Query(
     domains::DomainsQuery,
     accounts::AccountsQuery,
     leads::LeadsQuery,
+    identity::IdentityQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -35,6 +37,7 @@ pub struct Mutation(
     api_keys::ApiKeysMutation,
     settings::SettingsMutation,
     accounts::AccountsMutation,
+    identity::IdentityMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -4,7 +4,7 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 
 use super::context::{GqlResult, page_size, state};
-use super::guards::RoleGuard;
+use super::guards::{ElevationGuard, RoleGuard};
 use super::types::{Account, Domain, Tenant, TenantStatusValue};
 use crate::entities::account::{AccountStatus, Role};
 use crate::error::AppError;
@@ -118,7 +118,7 @@ impl TenantsMutation {
     }
 
     /// Suspends or reactivates a tenant; takes effect at once on every host and credential.
-    #[graphql(guard = "RoleGuard(Role::Operator)")]
+    #[graphql(guard = "RoleGuard(Role::Operator).and(ElevationGuard)")]
     async fn set_tenant_status(
         &self,
         ctx: &Context<'_>,

@@ -1,7 +1,9 @@
 //! The HTTP surface: `/graphql`, the Host-resolved REST routes, and health probes.
 
+mod auth;
 mod branding;
 mod cacheable;
+mod client_ip;
 mod contact;
 mod graphql;
 mod health;
@@ -46,6 +48,14 @@ pub fn app(state: AppState) -> Router {
         .route("/.well-known/assetlinks.json", get(well_known::assetlinks))
         .route("/.well-known/webauthn", get(well_known::webauthn))
         .route("/.well-known/jwks.json", get(jwks::jwks))
+        .route("/auth/email/start", post(auth::email_start))
+        .route("/auth/email/verify", post(auth::email_verify))
+        .route("/auth/password/login", post(auth::password_login))
+        .route("/auth/password/reset/start", post(auth::reset_start))
+        .route("/auth/password/reset/finish", post(auth::reset_finish))
+        .route("/auth/refresh", post(auth::refresh))
+        .route("/auth/logout", post(auth::logout))
+        .route("/auth/elevate", post(auth::elevate))
         .merge(graphql_routes(state.clone()))
         .fallback(|| async { AppError::NotFound("Not found".into()) })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })

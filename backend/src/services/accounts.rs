@@ -47,6 +47,18 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     Ok(account)
 }
 
+/// Marks an invited account active: its owner has proven the address.
+pub async fn activate(
+    db: &impl ConnectionTrait,
+    account: account::Model,
+) -> Result<account::Model, AppError> {
+    let mut active: account::ActiveModel = account.into();
+    active.status = Set(AccountStatus::Active);
+    let account = active.update(db).await?;
+    epoch::bump(db).await?;
+    Ok(account)
+}
+
 /// Creates the `main` tenant's operator account for `email`, or returns the existing one.
 pub async fn ensure_operator<C: ConnectionTrait + TransactionTrait>(
     db: &C,

@@ -4,8 +4,13 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod app_links;
+pub mod audit;
 pub mod branding;
 pub mod demo;
 pub mod domains;
+pub mod email_codes;
 pub mod leads;
+pub mod mail;
+pub mod passwords;
+pub mod sessions;
 pub mod tenants;

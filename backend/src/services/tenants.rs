@@ -205,6 +205,36 @@ pub async fn is_main(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, AppErr
     Ok(tenant.is_some_and(|t| t.slug == MAIN_SLUG))
 }
 
+pub async fn by_id(db: &impl ConnectionTrait, id: Uuid) -> Result<tenant::Model, AppError> {
+    tenant::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("tenant not found".into()))
+}
+
+/// Opens or closes sign-up by email code for unknown addresses. Always closed on `main`.
+pub async fn set_signup<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    id: Uuid,
+    enabled: bool,
+) -> Result<tenant::Model, AppError> {
+    let tenant = by_id(db, id).await?;
+    if tenant.slug == MAIN_SLUG && enabled {
+        return Err(AppError::invalid(
+            "signupEnabled",
+            "sign-up is always off on the platform tenant",
+        ));
+    }
+    let txn = db.begin().await?;
+    let mut active: tenant::ActiveModel = tenant.into();
+    active.signup_enabled = Set(enabled);
+    active.updated_at = Set(db::now());
+    let tenant = active.update(&txn).await?;
+    epoch::bump(&txn).await?;
+    txn.commit().await?;
+    Ok(tenant)
+}
+
 /// The tenant with `slug`, or `NOT_FOUND`.
 pub async fn get(db: &impl ConnectionTrait, slug: &str) -> Result<tenant::Model, AppError> {
     find(db, slug)

@@ -1,0 +1,175 @@
+//! The signed-in person's sessions, a tenant's sign-in settings, and its audit trail.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::context::{GqlResult, page_size, principal, scope, state, uuid};
+use super::guards::RoleGuard;
+use crate::entities::account::Role;
+use crate::entities::{audit_event, session};
+use crate::error::AppError;
+use crate::services::{audit, sessions, tenants};
+
+#[derive(Default)]
+pub struct IdentityQuery;
+
+#[derive(Default)]
+pub struct IdentityMutation;
+
+#[derive(SimpleObject)]
+pub struct Session {
+    pub id: ID,
+    /// The app whose host the session began on.
+    pub app: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// Whether the request asking is made with this session.
+    pub current: bool,
+}
+
+#[derive(SimpleObject)]
+pub struct AuditEvent {
+    pub id: ID,
+    pub kind: String,
+    pub detail: String,
+    pub account_id: Option<ID>,
+    pub ip: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<audit_event::Model> for AuditEvent {
+    fn from(e: audit_event::Model) -> Self {
+        AuditEvent {
+            id: ID(e.id.to_string()),
+            kind: e.kind,
+            detail: e.detail,
+            account_id: e.account_id.map(|id| ID(id.to_string())),
+            ip: e.ip,
+            created_at: e.created_at,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct TenantSettings {
+    /// Whether an unknown address that proves its mailbox becomes a USER.
+    pub signup_enabled: bool,
+}
+
+fn session_view(s: session::Model, current: Option<uuid::Uuid>) -> Session {
+    Session {
+        id: ID(s.id.to_string()),
+        app: s.app,
+        created_at: s.created_at,
+        expires_at: s.expires_at,
+        current: Some(s.id) == current,
+    }
+}
+
+#[Object]
+impl IdentityQuery {
+    /// The signed-in person's sessions that have not ended, newest first.
+    #[graphql(guard = "RoleGuard(Role::User)")]
+    async fn sessions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Session>> {
+        let principal = principal(ctx);
+        let account = principal
+            .account_id
+            .ok_or_else(|| AppError::invalid("sessions", "API keys have no sessions"))
+            .gql()?;
+        let rows = sessions::list(&state(ctx).db, account).await.gql()?;
+        Ok(rows
+            .into_iter()
+            .map(|s| session_view(s, principal.session_id))
+            .collect())
+    }
+
+    #[graphql(guard = "RoleGuard(Role::Admin)")]
+    async fn tenant_settings(
+        &self,
+        ctx: &Context<'_>,
+        tenant_slug: Option<String>,
+    ) -> async_graphql::Result<TenantSettings> {
+        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let tenant = tenants::by_id(&state(ctx).db, scope.tenant_id)
+            .await
+            .gql()?;
+        Ok(TenantSettings {
+            signup_enabled: tenant.signup_enabled && tenant.slug != tenants::MAIN_SLUG,
+        })
+    }
+
+    /// Security events, newest first: sign-ins, failures, resets, step-ups, revocations.
+    #[graphql(guard = "RoleGuard(Role::Admin)")]
+    async fn audit_events(
+        &self,
+        ctx: &Context<'_>,
+        tenant_slug: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, AuditEvent>> {
+        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let first = page_size(first).gql()?;
+        let cursor = after
+            .as_ref()
+            .map(|a| uuid("after", &ID(a.clone())))
+            .transpose()
+            .gql()?;
+        let (rows, more) = audit::page(&state(ctx).db, scope.tenant_id, first, cursor)
+            .await
+            .gql()?;
+        let mut connection = Connection::new(after.is_some(), more);
+        connection.edges.extend(
+            rows.into_iter()
+                .map(|e| Edge::new(e.id.to_string(), e.into())),
+        );
+        Ok(connection)
+    }
+}
+
+#[Object]
+impl IdentityMutation {
+    /// Ends one of the signed-in person's own sessions.
+    #[graphql(guard = "RoleGuard(Role::User)")]
+    async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
+        let state = state(ctx);
+        let principal = principal(ctx);
+        let account = principal
+            .account_id
+            .ok_or_else(|| AppError::invalid("id", "API keys have no sessions"))
+            .gql()?;
+        let session = uuid("id", &id).gql()?;
+        sessions::revoke(&state.db, account, session).await.gql()?;
+        state.invalidate_caches();
+        if let Some(tenant) = &principal.tenant {
+            audit::record(
+                &state.db,
+                tenant.id,
+                Some(account),
+                "session.revoked",
+                "a session was ended",
+                None,
+            )
+            .await;
+        }
+        Ok(id)
+    }
+
+    #[graphql(guard = "RoleGuard(Role::Admin)")]
+    async fn update_tenant_settings(
+        &self,
+        ctx: &Context<'_>,
+        tenant_slug: Option<String>,
+        signup_enabled: bool,
+    ) -> async_graphql::Result<TenantSettings> {
+        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let state = state(ctx);
+        let tenant = tenants::set_signup(&state.db, scope.tenant_id, signup_enabled)
+            .await
+            .gql()?;
+        state.invalidate_caches();
+        Ok(TenantSettings {
+            signup_enabled: tenant.signup_enabled,
+        })
+    }
+}

@@ -1,0 +1,167 @@
+//! Passwordless sign-in: a six-digit code emailed to the address, good once, for a short while,
+//! for a few tries. The answer to "send me a code" never says whether the address has an account.
+
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::auth::secrets;
+use crate::config::Config;
+use crate::db;
+use crate::entities::account::{self, AccountStatus, Role};
+use crate::entities::email_challenge;
+use crate::error::AppError;
+use crate::services::mail::{self, Mail, Mailer};
+use crate::services::{accounts, branding, leads, tenants};
+use crate::tenancy::resolver::HostTenant;
+
+/// The address as stored and compared: validated, lower-cased.
+pub fn normalise(email: &str) -> Result<String, AppError> {
+    leads::normalise_email(email.trim())
+        .map(|e| e.to_lowercase())
+        .ok_or_else(|| AppError::invalid("email", "is not a valid email address"))
+}
+
+/// Whether an unknown address may become a `USER` of the host's tenant.
+pub async fn signup_allowed(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<bool, AppError> {
+    let tenant = tenants::by_id(db, tenant_id).await?;
+    Ok(tenant.signup_enabled && tenant.slug != tenants::MAIN_SLUG)
+}
+
+/// Sends a code to `email` if it can sign in here (an account, or sign-up open); does nothing
+/// visible otherwise. Returns whether a code was sent, for the audit trail only.
+pub async fn start(
+    db: &impl ConnectionTrait,
+    config: &Config,
+    mailer: &Mailer,
+    host: &HostTenant,
+    email: &str,
+) -> Result<bool, AppError> {
+    let email = normalise(email)?;
+    let known = accounts::find_by_email(db, host.tenant_id, &email)
+        .await?
+        .is_some();
+    if !known && !signup_allowed(db, host.tenant_id).await? {
+        return Ok(false);
+    }
+    let id = Uuid::now_v7();
+    let code = secrets::six_digit_code();
+    let ttl = chrono::Duration::from_std(config.otp_ttl).map_err(AppError::internal)?;
+    email_challenge::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(host.tenant_id),
+        email: Set(email.clone()),
+        code_hash: Set(code_hash(id, &code)),
+        attempts: Set(0),
+        expires_at: Set(db::now() + ttl),
+        consumed_at: Set(None),
+        created_at: Set(db::now()),
+    }
+    .insert(db)
+    .await?;
+    let look = branding::effective(db, host.tenant_id, host.app.as_deref()).await?;
+    let minutes = config.otp_ttl.as_secs().div_ceil(60);
+    let (subject, text, html) = mail::branded(
+        &host.tenant_name,
+        &look,
+        format!(
+            "Your sign-in code for {}",
+            look.display_name.as_deref().unwrap_or(&host.tenant_name)
+        ),
+        &[
+            "Enter this code to sign in.".to_owned(),
+            format!(
+                "It works once, for {minutes} minutes. If you did not ask for it, ignore this message."
+            ),
+        ],
+        &code,
+    );
+    mailer
+        .send(
+            db,
+            Mail {
+                tenant_id: host.tenant_id,
+                to: email,
+                subject,
+                text,
+                html,
+            },
+        )
+        .await?;
+    Ok(true)
+}
+
+/// The account `code` proves, creating a `USER` for a new address where sign-up is open.
+/// Wrong codes count against the challenge; at the limit it is dead. A used code never works again.
+pub async fn verify<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    config: &Config,
+    host: &HostTenant,
+    email: &str,
+    code: &str,
+) -> Result<account::Model, AppError> {
+    let refused = || AppError::Unauthenticated("the code is wrong or has expired".into());
+    let email = normalise(email)?;
+    let challenge = email_challenge::Entity::find()
+        .filter(email_challenge::Column::TenantId.eq(host.tenant_id))
+        .filter(email_challenge::Column::Email.eq(&email))
+        .order_by_desc(email_challenge::Column::Id)
+        .one(db)
+        .await?
+        .ok_or_else(refused)?;
+    if challenge.consumed_at.is_some() || challenge.expires_at <= db::now() {
+        return Err(refused());
+    }
+    if challenge.attempts >= config.otp_max_attempts {
+        return Err(AppError::Unauthenticated(
+            "too many wrong codes; ask for a new one".into(),
+        ));
+    }
+    let presented = code_hash(challenge.id, code.trim());
+    if !secrets::constant_time_eq(presented.as_bytes(), challenge.code_hash.as_bytes()) {
+        email_challenge::Entity::update_many()
+            .col_expr(
+                email_challenge::Column::Attempts,
+                Expr::col(email_challenge::Column::Attempts).add(1),
+            )
+            .filter(email_challenge::Column::Id.eq(challenge.id))
+            .exec(db)
+            .await?;
+        return Err(refused());
+    }
+    // Consumed only if still unconsumed: two racing uses of one code cannot both win.
+    let consumed = email_challenge::Entity::update_many()
+        .col_expr(email_challenge::Column::ConsumedAt, Expr::value(db::now()))
+        .filter(email_challenge::Column::Id.eq(challenge.id))
+        .filter(email_challenge::Column::ConsumedAt.is_null())
+        .exec(db)
+        .await?;
+    if consumed.rows_affected == 0 {
+        return Err(refused());
+    }
+    match accounts::find_by_email(db, host.tenant_id, &email).await? {
+        Some(account) if account.status == AccountStatus::Invited => {
+            accounts::activate(db, account).await
+        }
+        Some(account) => Ok(account),
+        None if signup_allowed(db, host.tenant_id).await? => {
+            accounts::create(
+                db,
+                host.tenant_id,
+                &email,
+                Role::User,
+                AccountStatus::Active,
+            )
+            .await
+        }
+        None => Err(refused()),
+    }
+}
+
+/// Codes have only a million values: salting with the challenge id keeps equal codes apart.
+fn code_hash(challenge_id: Uuid, code: &str) -> String {
+    secrets::sha256_hex(&[challenge_id.as_bytes(), code.as_bytes()])
+}

@@ -1,0 +1,155 @@
+//! Outgoing mail: SMTP when `SMTP_URL` is set, else the `outbox` table (read it with
+//! `tenantry outbox list`), so sign-in works with no mail server at all.
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use crate::config::Config;
+use crate::db;
+use crate::entities::outbox_message;
+use crate::error::AppError;
+use crate::services::branding::BrandingFields;
+
+pub enum Mailer {
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        from: Mailbox,
+    },
+    Outbox,
+}
+
+/// One message, in words and in the tenant's colours.
+pub struct Mail {
+    pub tenant_id: Uuid,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl Mailer {
+    pub fn from_config(config: &Config) -> Result<Self, AppError> {
+        let Some(url) = &config.smtp_url else {
+            return Ok(Mailer::Outbox);
+        };
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| AppError::internal(format!("SMTP_URL is not usable: {e}")))?
+            .build();
+        let from = config
+            .mail_from
+            .parse()
+            .map_err(|e| AppError::internal(format!("mail_from is not an address: {e}")))?;
+        Ok(Mailer::Smtp { transport, from })
+    }
+
+    /// Sends (or keeps) `mail`. Logs the recipient and subject, never the body: it holds secrets.
+    pub async fn send(&self, db: &impl ConnectionTrait, mail: Mail) -> Result<(), AppError> {
+        match self {
+            Mailer::Outbox => {
+                outbox_message::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    tenant_id: Set(mail.tenant_id),
+                    recipient: Set(mail.to.clone()),
+                    subject: Set(mail.subject.clone()),
+                    body: Set(mail.text),
+                    created_at: Set(db::now()),
+                }
+                .insert(db)
+                .await?;
+                tracing::info!(to = %mail.to, subject = %mail.subject, "mail queued in the outbox");
+            }
+            Mailer::Smtp { transport, from } => {
+                let to: Mailbox = mail
+                    .to
+                    .parse()
+                    .map_err(|e| AppError::internal(format!("recipient is not an address: {e}")))?;
+                let message = Message::builder()
+                    .from(from.clone())
+                    .to(to)
+                    .subject(&mail.subject)
+                    .multipart(MultiPart::alternative_plain_html(mail.text, mail.html))
+                    .map_err(AppError::internal)?;
+                transport.send(message).await.map_err(AppError::internal)?;
+                tracing::info!(to = %mail.to, subject = %mail.subject, "mail sent");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The newest messages in the outbox.
+pub async fn outbox(
+    db: &impl ConnectionTrait,
+    limit: u64,
+) -> Result<Vec<outbox_message::Model>, AppError> {
+    Ok(outbox_message::Entity::find()
+        .order_by_desc(outbox_message::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// A message from the tenant, in its name and colours: a heading, paragraphs, and one
+/// highlighted value (the code or token).
+pub fn branded(
+    tenant_name: &str,
+    branding: &BrandingFields,
+    subject: String,
+    paragraphs: &[String],
+    highlight: &str,
+) -> (String, String, String) {
+    let name = branding.display_name.as_deref().unwrap_or(tenant_name);
+    let primary = branding.primary_color.as_deref().unwrap_or("#111111");
+    let background = branding.background_color.as_deref().unwrap_or("#ffffff");
+    let text_color = branding.text_color.as_deref().unwrap_or("#111111");
+    let text = format!("{name}\n\n{}\n\n    {highlight}\n", paragraphs.join("\n\n"));
+    let body: String = paragraphs
+        .iter()
+        .map(|p| format!("<p>{}</p>", escape(p)))
+        .collect();
+    let html = format!(
+        "<!doctype html><html><body style=\"background:{background};color:{text_color};font-family:sans-serif\">\
+         <h1 style=\"color:{primary}\">{}</h1>{body}\
+         <p style=\"font-size:24px;letter-spacing:4px;color:{primary}\"><strong>{}</strong></p></body></html>",
+        escape(name),
+        escape(highlight),
+    );
+    (subject, text, html)
+}
+
+/// HTML-escapes text a tenant or a visitor controls.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenant_text_is_escaped_in_html() {
+        let branding = BrandingFields {
+            display_name: Some("<script>x</script>".into()),
+            primary_color: Some("#123456".into()),
+            ..Default::default()
+        };
+        let (_, text, html) = branded(
+            "Acme",
+            &branding,
+            "s".into(),
+            &["Hi & bye".into()],
+            "123456",
+        );
+        assert!(html.contains("&lt;script&gt;") && !html.contains("<script>"));
+        assert!(html.contains("Hi &amp; bye") && html.contains("#123456"));
+        assert!(text.contains("123456"));
+    }
+}

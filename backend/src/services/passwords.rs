@@ -1,0 +1,143 @@
+//! Password sign-in and reset. Unknown addresses get the same answers, in the same time.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    TransactionSession, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::auth::{password, secrets};
+use crate::config::Config;
+use crate::db;
+use crate::entities::{account, password_reset};
+use crate::error::AppError;
+use crate::services::email_codes::normalise;
+use crate::services::mail::{self, Mail, Mailer};
+use crate::services::{accounts, branding, sessions};
+use crate::tenancy::epoch;
+use crate::tenancy::resolver::HostTenant;
+
+const RESET_PREFIX: &str = "bpr_";
+
+/// The account whose password this is. A wrong password and an unknown address answer alike.
+pub async fn login(
+    db: &impl ConnectionTrait,
+    config: &Config,
+    tenant_id: Uuid,
+    email: &str,
+    password_text: &str,
+) -> Result<account::Model, AppError> {
+    let account = match normalise(email) {
+        Ok(email) => accounts::find_by_email(db, tenant_id, &email).await?,
+        Err(_) => None,
+    };
+    let stored = account.as_ref().and_then(|a| a.password_hash.clone());
+    let matches = password::verify(password_text.to_owned(), stored, config.password_cost).await?;
+    match account {
+        Some(account) if matches => Ok(account),
+        _ => Err(AppError::Unauthenticated(
+            "the email or the password is wrong".into(),
+        )),
+    }
+}
+
+/// Emails a single-use reset token when the address has an account here; nothing otherwise.
+/// Returns whether one was sent, for the audit trail only.
+pub async fn start_reset(
+    db: &impl ConnectionTrait,
+    config: &Config,
+    mailer: &Mailer,
+    host: &HostTenant,
+    email: &str,
+) -> Result<Option<Uuid>, AppError> {
+    let email = normalise(email)?;
+    let Some(account) = accounts::find_by_email(db, host.tenant_id, &email).await? else {
+        return Ok(None);
+    };
+    let token = secrets::random_token(RESET_PREFIX);
+    let ttl = chrono::Duration::from_std(config.password_reset_ttl).map_err(AppError::internal)?;
+    password_reset::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(host.tenant_id),
+        account_id: Set(account.id),
+        token_hash: Set(secrets::sha256_hex(&[token.as_bytes()])),
+        expires_at: Set(db::now() + ttl),
+        used_at: Set(None),
+        created_at: Set(db::now()),
+    }
+    .insert(db)
+    .await?;
+    let look = branding::effective(db, host.tenant_id, host.app.as_deref()).await?;
+    let minutes = config.password_reset_ttl.as_secs().div_ceil(60);
+    let (subject, text, html) = mail::branded(
+        &host.tenant_name,
+        &look,
+        "Reset your password".to_owned(),
+        &[
+            "Use this token to choose a new password.".to_owned(),
+            format!(
+                "It works once, for {minutes} minutes. If you did not ask for it, ignore this message."
+            ),
+        ],
+        &token,
+    );
+    mailer
+        .send(
+            db,
+            Mail {
+                tenant_id: host.tenant_id,
+                to: email,
+                subject,
+                text,
+                html,
+            },
+        )
+        .await?;
+    Ok(Some(account.id))
+}
+
+/// Sets a new password with a reset token and ends every session of the account.
+pub async fn finish_reset<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    config: &Config,
+    tenant_id: Uuid,
+    token: &str,
+    new_password: &str,
+) -> Result<account::Model, AppError> {
+    password::check_policy(new_password)?;
+    let refused = || AppError::Unauthenticated("the reset token is wrong, used or expired".into());
+    let reset = password_reset::Entity::find()
+        .filter(
+            password_reset::Column::TokenHash.eq(secrets::sha256_hex(&[token.trim().as_bytes()])),
+        )
+        .filter(password_reset::Column::TenantId.eq(tenant_id))
+        .one(db)
+        .await?
+        .ok_or_else(refused)?;
+    if reset.used_at.is_some() || reset.expires_at <= db::now() {
+        return Err(refused());
+    }
+    let hash = password::hash(new_password.to_owned(), config.password_cost).await?;
+    let txn = db.begin().await?;
+    let used = password_reset::Entity::update_many()
+        .col_expr(password_reset::Column::UsedAt, Expr::value(db::now()))
+        .filter(password_reset::Column::Id.eq(reset.id))
+        .filter(password_reset::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if used.rows_affected == 0 {
+        return Err(refused());
+    }
+    let account = account::Entity::find_by_id(reset.account_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(refused)?;
+    let mut active: account::ActiveModel = account.into();
+    active.password_hash = Set(Some(hash));
+    let account = active.update(&txn).await?;
+    epoch::bump(&txn).await?;
+    txn.commit().await?;
+    sessions::end_all(db, account.id).await?;
+    Ok(account)
+}
