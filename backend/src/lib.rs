@@ -33,6 +33,10 @@ pub struct Application {
 impl Application {
     /// Connects to the database, applies migrations, and binds `config.bind` (port 0: any free port).
     pub async fn build(config: Config) -> Result<Self, AppError> {
+        // Both rustls providers are in the build (aws-lc through lettre and jsonwebtoken, ring
+        // through sqlx); anything asking for the process default would panic without a choice.
+        // An error means one is installed already (a second app in the same process).
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let db = db::connect(&config.database_url).await?;
         db::migrate(&db).await?;
         let listener = TcpListener::bind(config.bind)

@@ -1,0 +1,753 @@
+//! Signing in from a tenant's host: email codes through real SMTP, passwords and resets, refresh
+//! rotation, step-up, and the limits around them.
+
+use reqwest::StatusCode;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+use tenantry::entities::account::Role;
+use tenantry::entities::{account, email_challenge};
+
+use crate::helpers::{
+    Backend, Credential, TestApp, db_tests, error_code, eventually, spawn_app_with,
+};
+use crate::smtp_sink::SmtpSink;
+
+db_tests!(
+    email_code_signs_in_through_real_smtp,
+    unknown_addresses_get_the_same_answer,
+    five_wrong_codes_kill_the_challenge,
+    expired_code_is_refused,
+    password_reset_ends_every_session,
+    refresh_rotates_and_reuse_ends_the_session,
+    step_up_is_required_and_honoured,
+    credentials_of_one_tenant_fail_on_another,
+    sign_in_routes_are_rate_limited,
+    people_see_and_end_their_sessions,
+);
+
+async fn app_with_mail(backend: Backend) -> (TestApp, SmtpSink) {
+    let sink = SmtpSink::start().await;
+    let url = sink.url();
+    let app = spawn_app_with(backend, move |config| {
+        config.smtp_url = Some(url);
+        // Cheap hashes keep the suite fast; the cost is configuration, not code.
+        config.password_cost = tenantry::auth::password::Cost {
+            memory_kib: 64,
+            iterations: 1,
+        };
+    })
+    .await;
+    (app, sink)
+}
+
+async fn post(
+    app: &TestApp,
+    host: &str,
+    path: &str,
+    body: Value,
+    bearer: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut request = app
+        .client
+        .post(app.url(path))
+        .header("host", host)
+        .json(&body);
+    if let Some(token) = bearer {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("request sent");
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// The newest mail to `address`, once it has arrived.
+async fn mail_to(sink: &SmtpSink, address: &str, count: usize) -> String {
+    eventually("mail delivered", || async {
+        sink.to(address).len() >= count
+    })
+    .await;
+    sink.to(address).pop().unwrap().data
+}
+
+/// The six-digit code, or the `bpr_` token, in a delivered message.
+fn secret_in(mail: &str, prefix: &str) -> String {
+    mail.lines()
+        .map(str::trim)
+        .find(|line| {
+            if prefix.is_empty() {
+                line.len() == 6 && line.bytes().all(|b| b.is_ascii_digit())
+            } else {
+                line.starts_with(prefix)
+            }
+        })
+        .unwrap_or_else(|| panic!("no secret in:\n{mail}"))
+        .to_owned()
+}
+
+async fn sign_in_by_code(app: &TestApp, sink: &SmtpSink, host: &str, email: &str) -> Value {
+    let before = sink.to(email).len();
+    let (status, _) = post(
+        app,
+        host,
+        "/auth/email/start",
+        json!({ "email": email }),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let code = secret_in(&mail_to(sink, email, before + 1).await, "");
+    let (status, body) = post(
+        app,
+        host,
+        "/auth/email/verify",
+        json!({ "email": email, "code": code }),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+async fn email_code_signs_in_through_real_smtp(backend: Backend) {
+    let (app, sink) = app_with_mail(backend).await;
+    app.provision("acme", "Acme").await;
+    let host = app.host("acme", "TAXI_PASSENGER");
+
+    let (status, started) = post(
+        &app,
+        &host,
+        "/auth/email/start",
+        json!({ "email": "Ana@Example.com" }),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let mail = mail_to(&sink, "ana@example.com", 1).await;
+    assert!(
+        mail.contains("Subject: Your sign-in code for Acme"),
+        "{mail}"
+    );
+    let code = secret_in(&mail, "");
+
+    let (status, tokens) = post(
+        &app,
+        &host,
+        "/auth/email/verify",
+        json!({ "email": "ana@example.com", "code": code }),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert_eq!(tokens["expires_in"], 900);
+    assert!(
+        tokens["refresh_token"]
+            .as_str()
+            .unwrap()
+            .starts_with("brt_")
+    );
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let viewer = app
+        .gql(
+            &Credential::Bearer(access),
+            "{ viewer { role account { email } tenant { slug } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        viewer["data"]["viewer"],
+        json!({ "role": "USER", "account": { "email": "ana@example.com" }, "tenant": { "slug": "acme" } })
+    );
+
+    // A used code never works again.
+    let (status, body) = post(
+        &app,
+        &host,
+        "/auth/email/verify",
+        json!({ "email": "ana@example.com", "code": code }),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["detail"].as_str()),
+        (
+            StatusCode::UNAUTHORIZED,
+            Some("the code is wrong or has expired")
+        )
+    );
+    assert_eq!(started["status"], "accepted");
+}
+
+async fn unknown_addresses_get_the_same_answer(backend: Backend) {
+    let (app, sink) = app_with_mail(backend).await;
+    let acme = app.provision("acme", "Acme").await.tenant;
+    tenantry::services::tenants::set_signup(&app.db, acme.id, false)
+        .await
+        .unwrap();
+    app.sign_in(acme.id, "known@example.com", Role::Member)
+        .await;
+    let host = app.host("acme", "TAXI_PASSENGER");
+
+    let unknown = post(
+        &app,
+        &host,
+        "/auth/email/start",
+        json!({ "email": "nobody@example.com" }),
+        None,
+    )
+    .await;
+    let known = post(
+        &app,
+        &host,
+        "/auth/email/start",
+        json!({ "email": "known@example.com" }),
+        None,
+    )
+    .await;
+    assert_eq!(unknown, known);
+    let unknown = post(
+        &app,
+        &host,
+        "/auth/password/reset/start",
+        json!({ "email": "nobody@example.com" }),
+        None,
+    )
+    .await;
+    let known = post(
+        &app,
+        &host,
+        "/auth/password/reset/start",
+        json!({ "email": "known@example.com" }),
+        None,
+    )
+    .await;
+    assert_eq!(unknown, known);
+
+    // Both messages to the known address arrive; by then the unknown one would have, too.
+    mail_to(&sink, "known@example.com", 2).await;
+    assert!(sink.to("nobody@example.com").is_empty());
+    let count = account::Entity::find().all(&app.db).await.unwrap().len();
+    assert_eq!(count, 1, "sign-up is off: no account was made");
+
+    let bad = post(
+        &app,
+        &host,
+        "/auth/email/start",
+        json!({ "email": "not an address" }),
+        None,
+    )
+    .await;
+    assert_eq!(bad.0, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn five_wrong_codes_kill_the_challenge(backend: Backend) {
+    let (app, sink) = app_with_mail(backend).await;
+    app.provision("acme", "Acme").await;
+    let host = app.host("acme", "TAXI_PASSENGER");
+    post(
+        &app,
+        &host,
+        "/auth/email/start",
+        json!({ "email": "ana@example.com" }),
+        None,
+    )
+    .await;
+    let code = secret_in(&mail_to(&sink, "ana@example.com", 1).await, "");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        let (status, _) = post(
+            &app,
+            &host,
+            "/auth/email/verify",
+            json!({ "email": "ana@example.com", "code": wrong }),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, body) = post(
+        &app,
+        &host,
+        "/auth/email/verify",
+        json!({ "email": "ana@example.com", "code": code }),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["detail"].as_str()),
+        (
+            StatusCode::UNAUTHORIZED,
+            Some("too many wrong codes; ask for a new one")
+        )
+    );
+}
+
+async fn expired_code_is_refused(backend: Backend) {
+    let (app, sink) = app_with_mail(backend).await;
+    app.provision("acme", "Acme").await;
+    let host = app.host("acme", "TAXI_PASSENGER");
+    post(
+        &app,
+        &host,
+        "/auth/email/start",
+        json!({ "email": "ana@example.com" }),
+        None,
+    )
+    .await;
+    let code = secret_in(&mail_to(&sink, "ana@example.com", 1).await, "");
+    email_challenge::Entity::update_many()
+        .col_expr(
+            email_challenge::Column::ExpiresAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::seconds(1)),
+        )
+        .filter(email_challenge::Column::Email.eq("ana@example.com"))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let (status, _) = post(
+        &app,
+        &host,
+        "/auth/email/verify",
+        json!({ "email": "ana@example.com", "code": code }),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+/// Sets a password through the emailed reset token; returns the reset's answer.
+async fn reset_password(
+    app: &TestApp,
+    sink: &SmtpSink,
+    host: &str,
+    email: &str,
+    password: &str,
+) -> (StatusCode, Value) {
+    let before = sink.to(email).len();
+    post(
+        app,
+        host,
+        "/auth/password/reset/start",
+        json!({ "email": email }),
+        None,
+    )
+    .await;
+    let token = secret_in(&mail_to(sink, email, before + 1).await, "bpr_");
+    post(
+        app,
+        host,
+        "/auth/password/reset/finish",
+        json!({ "token": token, "new_password": password }),
+        None,
+    )
+    .await
+}
+
+async fn password_reset_ends_every_session(backend: Backend) {
+    let (app, sink) = app_with_mail(backend).await;
+    let acme = app.provision("acme", "Acme").await.tenant;
+    app.sign_in(acme.id, "ana@example.com", Role::Member).await;
+    let host = app.host("acme", "TAXI_PASSENGER");
+
+    let (status, body) = reset_password(&app, &sink, &host, "ana@example.com", "short").await;
+    assert_eq!(
+        (status, body["detail"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("new_password: must be at least 10 characters")
+        )
+    );
+    let (status, _) = reset_password(
+        &app,
+        &sink,
+        &host,
+        "ana@example.com",
+        "correct horse battery",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let login = |password: &'static str| {
+        post(
+            &app,
+            &host,
+            "/auth/password/login",
+            json!({ "email": "ana@example.com", "password": password }),
+            None,
+        )
+    };
+    let (status, body) = login("wrong horse battery").await;
+    assert_eq!(
+        (status, body["detail"].as_str()),
+        (
+            StatusCode::UNAUTHORIZED,
+            Some("the email or the password is wrong")
+        )
+    );
+    let (status, unknown) = post(
+        &app,
+        &host,
+        "/auth/password/login",
+        json!({ "email": "nobody@example.com", "password": "whatever it is" }),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, &unknown),
+        (StatusCode::UNAUTHORIZED, &body),
+        "unknown addresses answer alike"
+    );
+    let (status, first) = login("correct horse battery").await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, second) = login("correct horse battery").await;
+
+    // A reset ends both sessions: their access and refresh tokens stop working.
+    let (status, _) = reset_password(
+        &app,
+        &sink,
+        &host,
+        "ana@example.com",
+        "battery staple horse",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    for session in [&first, &second] {
+        let access = Credential::Bearer(session["access_token"].as_str().unwrap().into());
+        let (status, _) = app
+            .graphql_with(&access, &[], "{ viewer { role } }", json!({}))
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, _) = post(
+            &app,
+            &host,
+            "/auth/refresh",
+            json!({ "refresh_token": session["refresh_token"] }),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(login("battery staple horse").await.0, StatusCode::OK);
+    // The reset token was single-use.
+    let mail = sink.to("ana@example.com").pop().unwrap().data;
+    let used = secret_in(&mail, "bpr_");
+    let (status, _) = post(
+        &app,
+        &host,
+        "/auth/password/reset/finish",
+        json!({ "token": used, "new_password": "yet another password" }),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+async fn refresh_rotates_and_reuse_ends_the_session(backend: Backend) {
+    let (app, sink) = app_with_mail(backend).await;
+    app.provision("acme", "Acme").await;
+    let host = app.host("acme", "TAXI_PASSENGER");
+    let first = sign_in_by_code(&app, &sink, &host, "ana@example.com").await;
+
+    let (status, second) = post(
+        &app,
+        &host,
+        "/auth/refresh",
+        json!({ "refresh_token": first["refresh_token"] }),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_ne!(second["refresh_token"], first["refresh_token"]);
+    let access = Credential::Bearer(second["access_token"].as_str().unwrap().into());
+    assert_eq!(
+        app.graphql_with(&access, &[], "{ viewer { role } }", json!({}))
+            .await
+            .0,
+        StatusCode::OK
+    );
+
+    // The first token again: stolen. The whole session ends, the new pair included.
+    let (status, body) = post(
+        &app,
+        &host,
+        "/auth/refresh",
+        json!({ "refresh_token": first["refresh_token"] }),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["detail"].as_str()),
+        (
+            StatusCode::UNAUTHORIZED,
+            Some("refresh token was already used; the session has been ended")
+        )
+    );
+    let (status, _) = post(
+        &app,
+        &host,
+        "/auth/refresh",
+        json!({ "refresh_token": second["refresh_token"] }),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.graphql_with(&access, &[], "{ viewer { role } }", json!({}))
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+async fn step_up_is_required_and_honoured(backend: Backend) {
+    let (app, sink) = app_with_mail(backend).await;
+    let acme = app.provision("acme", "Acme").await.tenant;
+    app.sign_in(acme.id, "boss@acme.example", Role::Admin).await;
+    let host = app.host("acme", "ADMIN_CONSOLE");
+    reset_password(
+        &app,
+        &sink,
+        &host,
+        "boss@acme.example",
+        "correct horse battery",
+    )
+    .await;
+    let (_, session) = post(
+        &app,
+        &host,
+        "/auth/password/login",
+        json!({ "email": "boss@acme.example", "password": "correct horse battery" }),
+        None,
+    )
+    .await;
+    let access = session["access_token"].as_str().unwrap().to_owned();
+    let create =
+        "mutation { createApiKey(input: { kind: SECRET, name: \"ci\", role: MEMBER }) { secret } }";
+
+    let body = app
+        .gql(&Credential::Bearer(access.clone()), create, json!({}))
+        .await;
+    assert_eq!(error_code(&body), "FORBIDDEN");
+    assert_eq!(
+        body["errors"][0]["extensions"]["reason"],
+        "ELEVATION_REQUIRED"
+    );
+
+    let (status, _) = post(
+        &app,
+        &host,
+        "/auth/elevate",
+        json!({ "password": "not the password" }),
+        Some(&access),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, elevated) = post(
+        &app,
+        &host,
+        "/auth/elevate",
+        json!({ "password": "correct horse battery" }),
+        Some(&access),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{elevated}");
+    assert!(elevated["elevation_expires_in"].as_u64().unwrap() > 0);
+    let stepped_up = Credential::Bearer(elevated["access_token"].as_str().unwrap().into());
+    let body = app.gql(&stepped_up, create, json!({})).await;
+    assert!(body["data"]["createApiKey"]["secret"].is_string(), "{body}");
+
+    // Also by emailed code.
+    post(
+        &app,
+        &host,
+        "/auth/email/start",
+        json!({ "email": "boss@acme.example" }),
+        None,
+    )
+    .await;
+    let code = secret_in(&mail_to(&sink, "boss@acme.example", 2).await, "");
+    let (status, _) = post(
+        &app,
+        &host,
+        "/auth/elevate",
+        json!({ "code": code }),
+        Some(&access),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let events = app
+        .gql(
+            &stepped_up,
+            "{ auditEvents(first: 50) { edges { node { kind } } } }",
+            json!({}),
+        )
+        .await;
+    let kinds: Vec<&str> = events["data"]["auditEvents"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["kind"].as_str().unwrap())
+        .collect();
+    for kind in [
+        "login.succeeded",
+        "elevation.failed",
+        "elevation.granted",
+        "password.reset",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+    }
+}
+
+async fn credentials_of_one_tenant_fail_on_another(backend: Backend) {
+    let (app, sink) = app_with_mail(backend).await;
+    app.provision("acme", "Acme").await;
+    app.provision("beta", "Beta").await;
+    let acme = app.host("acme", "TAXI_PASSENGER");
+    let beta = app.host("beta", "TAXI_PASSENGER");
+    let session = sign_in_by_code(&app, &sink, &acme, "ana@example.com").await;
+    let access = session["access_token"].as_str().unwrap();
+
+    let (status, body) = post(&app, &beta, "/auth/logout", json!({}), Some(access)).await;
+    assert_eq!(
+        (status, body["detail"].as_str()),
+        (
+            StatusCode::UNAUTHORIZED,
+            Some("this token belongs to another tenant")
+        )
+    );
+    let (status, _) = post(
+        &app,
+        &beta,
+        "/auth/refresh",
+        json!({ "refresh_token": session["refresh_token"] }),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = post(
+        &app,
+        &beta,
+        "/auth/elevate",
+        json!({ "code": "123456" }),
+        Some(access),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // The same address on beta is another person: no account there until it signs in there.
+    let viewer = app
+        .gql(
+            &Credential::Bearer(access.into()),
+            "{ viewer { tenant { slug } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(viewer["data"]["viewer"]["tenant"]["slug"], "acme");
+
+    let (status, _) = post(&app, &acme, "/auth/logout", json!({}), Some(access)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app
+        .graphql_with(
+            &Credential::Bearer(access.into()),
+            &[],
+            "{ viewer { role } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+async fn sign_in_routes_are_rate_limited(backend: Backend) {
+    let app = spawn_app_with(backend, |config| {
+        config.auth_rate_per_address = 3;
+        config.auth_rate_per_ip = 5;
+    })
+    .await;
+    app.provision("acme", "Acme").await;
+    let host = app.host("acme", "TAXI_PASSENGER");
+    for _ in 0..3 {
+        let (status, _) = post(
+            &app,
+            &host,
+            "/auth/email/start",
+            json!({ "email": "ana@example.com" }),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+    }
+    let response = app
+        .client
+        .post(app.url("/auth/email/start"))
+        .header("host", &host)
+        .json(&json!({ "email": "ANA@example.com" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(wait >= 1);
+    // The refused request still counted against the IP (four so far): one more, then its limit.
+    let login = |email: &'static str| {
+        post(
+            &app,
+            &host,
+            "/auth/password/login",
+            json!({ "email": email, "password": "whatever you like" }),
+            None,
+        )
+    };
+    assert_eq!(login("bo@example.com").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        login("cy@example.com").await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+async fn people_see_and_end_their_sessions(backend: Backend) {
+    let (app, sink) = app_with_mail(backend).await;
+    app.provision("acme", "Acme").await;
+    let host = app.host("acme", "TAXI_PASSENGER");
+    let phone = sign_in_by_code(&app, &sink, &host, "ana@example.com").await;
+    let laptop = sign_in_by_code(&app, &sink, &host, "ana@example.com").await;
+    let phone_access = Credential::Bearer(phone["access_token"].as_str().unwrap().into());
+    let laptop_access = Credential::Bearer(laptop["access_token"].as_str().unwrap().into());
+
+    let listed = app
+        .gql(&laptop_access, "{ sessions { id current app } }", json!({}))
+        .await;
+    let sessions = listed["data"]["sessions"].as_array().unwrap().clone();
+    assert_eq!(sessions.len(), 2, "{listed}");
+    assert_eq!(sessions[0]["current"], true, "newest first: the laptop");
+    assert_eq!(sessions[0]["app"], "TAXI_PASSENGER");
+    let phone_session = sessions[1]["id"].clone();
+
+    let revoked = app
+        .gql(
+            &laptop_access,
+            "mutation($id: ID!) { revokeSession(id: $id) }",
+            json!({ "id": phone_session }),
+        )
+        .await;
+    assert_eq!(revoked["data"]["revokeSession"], phone_session);
+    assert_eq!(
+        app.graphql_with(&phone_access, &[], "{ viewer { role } }", json!({}))
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    let again = app
+        .gql(
+            &laptop_access,
+            "mutation($id: ID!) { revokeSession(id: $id) }",
+            json!({ "id": uuid::Uuid::now_v7() }),
+        )
+        .await;
+    assert_eq!(error_code(&again), "NOT_FOUND");
+}
