@@ -13,7 +13,7 @@ use crate::entities::api_key::KeyKind;
 use crate::entities::tenant::TenantStatus;
 use crate::error::AppError;
 use crate::services::api_keys::{self, NewKey};
-use crate::services::{accounts, demo, domains, tenants};
+use crate::services::{accounts, demo, domains, mail, tenants};
 use crate::{Application, db, graphql, telemetry};
 
 #[derive(Parser, Debug)]
@@ -51,6 +51,9 @@ enum Command {
     /// Manage the keys that sign access tokens
     #[command(subcommand)]
     Jwt(JwtCommand),
+    /// Read mail kept in the outbox (when no SMTP_URL is set)
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
     /// Print the GraphQL schema (SDL) served at /graphql
     Schema,
 }
@@ -91,6 +94,15 @@ enum KeyKindArg {
     Secret,
     /// bpk_…: shipped in apps and web pages
     Public,
+}
+
+#[derive(Subcommand, Debug)]
+enum OutboxCommand {
+    /// The newest messages, newest first
+    List {
+        #[arg(long, default_value_t = 20)]
+        limit: u64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -251,6 +263,18 @@ async fn execute(command: Command, config: Config) -> Result<(), AppError> {
             eprintln!("This is the only time the key is shown. Store it now.");
             Ok(())
         }
+        Command::Outbox(OutboxCommand::List { limit }) => {
+            let db = open(&config).await?;
+            for message in mail::outbox(&db, limit).await? {
+                println!(
+                    "--- {} to {} ---",
+                    message.created_at.to_rfc3339(),
+                    message.recipient
+                );
+                println!("Subject: {}\n\n{}", message.subject, message.body);
+            }
+            Ok(())
+        }
         Command::Jwt(JwtCommand::Rotate) => {
             let db = open(&config).await?;
             TokenService::ensure_signing_key(&db).await?;
@@ -270,7 +294,7 @@ async fn open(config: &Config) -> Result<DatabaseConnection, AppError> {
 }
 
 async fn serve(config: Config, with_demo: bool) -> Result<(), AppError> {
-    let app = Application::build(config).await?;
+    let app = Application::build(config, with_demo).await?;
     let addr = app.local_addr();
     if with_demo {
         let demo = demo::ensure(&app.state().db, &app.state().config).await?;

@@ -32,7 +32,8 @@ pub struct Application {
 
 impl Application {
     /// Connects to the database, applies migrations, and binds `config.bind` (port 0: any free port).
-    pub async fn build(config: Config) -> Result<Self, AppError> {
+    /// With `demo`, mail kept in the outbox is also printed to stdout.
+    pub async fn build(config: Config, demo: bool) -> Result<Self, AppError> {
         // Both rustls providers are in the build (aws-lc through lettre and jsonwebtoken, ring
         // through sqlx); anything asking for the process default would panic without a choice.
         // An error means one is installed already (a second app in the same process).
@@ -45,7 +46,7 @@ impl Application {
         TokenService::ensure_signing_key(&db).await?;
         Ok(Self {
             listener,
-            state: AppState::new(db, config)?,
+            state: AppState::new(db, config, demo)?,
         })
     }
 
@@ -83,12 +84,23 @@ impl Application {
             let every = state.config.key_usage_flush_interval;
             tokio::spawn(async move { usage.run(db, every).await })
         };
+        let housekeeping = {
+            let limits = state.auth_limits.clone();
+            tokio::spawn(async move {
+                let mut ticker = tokio::time::interval(std::time::Duration::from_secs(60));
+                loop {
+                    ticker.tick().await;
+                    limits.shrink();
+                }
+            })
+        };
         let app = http::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
         watcher.abort();
         usage.abort();
+        housekeeping.abort();
         state.key_usage.flush(&state.db).await;
         served
     }

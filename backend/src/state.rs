@@ -26,14 +26,14 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, config: Config) -> Result<Self, AppError> {
+    pub fn new(db: DatabaseConnection, config: Config, echo_mail: bool) -> Result<Self, AppError> {
         Ok(Self {
             db,
             resolver: Arc::new(Resolver::new(&config)),
             directory: Arc::new(Directory::new(&config)),
             tokens: Arc::new(TokenService::new(&config)),
             key_usage: Arc::new(KeyUsage::default()),
-            mailer: Arc::new(Mailer::from_config(&config)?),
+            mailer: Arc::new(Mailer::from_config(&config, echo_mail)?),
             auth_limits: Arc::new(AuthLimits::new(&config)),
             config: Arc::new(config),
         })

@@ -193,7 +193,7 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config
     };
     configure(&mut config);
     let config = config.validated().expect("valid test config");
-    let app = Application::build(config.clone())
+    let app = Application::build(config.clone(), false)
         .await
         .expect("app builds");
     let addr = app.local_addr();

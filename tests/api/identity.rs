@@ -24,6 +24,8 @@ db_tests!(
     credentials_of_one_tenant_fail_on_another,
     sign_in_routes_are_rate_limited,
     people_see_and_end_their_sessions,
+    outbox_keeps_mail_without_smtp,
+    sign_up_is_a_tenant_setting_and_off_on_main,
 );
 
 async fn app_with_mail(backend: Backend) -> (TestApp, SmtpSink) {
@@ -750,4 +752,121 @@ async fn people_see_and_end_their_sessions(backend: Backend) {
         )
         .await;
     assert_eq!(error_code(&again), "NOT_FOUND");
+}
+
+async fn outbox_keeps_mail_without_smtp(backend: Backend) {
+    let app = crate::helpers::spawn_app(backend).await;
+    app.provision("acme", "Acme").await;
+    let host = app.host("acme", "TAXI_PASSENGER");
+    let (status, _) = post(
+        &app,
+        &host,
+        "/auth/email/start",
+        json!({ "email": "ana@example.com" }),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+
+    let outbox = || async {
+        let listed = crate::cli::cli(&app, &["outbox", "list"]).await;
+        String::from_utf8_lossy(&listed.stdout).into_owned()
+    };
+    eventually("mail kept in the outbox", || async {
+        outbox().await.contains("ana@example.com")
+    })
+    .await;
+    let listing = outbox().await;
+    let code = secret_in(&listing, "");
+    let (status, _) = post(
+        &app,
+        &host,
+        "/auth/email/verify",
+        json!({ "email": "ana@example.com", "code": code }),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+async fn sign_up_is_a_tenant_setting_and_off_on_main(backend: Backend) {
+    let (app, sink) = app_with_mail(backend).await;
+    let acme = app.provision("acme", "Acme").await.tenant;
+    let (admin, _) = app.sign_in(acme.id, "boss@acme.example", Role::Admin).await;
+    let admin = Credential::Bearer(app.token_for(&admin).await);
+    let host = app.host("acme", "TAXI_PASSENGER");
+
+    let closed = app
+        .gql(
+            &admin,
+            "mutation { updateTenantSettings(signupEnabled: false) { signupEnabled } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        closed["data"]["updateTenantSettings"]["signupEnabled"], false,
+        "{closed}"
+    );
+    let read = app
+        .gql(&admin, "{ tenantSettings { signupEnabled } }", json!({}))
+        .await;
+    assert_eq!(read["data"]["tenantSettings"]["signupEnabled"], false);
+    // A known address still gets a code; an unknown one gets none, with the same answer.
+    post(
+        &app,
+        &host,
+        "/auth/email/start",
+        json!({ "email": "stranger@example.com" }),
+        None,
+    )
+    .await;
+    post(
+        &app,
+        &host,
+        "/auth/email/start",
+        json!({ "email": "boss@acme.example" }),
+        None,
+    )
+    .await;
+    mail_to(&sink, "boss@acme.example", 1).await;
+    assert!(sink.to("stranger@example.com").is_empty());
+
+    // The platform tenant never signs anyone up.
+    post(
+        &app,
+        "localhost",
+        "/auth/email/start",
+        json!({ "email": "stranger@example.com" }),
+        None,
+    )
+    .await;
+    post(
+        &app,
+        &host,
+        "/auth/email/start",
+        json!({ "email": "boss@acme.example" }),
+        None,
+    )
+    .await;
+    mail_to(&sink, "boss@acme.example", 2).await;
+    assert!(sink.to("stranger@example.com").is_empty());
+    let main = tenantry::services::tenants::get(&app.db, "main")
+        .await
+        .unwrap();
+    let (_, operator) = app
+        .api_key(
+            main.id,
+            tenantry::entities::api_key::KeyKind::Secret,
+            Some(Role::Operator),
+            None,
+        )
+        .await;
+    let body = app
+        .gql(
+            &Credential::Key(operator),
+            "mutation { updateTenantSettings(signupEnabled: true) { signupEnabled } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT");
 }

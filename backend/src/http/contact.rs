@@ -1,7 +1,7 @@
 //! `POST /api/contact`: lead capture for the host's tenant and app.
 
 use axum::Json;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -15,14 +15,8 @@ use crate::error::AppError;
 use crate::services::leads::{self, ContactForm};
 use crate::state::AppState;
 
-/// The largest form accepted: the field limits add up to well under this.
-const BODY_LIMIT: usize = 64 * 1024;
 const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
-
-pub fn body_limit() -> DefaultBodyLimit {
-    DefaultBodyLimit::max(BODY_LIMIT)
-}
 
 /// A stored lead as the form's sender sees it.
 #[derive(Serialize)]

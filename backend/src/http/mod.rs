@@ -15,7 +15,7 @@ mod well_known;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, Method, Response, StatusCode, header};
 use axum::routing::{get, post};
 use axum::{Extension, Router, middleware};
@@ -37,10 +37,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/api/branding", get(branding::branding))
-        .route(
-            "/api/contact",
-            post(contact::contact).layer(contact::body_limit()),
-        )
+        .route("/api/contact", post(contact::contact).layer(small_body()))
         .route(
             "/.well-known/apple-app-site-association",
             get(well_known::apple_app_site_association),
@@ -48,14 +45,29 @@ pub fn app(state: AppState) -> Router {
         .route("/.well-known/assetlinks.json", get(well_known::assetlinks))
         .route("/.well-known/webauthn", get(well_known::webauthn))
         .route("/.well-known/jwks.json", get(jwks::jwks))
-        .route("/auth/email/start", post(auth::email_start))
-        .route("/auth/email/verify", post(auth::email_verify))
-        .route("/auth/password/login", post(auth::password_login))
-        .route("/auth/password/reset/start", post(auth::reset_start))
-        .route("/auth/password/reset/finish", post(auth::reset_finish))
-        .route("/auth/refresh", post(auth::refresh))
-        .route("/auth/logout", post(auth::logout))
-        .route("/auth/elevate", post(auth::elevate))
+        .route(
+            "/auth/email/start",
+            post(auth::email_start).layer(small_body()),
+        )
+        .route(
+            "/auth/email/verify",
+            post(auth::email_verify).layer(small_body()),
+        )
+        .route(
+            "/auth/password/login",
+            post(auth::password_login).layer(small_body()),
+        )
+        .route(
+            "/auth/password/reset/start",
+            post(auth::reset_start).layer(small_body()),
+        )
+        .route(
+            "/auth/password/reset/finish",
+            post(auth::reset_finish).layer(small_body()),
+        )
+        .route("/auth/refresh", post(auth::refresh).layer(small_body()))
+        .route("/auth/logout", post(auth::logout).layer(small_body()))
+        .route("/auth/elevate", post(auth::elevate).layer(small_body()))
         .merge(graphql_routes(state.clone()))
         .fallback(|| async { AppError::NotFound("Not found".into()) })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
@@ -75,6 +87,11 @@ pub fn app(state: AppState) -> Router {
                 req
             },
         ))
+}
+
+/// Forms and sign-in bodies are small: a larger body is refused (413) before it is parsed.
+fn small_body() -> DefaultBodyLimit {
+    DefaultBodyLimit::max(64 * 1024)
 }
 
 /// `/graphql`, behind the guard, answering CORS for browsers on verified tenant hosts.

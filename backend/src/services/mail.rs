@@ -19,7 +19,9 @@ pub enum Mailer {
         transport: AsyncSmtpTransport<Tokio1Executor>,
         from: Mailbox,
     },
-    Outbox,
+    /// Kept in the `outbox` table; with `echo`, also printed to stdout (the demo, where the
+    /// person running it is the one waiting for the code).
+    Outbox { echo: bool },
 }
 
 /// One message, in words and in the tenant's colours.
@@ -32,9 +34,9 @@ pub struct Mail {
 }
 
 impl Mailer {
-    pub fn from_config(config: &Config) -> Result<Self, AppError> {
+    pub fn from_config(config: &Config, echo: bool) -> Result<Self, AppError> {
         let Some(url) = &config.smtp_url else {
-            return Ok(Mailer::Outbox);
+            return Ok(Mailer::Outbox { echo });
         };
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| AppError::internal(format!("SMTP_URL is not usable: {e}")))?
@@ -49,7 +51,13 @@ impl Mailer {
     /// Sends (or keeps) `mail`. Logs the recipient and subject, never the body: it holds secrets.
     pub async fn send(&self, db: &impl ConnectionTrait, mail: Mail) -> Result<(), AppError> {
         match self {
-            Mailer::Outbox => {
+            Mailer::Outbox { echo } => {
+                if *echo {
+                    println!(
+                        "\n--- mail to {} ---\nSubject: {}\n\n{}",
+                        mail.to, mail.subject, mail.text
+                    );
+                }
                 outbox_message::ActiveModel {
                     id: Set(Uuid::now_v7()),
                     tenant_id: Set(mail.tenant_id),
