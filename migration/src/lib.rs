@@ -15,6 +15,7 @@ mod m20261125_000007_create_accounts;
 mod m20261125_000008_create_api_keys;
 mod m20261125_000009_create_jwt_keys;
 mod m20261125_000010_create_identity;
+mod m20261125_000011_create_passkeys;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000008_create_api_keys::Migration),
             Box::new(m20261125_000009_create_jwt_keys::Migration),
             Box::new(m20261125_000010_create_identity::Migration),
+            Box::new(m20261125_000011_create_passkeys::Migration),
         ]
     }
 }

@@ -870,3 +870,140 @@ async fn sign_up_is_a_tenant_setting_and_off_on_main(backend: Backend) {
         .await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT");
 }
+
+/// A real WebAuthn ceremony with a software authenticator, as a browser on `origin` would run it.
+mod passkey_ceremonies {
+    use webauthn_authenticator_rs::WebauthnAuthenticator;
+    use webauthn_authenticator_rs::softpasskey::SoftPasskey;
+    use webauthn_rs::prelude::{CreationChallengeResponse, RequestChallengeResponse, Url};
+
+    use super::*;
+
+    db_tests!(passkeys_register_and_sign_in);
+
+    async fn passkeys_register_and_sign_in(backend: Backend) {
+        let (app, sink) = app_with_mail(backend).await;
+        app.provision("acme", "Acme").await;
+        let host = app.host("acme", "TAXI_PASSENGER");
+        let origin = Url::parse(&format!("https://{host}")).unwrap();
+        let session = sign_in_by_code(&app, &sink, &host, "ana@example.com").await;
+        let access = session["access_token"].as_str().unwrap().to_owned();
+        let mut authenticator = SoftPasskey::new(true);
+
+        // Registration needs a signed-in person.
+        let (status, _) = post(&app, &host, "/auth/passkey/register/start", json!({}), None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, started) = post(
+            &app,
+            &host,
+            "/auth/passkey/register/start",
+            json!({}),
+            Some(&access),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{started}");
+        let options: CreationChallengeResponse =
+            serde_json::from_value(started["options"].clone()).unwrap();
+        assert_eq!(
+            options.public_key.rp.id, host,
+            "the relying party is the app's system host"
+        );
+        let credential = authenticator
+            .do_registration(origin.clone(), options)
+            .expect("the authenticator registers");
+        let finish = json!({ "ceremony_id": started["ceremony_id"], "credential": credential });
+        let (status, added) = post(
+            &app,
+            &host,
+            "/auth/passkey/register/finish",
+            finish.clone(),
+            Some(&access),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{added}");
+        // Each challenge is answered once.
+        let (status, _) = post(
+            &app,
+            &host,
+            "/auth/passkey/register/finish",
+            finish,
+            Some(&access),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+        let (status, started) = post(
+            &app,
+            &host,
+            "/auth/passkey/login/start",
+            json!({ "email": "ana@example.com" }),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{started}");
+        let options: RequestChallengeResponse =
+            serde_json::from_value(started["options"].clone()).unwrap();
+        let assertion = authenticator
+            .do_authentication(origin.clone(), options)
+            .expect("the authenticator signs");
+        let (status, tokens) = post(
+            &app,
+            &host,
+            "/auth/passkey/login/finish",
+            json!({ "ceremony_id": started["ceremony_id"], "credential": assertion }),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{tokens}");
+        let viewer = app
+            .gql(
+                &Credential::Bearer(tokens["access_token"].as_str().unwrap().into()),
+                "{ viewer { account { email } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            viewer["data"]["viewer"]["account"]["email"],
+            "ana@example.com"
+        );
+
+        // A step-up by passkey.
+        let (_, started) = post(
+            &app,
+            &host,
+            "/auth/passkey/login/start",
+            json!({ "email": "ana@example.com" }),
+            None,
+        )
+        .await;
+        let options: RequestChallengeResponse =
+            serde_json::from_value(started["options"].clone()).unwrap();
+        let assertion = authenticator.do_authentication(origin, options).unwrap();
+        let proof = json!({ "ceremony_id": started["ceremony_id"], "credential": assertion });
+        let (status, elevated) = post(&app, &host, "/auth/elevate", proof, Some(&access)).await;
+        assert_eq!(status, StatusCode::OK, "{elevated}");
+
+        // An address without passkeys gets a challenge nobody can answer.
+        let (status, _) = post(
+            &app,
+            &host,
+            "/auth/passkey/login/start",
+            json!({ "email": "nobody@example.com" }),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let events = tenantry::services::audit::page(&app.db, app_tenant(&app).await, 50, None)
+            .await
+            .unwrap()
+            .0;
+        assert!(events.iter().any(|e| e.kind == "passkey.added"));
+    }
+
+    async fn app_tenant(app: &TestApp) -> uuid::Uuid {
+        tenantry::services::tenants::get(&app.db, "acme")
+            .await
+            .unwrap()
+            .id
+    }
+}

@@ -8,6 +8,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
 use super::client_ip::ClientIp;
 use super::host_tenant::FromHost;
@@ -16,7 +17,7 @@ use crate::auth::guard;
 use crate::auth::principal::Principal;
 use crate::entities::account;
 use crate::error::AppError;
-use crate::services::{accounts, audit, email_codes, passwords, sessions};
+use crate::services::{accounts, audit, email_codes, passkeys, passwords, sessions};
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -47,11 +48,14 @@ pub struct Refresh {
     refresh_token: Option<String>,
 }
 
-/// Re-proof for step-up: a password, or a code from `/auth/email/start`.
+/// Re-proof for step-up: a password, a code from `/auth/email/start`, or a passkey answering a
+/// challenge from `/auth/passkey/login/start`.
 #[derive(Deserialize)]
 pub struct Elevate {
     password: Option<String>,
     code: Option<String>,
+    ceremony_id: Option<uuid::Uuid>,
+    credential: Option<PublicKeyCredential>,
 }
 
 #[derive(Serialize)]
@@ -273,8 +277,12 @@ pub async fn elevate(
     state
         .auth_limits
         .check(ip, host.tenant_id, Some(&account.email))?;
-    let proven = match (body.password, body.code) {
-        (Some(password), None) => {
+    let proven = match (
+        body.password,
+        body.code,
+        body.ceremony_id.zip(body.credential),
+    ) {
+        (Some(password), None, None) => {
             passwords::login(
                 &state.db,
                 &state.config,
@@ -284,13 +292,16 @@ pub async fn elevate(
             )
             .await
         }
-        (None, Some(code)) => {
+        (None, Some(code), None) => {
             email_codes::verify(&state.db, &state.config, host, &account.email, &code).await
+        }
+        (None, None, Some((ceremony, credential))) => {
+            passkeys::finish_login(&state.db, host, ceremony, &credential).await
         }
         _ => {
             return Err(AppError::invalid(
                 "body",
-                "give exactly one of password and code",
+                "give exactly one proof: password, code, or ceremony_id with credential",
             ));
         }
     };
@@ -330,6 +341,88 @@ pub async fn elevate(
     }))
 }
 
+#[derive(Deserialize)]
+pub struct PasskeyFinish<C> {
+    ceremony_id: Option<uuid::Uuid>,
+    credential: Option<C>,
+}
+
+/// A challenge for the browser's `navigator.credentials`, and the id to finish it with.
+fn challenge(ceremony_id: uuid::Uuid, options: impl Serialize) -> Response {
+    token_response(&json!({ "ceremony_id": ceremony_id, "options": options }))
+}
+
+fn finishing<C>(body: PasskeyFinish<C>) -> Result<(uuid::Uuid, C), AppError> {
+    let ceremony = body
+        .ceremony_id
+        .ok_or_else(|| AppError::invalid("ceremony_id", "is required"))?;
+    let credential = body
+        .credential
+        .ok_or_else(|| AppError::invalid("credential", "is required"))?;
+    Ok((ceremony, credential))
+}
+
+pub async fn passkey_register_start(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+) -> Result<Response, AppError> {
+    let account = signed_in.account(&state).await?;
+    let (ceremony, options) =
+        passkeys::start_registration(&state.db, &signed_in.host, &account).await?;
+    Ok(challenge(ceremony, options))
+}
+
+pub async fn passkey_register_finish(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    signed_in: SignedIn,
+    JsonBody(body): JsonBody<PasskeyFinish<RegisterPublicKeyCredential>>,
+) -> Result<Response, AppError> {
+    let (ceremony, credential) = finishing(body)?;
+    let account = signed_in.account(&state).await?;
+    let key =
+        passkeys::finish_registration(&state.db, &signed_in.host, &account, ceremony, &credential)
+            .await?;
+    audit::record(
+        &state.db,
+        account.tenant_id,
+        Some(account.id),
+        "passkey.added",
+        format!("{} added a passkey for {}", account.email, key.rp_id),
+        ip,
+    )
+    .await;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": key.id, "rp_id": key.rp_id, "created_at": key.created_at })),
+    )
+        .into_response())
+}
+
+pub async fn passkey_login_start(
+    State(state): State<AppState>,
+    FromHost(host): FromHost,
+    ClientIp(ip): ClientIp,
+    JsonBody(body): JsonBody<EmailStart>,
+) -> Result<Response, AppError> {
+    let email = required("email", body.email)?;
+    state.auth_limits.check(ip, host.tenant_id, Some(&email))?;
+    let (ceremony, options) = passkeys::start_login(&state.db, &host, &email).await?;
+    Ok(challenge(ceremony, options))
+}
+
+pub async fn passkey_login_finish(
+    State(state): State<AppState>,
+    FromHost(host): FromHost,
+    ClientIp(ip): ClientIp,
+    JsonBody(body): JsonBody<PasskeyFinish<PublicKeyCredential>>,
+) -> Result<Response, AppError> {
+    state.auth_limits.check(ip, host.tenant_id, None)?;
+    let (ceremony, credential) = finishing(body)?;
+    let verified = passkeys::finish_login(&state.db, &host, ceremony, &credential).await;
+    signed_in(&state, &host, ip, verified, "passkey").await
+}
+
 /// A signed-in person on one of their own tenant's hosts: a Bearer token of another tenant is
 /// refused here just as on `/graphql`.
 pub struct SignedIn {
@@ -338,6 +431,14 @@ pub struct SignedIn {
 }
 
 impl SignedIn {
+    async fn account(&self, state: &AppState) -> Result<account::Model, AppError> {
+        let id = self
+            .principal
+            .account_id
+            .ok_or_else(|| AppError::internal("a token names its account"))?;
+        accounts::get(&state.db, self.host.tenant_id, id).await
+    }
+
     fn session(&self) -> Result<uuid::Uuid, AppError> {
         self.principal
             .session_id

@@ -68,6 +68,22 @@ pub fn app(state: AppState) -> Router {
         .route("/auth/refresh", post(auth::refresh).layer(small_body()))
         .route("/auth/logout", post(auth::logout).layer(small_body()))
         .route("/auth/elevate", post(auth::elevate).layer(small_body()))
+        .route(
+            "/auth/passkey/register/start",
+            post(auth::passkey_register_start).layer(small_body()),
+        )
+        .route(
+            "/auth/passkey/register/finish",
+            post(auth::passkey_register_finish).layer(small_body()),
+        )
+        .route(
+            "/auth/passkey/login/start",
+            post(auth::passkey_login_start).layer(small_body()),
+        )
+        .route(
+            "/auth/passkey/login/finish",
+            post(auth::passkey_login_finish).layer(small_body()),
+        )
         .merge(graphql_routes(state.clone()))
         .fallback(|| async { AppError::NotFound("Not found".into()) })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })

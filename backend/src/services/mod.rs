@@ -11,6 +11,7 @@ pub mod domains;
 pub mod email_codes;
 pub mod leads;
 pub mod mail;
+pub mod passkeys;
 pub mod passwords;
 pub mod sessions;
 pub mod tenants;

@@ -1,0 +1,250 @@
+//! Passkeys (WebAuthn). The relying party is the app's system host (`acme-rides.example.io`),
+//! whichever of the app's verified hosts the ceremony runs on; those hosts are the allowed origins,
+//! and `/.well-known/webauthn` on the system host lists them, so a passkey made on the system host
+//! also works on `rides.acme.com`. Ceremony state lives in the database with a short expiry, so any
+//! instance can finish a ceremony another started.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait,
+    QueryFilter,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+use webauthn_rs::prelude::{
+    CreationChallengeResponse, Passkey, PasskeyAuthentication, PasskeyRegistration,
+    PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse, Url, Webauthn,
+    WebauthnBuilder,
+};
+
+use crate::db;
+use crate::entities::{account, passkey, webauthn_ceremony};
+use crate::error::AppError;
+use crate::services::{accounts, app_links, domains};
+use crate::tenancy::resolver::HostTenant;
+
+/// How long a started ceremony can be finished.
+const CEREMONY_TTL_SECS: i64 = 300;
+const REGISTER: &str = "register";
+const LOGIN: &str = "login";
+
+/// The relying party of the host's app.
+async fn relying_party(
+    db: &impl ConnectionTrait,
+    host: &HostTenant,
+) -> Result<(Webauthn, String), AppError> {
+    let app = host
+        .app
+        .as_deref()
+        .ok_or_else(|| AppError::BadRequest("passkeys are used on an app's host".into()))?;
+    let hosts = domains::verified_hosts(db, host.tenant_id, app).await?;
+    let rp_id = hosts
+        .first()
+        .cloned()
+        .ok_or_else(|| AppError::internal("an app without a system host"))?;
+    let origin = |host: &str| {
+        Url::parse(&format!("https://{host}"))
+            .map_err(|e| AppError::internal(format!("origin of {host}: {e}")))
+    };
+    let rp_origin = origin(&rp_id)?;
+    let mut builder = WebauthnBuilder::new(&rp_id, &rp_origin)
+        .map_err(|e| AppError::internal(format!("relying party {rp_id}: {e}")))?
+        .rp_name(&host.tenant_name);
+    for other in &hosts[1..] {
+        builder = builder.append_allowed_origin(&origin(other)?);
+    }
+    for extra in app_links::get(db, host.tenant_id, app)
+        .await?
+        .webauthn_origins
+    {
+        if let Ok(url) = Url::parse(&extra) {
+            builder = builder.append_allowed_origin(&url);
+        }
+    }
+    let webauthn = builder
+        .build()
+        .map_err(|e| AppError::internal(format!("relying party: {e}")))?;
+    Ok((webauthn, rp_id))
+}
+
+/// Starts adding a passkey to a signed-in account.
+pub async fn start_registration(
+    db: &impl ConnectionTrait,
+    host: &HostTenant,
+    account: &account::Model,
+) -> Result<(Uuid, CreationChallengeResponse), AppError> {
+    let (webauthn, rp_id) = relying_party(db, host).await?;
+    let existing: Vec<_> = stored(db, account.id)
+        .await?
+        .into_iter()
+        .map(|(_, key)| key.cred_id().clone())
+        .collect();
+    let (challenge, state) = webauthn
+        .start_passkey_registration(account.id, &account.email, &account.email, Some(existing))
+        .map_err(|e| AppError::internal(format!("passkey registration: {e}")))?;
+    let ceremony = save_ceremony(
+        db,
+        host.tenant_id,
+        Some(account.id),
+        REGISTER,
+        &rp_id,
+        &state,
+    )
+    .await?;
+    Ok((ceremony, challenge))
+}
+
+/// Checks the authenticator's answer and stores the new passkey.
+pub async fn finish_registration(
+    db: &impl ConnectionTrait,
+    host: &HostTenant,
+    account: &account::Model,
+    ceremony: Uuid,
+    credential: &RegisterPublicKeyCredential,
+) -> Result<passkey::Model, AppError> {
+    let (webauthn, rp_id) = relying_party(db, host).await?;
+    let (row, state): (_, PasskeyRegistration) =
+        take_ceremony(db, host.tenant_id, ceremony, REGISTER).await?;
+    if row.account_id != Some(account.id) || row.rp_id != rp_id {
+        return Err(refused());
+    }
+    let key = webauthn
+        .finish_passkey_registration(credential, &state)
+        .map_err(|e| AppError::Unauthenticated(format!("the passkey was not accepted: {e}")))?;
+    Ok(passkey::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(host.tenant_id),
+        account_id: Set(account.id),
+        credential_id: Set(URL_SAFE_NO_PAD.encode(key.cred_id())),
+        rp_id: Set(rp_id),
+        passkey: Set(serde_json::to_string(&key).map_err(AppError::internal)?),
+        created_at: Set(db::now()),
+        last_used_at: Set(None),
+    }
+    .insert(db)
+    .await?)
+}
+
+/// Starts a passkey sign-in for `email`.
+pub async fn start_login(
+    db: &impl ConnectionTrait,
+    host: &HostTenant,
+    email: &str,
+) -> Result<(Uuid, RequestChallengeResponse), AppError> {
+    let (webauthn, rp_id) = relying_party(db, host).await?;
+    let email = super::email_codes::normalise(email)?;
+    let account = accounts::find_by_email(db, host.tenant_id, &email).await?;
+    let keys: Vec<Passkey> = match &account {
+        Some(account) => stored(db, account.id)
+            .await?
+            .into_iter()
+            .map(|(_, key)| key)
+            .collect(),
+        None => Vec::new(),
+    };
+    // With no passkeys the challenge still goes out; it can never be answered.
+    let (challenge, state) = webauthn
+        .start_passkey_authentication(&keys)
+        .map_err(|e| AppError::internal(format!("passkey sign-in: {e}")))?;
+    let account_id = account.map(|a| a.id);
+    let ceremony = save_ceremony(db, host.tenant_id, account_id, LOGIN, &rp_id, &state).await?;
+    Ok((ceremony, challenge))
+}
+
+/// The account whose passkey answered the challenge.
+pub async fn finish_login(
+    db: &impl ConnectionTrait,
+    host: &HostTenant,
+    ceremony: Uuid,
+    credential: &PublicKeyCredential,
+) -> Result<account::Model, AppError> {
+    let (webauthn, rp_id) = relying_party(db, host).await?;
+    let (row, state): (_, PasskeyAuthentication) =
+        take_ceremony(db, host.tenant_id, ceremony, LOGIN).await?;
+    let account_id = row
+        .account_id
+        .filter(|_| row.rp_id == rp_id)
+        .ok_or_else(refused)?;
+    let result = webauthn
+        .finish_passkey_authentication(credential, &state)
+        .map_err(|_| refused())?;
+    let used = URL_SAFE_NO_PAD.encode(result.cred_id());
+    let (row, mut key) = stored(db, account_id)
+        .await?
+        .into_iter()
+        .find(|(row, _)| row.credential_id == used)
+        .ok_or_else(refused)?;
+    key.update_credential(&result);
+    let mut active: passkey::ActiveModel = row.into();
+    active.passkey = Set(serde_json::to_string(&key).map_err(AppError::internal)?);
+    active.last_used_at = Set(Some(db::now()));
+    active.update(db).await?;
+    accounts::get(db, host.tenant_id, account_id).await
+}
+
+fn refused() -> AppError {
+    AppError::Unauthenticated("the passkey sign-in failed or has expired".into())
+}
+
+async fn stored(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+) -> Result<Vec<(passkey::Model, Passkey)>, AppError> {
+    let rows = passkey::Entity::find()
+        .filter(passkey::Column::AccountId.eq(account_id))
+        .all(db)
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            let key: Passkey = serde_json::from_str(&row.passkey).map_err(AppError::internal)?;
+            Ok((row, key))
+        })
+        .collect()
+}
+
+async fn save_ceremony(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    account_id: Option<Uuid>,
+    kind: &str,
+    rp_id: &str,
+    state: &impl Serialize,
+) -> Result<Uuid, AppError> {
+    let id = Uuid::now_v7();
+    webauthn_ceremony::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(tenant_id),
+        account_id: Set(account_id),
+        kind: Set(kind.to_owned()),
+        rp_id: Set(rp_id.to_owned()),
+        state: Set(serde_json::to_string(state).map_err(AppError::internal)?),
+        expires_at: Set(db::now() + chrono::Duration::seconds(CEREMONY_TTL_SECS)),
+        created_at: Set(db::now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(id)
+}
+
+/// A live ceremony, deleted as it is read: each challenge is answered once.
+async fn take_ceremony<S: DeserializeOwned>(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    id: Uuid,
+    kind: &str,
+) -> Result<(webauthn_ceremony::Model, S), AppError> {
+    let row = webauthn_ceremony::Entity::find_by_id(id)
+        .filter(webauthn_ceremony::Column::TenantId.eq(tenant_id))
+        .filter(webauthn_ceremony::Column::Kind.eq(kind))
+        .one(db)
+        .await?
+        .ok_or_else(refused)?;
+    let deleted = row.clone().delete(db).await?;
+    if deleted.rows_affected == 0 || row.expires_at <= db::now() {
+        return Err(refused());
+    }
+    let state = serde_json::from_str(&row.state).map_err(AppError::internal)?;
+    Ok((row, state))
+}
