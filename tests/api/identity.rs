@@ -873,8 +873,8 @@ async fn sign_up_is_a_tenant_setting_and_off_on_main(backend: Backend) {
 
 /// A real WebAuthn ceremony with a software authenticator, as a browser on `origin` would run it.
 mod passkey_ceremonies {
-    use webauthn_authenticator_rs::WebauthnAuthenticator;
     use webauthn_authenticator_rs::softpasskey::SoftPasskey;
+    use webauthn_authenticator_rs::{AuthenticatorBackend, WebauthnAuthenticator};
     use webauthn_rs::prelude::{CreationChallengeResponse, RequestChallengeResponse, Url};
 
     use super::*;
@@ -982,6 +982,60 @@ mod passkey_ceremonies {
         let proof = json!({ "ceremony_id": started["ceremony_id"], "credential": assertion });
         let (status, elevated) = post(&app, &host, "/auth/elevate", proof, Some(&access)).await;
         assert_eq!(status, StatusCode::OK, "{elevated}");
+
+        // On the app's custom domain the relying party is still the system host: a browser that
+        // read the system host's /.well-known/webauthn (related origins) signs for it from there.
+        tenantry::services::domains::add_verified(
+            &app.db,
+            &app.config,
+            "acme",
+            "TAXI_PASSENGER",
+            "rides.acme.example",
+            false,
+        )
+        .await
+        .unwrap();
+        let well_known: Value = app
+            .get("/.well-known/webauthn", &[("host", &host)])
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            well_known["origins"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("https://rides.acme.example"))
+        );
+        for (origin, expected) in [
+            ("https://rides.acme.example", StatusCode::OK),
+            ("https://evil.example", StatusCode::UNAUTHORIZED),
+        ] {
+            let custom = "rides.acme.example";
+            let (status, started) = post(
+                &app,
+                custom,
+                "/auth/passkey/login/start",
+                json!({ "email": "ana@example.com" }),
+                None,
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{started}");
+            let options: RequestChallengeResponse =
+                serde_json::from_value(started["options"].clone()).unwrap();
+            assert_eq!(options.public_key.rp_id, host);
+            let assertion = AuthenticatorBackend::perform_auth(
+                &mut authenticator,
+                Url::parse(origin).unwrap(),
+                options.public_key,
+                60_000,
+            )
+            .unwrap();
+            let finish = json!({ "ceremony_id": started["ceremony_id"], "credential": assertion });
+            let (status, body) =
+                post(&app, custom, "/auth/passkey/login/finish", finish, None).await;
+            assert_eq!(status, expected, "{origin}: {body}");
+        }
 
         // An address without passkeys gets a challenge nobody can answer.
         let (status, _) = post(
