@@ -8,6 +8,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use tracing::Instrument;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
 use super::client_ip::ClientIp;
@@ -87,12 +88,14 @@ pub async fn email_start(
     let email = email_codes::normalise(&required("email", body.email)?)?;
     state.auth_limits.check(ip, host.tenant_id, Some(&email))?;
     // Sent after answering: how long the answer takes must not tell known addresses apart.
-    tokio::spawn(async move {
+    let send = async move {
         let sent = email_codes::start(&state.db, &state.config, &state.mailer, &host, &email).await;
         if let Err(err) = sent {
             tracing::error!(error = %err.chain(), "cannot send a sign-in code");
         }
-    });
+    };
+    // The request's span goes along, so the delivery's log lines carry its request id.
+    tokio::spawn(send.in_current_span());
     Ok(accepted())
 }
 
@@ -181,7 +184,7 @@ pub async fn reset_start(
 ) -> Result<Response, AppError> {
     let email = email_codes::normalise(&required("email", body.email)?)?;
     state.auth_limits.check(ip, host.tenant_id, Some(&email))?;
-    tokio::spawn(async move {
+    let send = async move {
         let started =
             passwords::start_reset(&state.db, &state.config, &state.mailer, &host, &email).await;
         match started {
@@ -199,7 +202,8 @@ pub async fn reset_start(
             Ok(None) => {}
             Err(err) => tracing::error!(error = %err.chain(), "cannot send a password reset"),
         }
-    });
+    };
+    tokio::spawn(send.in_current_span());
     Ok(accepted())
 }
 
