@@ -316,6 +316,19 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// A second server on the same database, sharing nothing in memory with the first: what a
+    /// load balancer's other instance would be.
+    pub async fn another_instance(&self) -> std::net::SocketAddr {
+        let app = Application::build(self.config.clone(), false)
+            .await
+            .expect("second instance builds");
+        let addr = app.local_addr();
+        tokio::spawn(app.run_until(std::future::pending()));
+        addr
+    }
+}
+
 /// How a GraphQL request proves who it is.
 #[derive(Clone, Debug)]
 pub enum Credential {

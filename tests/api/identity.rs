@@ -912,15 +912,24 @@ mod passkey_ceremonies {
             .do_registration(origin.clone(), options)
             .expect("the authenticator registers");
         let finish = json!({ "ceremony_id": started["ceremony_id"], "credential": credential });
-        let (status, added) = post(
-            &app,
-            &host,
-            "/auth/passkey/register/finish",
-            finish.clone(),
-            Some(&access),
-        )
-        .await;
-        assert_eq!(status, StatusCode::CREATED, "{added}");
+        // Finished on another instance than the one that started it.
+        let other = app.another_instance().await;
+        let response = app
+            .client
+            .post(format!("http://{other}/auth/passkey/register/finish"))
+            .header("host", &host)
+            .bearer_auth(&access)
+            .json(&finish)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "{}",
+            response.text().await.unwrap()
+        );
         // Each challenge is answered once.
         let (status, _) = post(
             &app,
