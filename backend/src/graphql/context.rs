@@ -77,3 +77,23 @@ pub fn page_size(first: Option<i32>) -> Result<u64, AppError> {
         Some(_) => Err(AppError::invalid("first", "must be between 1 and 100")),
     }
 }
+
+/// A Relay connection over one page of rows, each with its cursor.
+pub fn connection<R, N: async_graphql::OutputType>(
+    rows: Vec<R>,
+    more: bool,
+    after: bool,
+    edge: impl Fn(R) -> (String, N),
+) -> async_graphql::connection::Connection<String, N> {
+    let mut connection = async_graphql::connection::Connection::new(after, more);
+    connection.edges.extend(rows.into_iter().map(|row| {
+        let (cursor, node) = edge(row);
+        async_graphql::connection::Edge::new(cursor, node)
+    }));
+    connection
+}
+
+/// An `after` cursor that names a row by its UUID.
+pub fn uuid_cursor(after: Option<&String>) -> Result<Option<Uuid>, AppError> {
+    after.map(|a| uuid("after", &ID(a.clone()))).transpose()
+}

@@ -1,10 +1,12 @@
 //! The signed-in person's sessions, a tenant's sign-in settings, and its audit trail.
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::context::{GqlResult, page_size, principal, scope, state, uuid};
+use super::context::{
+    GqlResult, connection, page_size, principal, scope, state, uuid, uuid_cursor,
+};
 use super::guards::RoleGuard;
 use crate::entities::account::Role;
 use crate::entities::{audit_event, session};
@@ -110,20 +112,13 @@ impl IdentityQuery {
     ) -> async_graphql::Result<Connection<String, AuditEvent>> {
         let scope = scope(ctx, tenant_slug).await.gql()?;
         let first = page_size(first).gql()?;
-        let cursor = after
-            .as_ref()
-            .map(|a| uuid("after", &ID(a.clone())))
-            .transpose()
-            .gql()?;
+        let cursor = uuid_cursor(after.as_ref()).gql()?;
         let (rows, more) = audit::page(&state(ctx).db, scope.tenant_id, first, cursor)
             .await
             .gql()?;
-        let mut connection = Connection::new(after.is_some(), more);
-        connection.edges.extend(
-            rows.into_iter()
-                .map(|e| Edge::new(e.id.to_string(), e.into())),
-        );
-        Ok(connection)
+        Ok(connection(rows, more, after.is_some(), |e| {
+            (e.id.to_string(), e.into())
+        }))
     }
 }
 

@@ -1,10 +1,10 @@
 //! A tenant's leads.
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 
-use super::context::{GqlResult, page_size, scope, state, uuid};
+use super::context::{GqlResult, connection, page_size, scope, state, uuid, uuid_cursor};
 use super::guards::RoleGuard;
 use super::types::Lead;
 use crate::entities::account::Role;
@@ -36,11 +36,7 @@ impl LeadsQuery {
     ) -> async_graphql::Result<Connection<String, Lead>> {
         let scope = scope(ctx, tenant_slug).await.gql()?;
         let first = page_size(first).gql()?;
-        let cursor = after
-            .as_ref()
-            .map(|a| uuid("after", &ID(a.clone())))
-            .transpose()
-            .gql()?;
+        let cursor = uuid_cursor(after.as_ref()).gql()?;
         let filter = filter.unwrap_or_default();
         let filter = LeadFilter {
             app: filter.app,
@@ -50,12 +46,9 @@ impl LeadsQuery {
         let (rows, more) = leads::page(&state(ctx).db, scope.tenant_id, &filter, first, cursor)
             .await
             .gql()?;
-        let mut connection = Connection::new(after.is_some(), more);
-        connection.edges.extend(
-            rows.into_iter()
-                .map(|l| Edge::new(l.id.to_string(), l.into())),
-        );
-        Ok(connection)
+        Ok(connection(rows, more, after.is_some(), |l| {
+            (l.id.to_string(), l.into())
+        }))
     }
 
     #[graphql(guard = "RoleGuard(Role::Member)")]

@@ -1,9 +1,9 @@
 //! The operator's view of every tenant.
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 
-use super::context::{GqlResult, page_size, state};
+use super::context::{GqlResult, connection, page_size, state};
 use super::guards::{ElevationGuard, RoleGuard};
 use super::types::{Account, Domain, Tenant, TenantStatusValue};
 use crate::entities::account::{AccountStatus, Role};
@@ -54,12 +54,9 @@ impl TenantsQuery {
         )
         .await
         .gql()?;
-        let mut connection = Connection::new(after.is_some(), more);
-        connection.edges.extend(
-            rows.into_iter()
-                .map(|t| Edge::new(t.slug.clone(), t.into())),
-        );
-        Ok(connection)
+        Ok(connection(rows, more, after.is_some(), |t| {
+            (t.slug.clone(), t.into())
+        }))
     }
 
     #[graphql(guard = "RoleGuard(Role::Operator)")]

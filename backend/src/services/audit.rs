@@ -2,7 +2,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder,
 };
 use uuid::Uuid;
 
@@ -45,12 +45,5 @@ pub async fn page(
     if let Some(after) = after {
         query = query.filter(audit_event::Column::Id.lt(after));
     }
-    let mut rows = query
-        .order_by_desc(audit_event::Column::Id)
-        .limit(first + 1)
-        .all(db)
-        .await?;
-    let more = rows.len() as u64 > first;
-    rows.truncate(first as usize);
-    Ok((rows, more))
+    super::page_of(db, query.order_by_desc(audit_event::Column::Id), first).await
 }

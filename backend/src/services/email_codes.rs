@@ -14,8 +14,8 @@ use crate::db;
 use crate::entities::account::{self, AccountStatus, Role};
 use crate::entities::email_challenge;
 use crate::error::AppError;
-use crate::services::mail::{self, Mail, Mailer};
-use crate::services::{accounts, branding, leads, tenants};
+use crate::services::mail::{self, Mailer};
+use crate::services::{accounts, leads, tenants};
 use crate::tenancy::resolver::HostTenant;
 
 /// The address as stored and compared: validated, lower-cased.
@@ -62,35 +62,15 @@ pub async fn start(
     }
     .insert(db)
     .await?;
-    let look = branding::effective(db, host.tenant_id, host.app.as_deref()).await?;
     let minutes = config.otp_ttl.as_secs().div_ceil(60);
-    let (subject, text, html) = mail::branded(
-        &host.tenant_name,
-        &look,
+    let paragraphs = [
+        "Enter this code to sign in.".to_owned(),
         format!(
-            "Your sign-in code for {}",
-            look.display_name.as_deref().unwrap_or(&host.tenant_name)
+            "It works once, for {minutes} minutes. If you did not ask for it, ignore this message."
         ),
-        &[
-            "Enter this code to sign in.".to_owned(),
-            format!(
-                "It works once, for {minutes} minutes. If you did not ask for it, ignore this message."
-            ),
-        ],
-        &code,
-    );
-    mailer
-        .send(
-            db,
-            Mail {
-                tenant_id: host.tenant_id,
-                to: email,
-                subject,
-                text,
-                html,
-            },
-        )
-        .await?;
+    ];
+    let subject = |name: &str| format!("Your sign-in code for {name}");
+    mail::send_branded(db, mailer, host, email, subject, &paragraphs, &code).await?;
     Ok(true)
 }
 

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder,
 };
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -110,14 +110,7 @@ pub async fn page(
     if let Some(after) = after {
         query = query.filter(lead::Column::Id.lt(after));
     }
-    let mut rows = query
-        .order_by_desc(lead::Column::Id)
-        .limit(first + 1)
-        .all(db)
-        .await?;
-    let more = rows.len() as u64 > first;
-    rows.truncate(first as usize);
-    Ok((rows, more))
+    super::page_of(db, query.order_by_desc(lead::Column::Id), first).await
 }
 
 /// Lead `id` of `tenant_id`; another tenant's lead is not found, never shown.

@@ -12,7 +12,8 @@ use crate::config::Config;
 use crate::db;
 use crate::entities::outbox_message;
 use crate::error::AppError;
-use crate::services::branding::BrandingFields;
+use crate::services::branding::{self, BrandingFields};
+use crate::tenancy::resolver::HostTenant;
 
 pub enum Mailer {
     Smtp {
@@ -87,6 +88,39 @@ impl Mailer {
         }
         Ok(())
     }
+}
+
+/// Mails `to` a message in the host's tenant's name and its app's colours, with `highlight` (a
+/// code or a token) set apart.
+pub async fn send_branded(
+    db: &impl ConnectionTrait,
+    mailer: &Mailer,
+    host: &HostTenant,
+    to: String,
+    subject: impl FnOnce(&str) -> String,
+    paragraphs: &[String],
+    highlight: &str,
+) -> Result<(), AppError> {
+    let look = branding::effective(db, host.tenant_id, host.app.as_deref()).await?;
+    let name = look
+        .display_name
+        .clone()
+        .unwrap_or_else(|| host.tenant_name.clone());
+    let (subject, text, html) = branded(
+        &host.tenant_name,
+        &look,
+        subject(&name),
+        paragraphs,
+        highlight,
+    );
+    let mail = Mail {
+        tenant_id: host.tenant_id,
+        to,
+        subject,
+        text,
+        html,
+    };
+    mailer.send(db, mail).await
 }
 
 /// The newest messages in the outbox.

@@ -15,3 +15,20 @@ pub mod passkeys;
 pub mod passwords;
 pub mod sessions;
 pub mod tenants;
+
+use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect, Select};
+
+use crate::error::AppError;
+
+/// The first `first` rows of an ordered query, and whether more follow (one extra row is read to
+/// tell, instead of a count).
+pub(crate) async fn page_of<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    query: Select<E>,
+    first: u64,
+) -> Result<(Vec<E::Model>, bool), AppError> {
+    let mut rows = query.limit(first + 1).all(db).await?;
+    let more = rows.len() as u64 > first;
+    rows.truncate(first as usize);
+    Ok((rows, more))
+}

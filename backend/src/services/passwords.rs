@@ -13,8 +13,8 @@ use crate::db;
 use crate::entities::{account, password_reset};
 use crate::error::AppError;
 use crate::services::email_codes::normalise;
-use crate::services::mail::{self, Mail, Mailer};
-use crate::services::{accounts, branding, sessions};
+use crate::services::mail::{self, Mailer};
+use crate::services::{accounts, sessions};
 use crate::tenancy::epoch;
 use crate::tenancy::resolver::HostTenant;
 
@@ -68,32 +68,15 @@ pub async fn start_reset(
     }
     .insert(db)
     .await?;
-    let look = branding::effective(db, host.tenant_id, host.app.as_deref()).await?;
     let minutes = config.password_reset_ttl.as_secs().div_ceil(60);
-    let (subject, text, html) = mail::branded(
-        &host.tenant_name,
-        &look,
-        "Reset your password".to_owned(),
-        &[
-            "Use this token to choose a new password.".to_owned(),
-            format!(
-                "It works once, for {minutes} minutes. If you did not ask for it, ignore this message."
-            ),
-        ],
-        &token,
-    );
-    mailer
-        .send(
-            db,
-            Mail {
-                tenant_id: host.tenant_id,
-                to: email,
-                subject,
-                text,
-                html,
-            },
-        )
-        .await?;
+    let paragraphs = [
+        "Use this token to choose a new password.".to_owned(),
+        format!(
+            "It works once, for {minutes} minutes. If you did not ask for it, ignore this message."
+        ),
+    ];
+    let subject = |_: &str| "Reset your password".to_owned();
+    mail::send_branded(db, mailer, host, email, subject, &paragraphs, &token).await?;
     Ok(Some(account.id))
 }
 

@@ -141,16 +141,7 @@ pub async fn end<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     session_id: Uuid,
 ) -> Result<(), AppError> {
-    let txn = db.begin().await?;
-    session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(db::now()))
-        .filter(session::Column::Id.eq(session_id))
-        .filter(session::Column::RevokedAt.is_null())
-        .exec(&txn)
-        .await?;
-    epoch::bump(&txn).await?;
-    txn.commit().await?;
-    Ok(())
+    end_where(db, session::Column::Id.eq(session_id)).await
 }
 
 /// Ends every session of an account (after a password reset).
@@ -158,10 +149,17 @@ pub async fn end_all<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     account_id: Uuid,
 ) -> Result<(), AppError> {
+    end_where(db, session::Column::AccountId.eq(account_id)).await
+}
+
+async fn end_where<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    which: sea_orm::sea_query::SimpleExpr,
+) -> Result<(), AppError> {
     let txn = db.begin().await?;
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(db::now()))
-        .filter(session::Column::AccountId.eq(account_id))
+        .filter(which)
         .filter(session::Column::RevokedAt.is_null())
         .exec(&txn)
         .await?;

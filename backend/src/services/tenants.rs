@@ -3,7 +3,7 @@
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
+    QueryOrder, TransactionSession, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -173,14 +173,7 @@ pub async fn page(
     if let Some(after) = after {
         query = query.filter(tenant::Column::Slug.gt(after));
     }
-    let mut rows = query
-        .order_by_asc(tenant::Column::Slug)
-        .limit(first + 1)
-        .all(db)
-        .await?;
-    let more = rows.len() as u64 > first;
-    rows.truncate(first as usize);
-    Ok((rows, more))
+    super::page_of(db, query.order_by_asc(tenant::Column::Slug), first).await
 }
 
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<tenant::Model>, AppError> {
