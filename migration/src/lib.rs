@@ -16,6 +16,7 @@ mod m20261125_000008_create_api_keys;
 mod m20261125_000009_create_jwt_keys;
 mod m20261125_000010_create_identity;
 mod m20261125_000011_create_passkeys;
+mod m20261125_000012_create_domain_claims;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000009_create_jwt_keys::Migration),
             Box::new(m20261125_000010_create_identity::Migration),
             Box::new(m20261125_000011_create_passkeys::Migration),
+            Box::new(m20261125_000012_create_domain_claims::Migration),
         ]
     }
 }

@@ -286,6 +286,10 @@ async fn unverified_custom_domain_is_not_configured(backend: Backend) {
         verified: Set(false),
         verified_at: Set(None),
         created_at: Set(tenantry::db::now()),
+        auto_verified: Set(false),
+        failed_checks: Set(0),
+        checks: Set(None),
+        checked_at: Set(None),
     }
     .insert(&app.db)
     .await

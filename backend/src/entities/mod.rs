@@ -6,6 +6,7 @@ pub mod app_link;
 pub mod audit_event;
 pub mod branding;
 pub mod cache_epoch;
+pub mod domain_claim;
 pub mod email_challenge;
 pub mod jwt_key;
 pub mod lead;

@@ -16,6 +16,13 @@ pub struct Model {
     pub verified: bool,
     pub verified_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// Verified by the checks rather than by an operator: re-checked in the background.
+    pub auto_verified: bool,
+    /// Consecutive failed re-checks.
+    pub failed_checks: i32,
+    /// The last run's per-check results, JSON.
+    pub checks: Option<String>,
+    pub checked_at: Option<DateTimeUtc>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]

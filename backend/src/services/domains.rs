@@ -95,6 +95,10 @@ pub(crate) async fn insert_verified(
         verified: Set(true),
         verified_at: Set(Some(now)),
         created_at: Set(now),
+        auto_verified: Set(false),
+        failed_checks: Set(0),
+        checks: Set(None),
+        checked_at: Set(None),
     }
     .insert(db)
     .await
