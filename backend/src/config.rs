@@ -70,6 +70,23 @@ pub struct Config {
     /// Sign-in requests allowed per minute from one client IP, and for one address.
     pub auth_rate_per_ip: u32,
     pub auth_rate_per_address: u32,
+    /// How long an unverified custom-domain claim lives.
+    pub domain_claim_ttl: Duration,
+    /// Whether verification demands the TXT ownership record.
+    pub domain_check_ownership: bool,
+    /// Time allowed to each well-known probe.
+    pub domain_probe_timeout: Duration,
+    /// How often domains verified by the checks are checked again, and how many consecutive
+    /// failures unroute one.
+    pub domain_recheck_interval: Duration,
+    pub domain_recheck_failures: i32,
+    /// Where names are looked up: the system resolver, or a fixed map (tests, air-gapped sites).
+    pub dns: crate::services::domain_checks::DnsSource,
+    /// Scheme and port the probes use (`https`, 443); other values only for tests and labs.
+    pub probe_scheme: String,
+    pub probe_port: Option<u16>,
+    /// Let probes reach loopback and private addresses (never in production: SSRF).
+    pub probe_allow_private: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, ValueEnum)]
@@ -152,6 +169,15 @@ impl Default for Config {
             password_cost: crate::auth::password::Cost::default(),
             auth_rate_per_ip: 30,
             auth_rate_per_address: 10,
+            domain_claim_ttl: Duration::from_secs(7 * 24 * 3600),
+            domain_check_ownership: true,
+            domain_probe_timeout: Duration::from_secs(5),
+            domain_recheck_interval: Duration::from_secs(3600),
+            domain_recheck_failures: 3,
+            dns: crate::services::domain_checks::DnsSource::System,
+            probe_scheme: "https".into(),
+            probe_port: None,
+            probe_allow_private: false,
         }
     }
 }
@@ -244,6 +270,16 @@ struct FileConfig {
     password_iterations: Option<u32>,
     auth_rate_per_ip: Option<u32>,
     auth_rate_per_address: Option<u32>,
+    domain_claim_ttl_secs: Option<u64>,
+    domain_check_ownership: Option<bool>,
+    domain_probe_timeout_secs: Option<u64>,
+    domain_recheck_interval_secs: Option<u64>,
+    domain_recheck_failures: Option<i32>,
+    /// `[dns_static]` with `a = { "host" = ["192.0.2.1"] }` and `txt = { "name" = ["value"] }`.
+    dns_static: Option<crate::services::domain_checks::StaticDns>,
+    probe_scheme: Option<String>,
+    probe_port: Option<u16>,
+    probe_allow_private: Option<bool>,
 }
 
 impl Config {
@@ -340,6 +376,30 @@ impl Config {
             auth_rate_per_address: file
                 .auth_rate_per_address
                 .unwrap_or(defaults.auth_rate_per_address),
+            domain_claim_ttl: file
+                .domain_claim_ttl_secs
+                .map_or(defaults.domain_claim_ttl, Duration::from_secs),
+            domain_check_ownership: file
+                .domain_check_ownership
+                .unwrap_or(defaults.domain_check_ownership),
+            domain_probe_timeout: file
+                .domain_probe_timeout_secs
+                .map_or(defaults.domain_probe_timeout, Duration::from_secs),
+            domain_recheck_interval: file
+                .domain_recheck_interval_secs
+                .map_or(defaults.domain_recheck_interval, Duration::from_secs),
+            domain_recheck_failures: file
+                .domain_recheck_failures
+                .unwrap_or(defaults.domain_recheck_failures),
+            dns: file.dns_static.map_or(
+                defaults.dns,
+                crate::services::domain_checks::DnsSource::fixed,
+            ),
+            probe_scheme: file.probe_scheme.unwrap_or(defaults.probe_scheme),
+            probe_port: file.probe_port.or(defaults.probe_port),
+            probe_allow_private: file
+                .probe_allow_private
+                .unwrap_or(defaults.probe_allow_private),
         };
         config.validated()
     }
@@ -367,7 +427,10 @@ impl Config {
             || self.auth_rate_per_ip == 0
             || self.auth_rate_per_address == 0
         {
-            return Err("otp_max_attempts and the auth rates must be at least 1".into());
+            return Err(
+                "otp_max_attempts, the auth rates and domain_recheck_failures must be at least 1"
+                    .into(),
+            );
         }
         for label in &self.reserved_subdomains {
             let host = format!("{label}.{}", self.base_domain);

@@ -94,6 +94,27 @@ impl Application {
                 }
             })
         };
+        let rechecks = {
+            let state = state.clone();
+            tokio::spawn(async move {
+                let mut ticker = tokio::time::interval(state.config.domain_recheck_interval);
+                ticker.tick().await;
+                loop {
+                    ticker.tick().await;
+                    let limit = state.config.domain_recheck_failures;
+                    match services::custom_domains::recheck_all(
+                        &state.db,
+                        &state.domain_checker,
+                        limit,
+                    )
+                    .await
+                    {
+                        Ok(()) => state.invalidate_caches(),
+                        Err(err) => tracing::warn!(error = %err.chain(), "domain re-check failed"),
+                    }
+                }
+            })
+        };
         let app = http::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
@@ -101,6 +122,7 @@ impl Application {
         watcher.abort();
         usage.abort();
         housekeeping.abort();
+        rechecks.abort();
         state.key_usage.flush(&state.db).await;
         served
     }

@@ -10,6 +10,7 @@ use crate::auth::rate_limit::AuthLimits;
 use crate::auth::usage::KeyUsage;
 use crate::config::Config;
 use crate::error::AppError;
+use crate::services::domain_checks::DomainChecker;
 use crate::services::mail::Mailer;
 use crate::tenancy::resolver::Resolver;
 
@@ -23,6 +24,7 @@ pub struct AppState {
     pub key_usage: Arc<KeyUsage>,
     pub mailer: Arc<Mailer>,
     pub auth_limits: Arc<AuthLimits>,
+    pub domain_checker: Arc<DomainChecker>,
 }
 
 impl AppState {
@@ -35,6 +37,7 @@ impl AppState {
             key_usage: Arc::new(KeyUsage::default()),
             mailer: Arc::new(Mailer::from_config(&config, echo_mail)?),
             auth_limits: Arc::new(AuthLimits::new(&config)),
+            domain_checker: Arc::new(DomainChecker::new(&config)),
             config: Arc::new(config),
         })
     }

@@ -27,7 +27,6 @@ pub fn principal<'a>(ctx: &Context<'a>) -> &'a Principal {
 #[derive(Clone, Debug)]
 pub struct Scope {
     pub tenant_id: Uuid,
-    pub tenant_slug: String,
 }
 
 pub async fn scope(ctx: &Context<'_>, tenant_slug: Option<String>) -> Result<Scope, AppError> {
@@ -36,15 +35,11 @@ pub async fn scope(ctx: &Context<'_>, tenant_slug: Option<String>) -> Result<Sco
         AppError::Unauthenticated("sign in or send an API key to use this field".into())
     })?;
     match tenant_slug {
-        None => Ok(Scope {
-            tenant_id: own.id,
-            tenant_slug: own.slug.clone(),
-        }),
+        None => Ok(Scope { tenant_id: own.id }),
         Some(slug) if principal.is_operator() => {
             let tenant = tenants::get(&state(ctx).db, &slug).await?;
             Ok(Scope {
                 tenant_id: tenant.id,
-                tenant_slug: tenant.slug,
             })
         }
         Some(_) => Err(AppError::forbidden(

@@ -1,15 +1,18 @@
 //! A tenant's domains.
 
-use async_graphql::{Context, Object};
+use async_graphql::{Context, ID, Object};
 
-use super::context::{GqlResult, scope, state};
-use super::guards::RoleGuard;
+use super::context::{GqlResult, scope, state, uuid};
+use super::guards::{ElevationGuard, RoleGuard};
 use super::types::Domain;
 use crate::entities::account::Role;
-use crate::services::domains;
+use crate::services::custom_domains;
 
 #[derive(Default)]
 pub struct DomainsQuery;
+
+#[derive(Default)]
+pub struct DomainsMutation;
 
 #[Object]
 impl DomainsQuery {
@@ -21,9 +24,80 @@ impl DomainsQuery {
         tenant_slug: Option<String>,
     ) -> async_graphql::Result<Vec<Domain>> {
         let scope = scope(ctx, tenant_slug).await.gql()?;
-        let rows = domains::list(&state(ctx).db, &scope.tenant_slug)
+        let rows = custom_domains::list(&state(ctx).db, scope.tenant_id)
             .await
             .gql()?;
         Ok(rows.into_iter().map(Into::into).collect())
+    }
+}
+
+#[Object]
+impl DomainsMutation {
+    /// Claims a custom domain for an app. It routes nothing until `verifyCustomDomain` passes:
+    /// publish the TXT record, point the name at your proxy, forward `/.well-known/*`.
+    #[graphql(guard = "RoleGuard(Role::Admin).and(ElevationGuard)")]
+    async fn add_custom_domain(
+        &self,
+        ctx: &Context<'_>,
+        tenant_slug: Option<String>,
+        app: String,
+        host: String,
+        #[graphql(default)] alias: bool,
+    ) -> async_graphql::Result<Domain> {
+        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let state = state(ctx);
+        let claim = custom_domains::claim(
+            &state.db,
+            &state.config,
+            scope.tenant_id,
+            &app,
+            &host,
+            alias,
+        )
+        .await
+        .gql()?;
+        Ok(claim.into())
+    }
+
+    /// Runs the checks now; a claim that passes them all starts routing at once.
+    #[graphql(guard = "RoleGuard(Role::Admin)")]
+    async fn verify_custom_domain(
+        &self,
+        ctx: &Context<'_>,
+        tenant_slug: Option<String>,
+        id: ID,
+    ) -> async_graphql::Result<Domain> {
+        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let state = state(ctx);
+        let id = uuid("id", &id).gql()?;
+        let domain = custom_domains::verify(
+            &state.db,
+            &state.config,
+            &state.domain_checker,
+            scope.tenant_id,
+            id,
+        )
+        .await
+        .gql()?;
+        state.invalidate_caches();
+        Ok(domain.into())
+    }
+
+    /// Removes a claim or a custom domain; it stops routing at once.
+    #[graphql(guard = "RoleGuard(Role::Admin).and(ElevationGuard)")]
+    async fn remove_custom_domain(
+        &self,
+        ctx: &Context<'_>,
+        tenant_slug: Option<String>,
+        id: ID,
+    ) -> async_graphql::Result<ID> {
+        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let state = state(ctx);
+        let uuid = uuid("id", &id).gql()?;
+        custom_domains::remove(&state.db, scope.tenant_id, uuid)
+            .await
+            .gql()?;
+        state.invalidate_caches();
+        Ok(id)
     }
 }

@@ -38,6 +38,7 @@ pub struct Mutation(
     settings::SettingsMutation,
     accounts::AccountsMutation,
     identity::IdentityMutation,
+    domains::DomainsMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -12,6 +12,8 @@ use crate::entities::tenant_domain::{self, DomainKind};
 use crate::entities::{app_link, lead};
 use crate::services::app_links::AppLinks;
 use crate::services::branding::BrandingFields;
+use crate::services::custom_domains::CustomDomain;
+use crate::services::domain_checks::challenge_record;
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 #[graphql(name = "Role")]
@@ -156,12 +158,35 @@ pub struct Domain {
     /// Only verified hosts route requests.
     pub verified: bool,
     pub verified_at: Option<DateTime<Utc>>,
+    /// For a pending claim: the value to publish in the TXT record `txtRecord`.
+    pub ownership_token: Option<String>,
+    pub txt_record: Option<String>,
+    /// What the last verification run found, check by check.
+    pub checks: Vec<DomainCheck>,
+    pub checked_at: Option<DateTime<Utc>>,
+    /// When an unverified claim lapses.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
-impl From<tenant_domain::Model> for Domain {
-    fn from(d: tenant_domain::Model) -> Self {
+#[derive(SimpleObject, Clone, Debug)]
+pub struct DomainCheck {
+    /// `dns`, `ownership`, `apple-app-site-association`, `assetlinks.json` or `webauthn`.
+    pub name: String,
+    pub passed: bool,
+    /// What was found, in words.
+    pub reason: String,
+    pub duration_ms: u64,
+    pub checked_at: DateTime<Utc>,
+}
+
+impl From<CustomDomain> for Domain {
+    fn from(d: CustomDomain) -> Self {
         Domain {
             id: ID(d.id.to_string()),
+            txt_record: d
+                .ownership_token
+                .as_ref()
+                .map(|_| challenge_record(&d.host)),
             app: d.app,
             host: d.host,
             kind: match d.kind {
@@ -171,7 +196,27 @@ impl From<tenant_domain::Model> for Domain {
             },
             verified: d.verified,
             verified_at: d.verified_at,
+            ownership_token: d.ownership_token,
+            checks: d
+                .checks
+                .into_iter()
+                .map(|c| DomainCheck {
+                    name: c.name,
+                    passed: c.passed,
+                    reason: c.reason,
+                    duration_ms: c.duration_ms,
+                    checked_at: c.checked_at,
+                })
+                .collect(),
+            checked_at: d.checked_at,
+            expires_at: d.expires_at,
         }
+    }
+}
+
+impl From<tenant_domain::Model> for Domain {
+    fn from(d: tenant_domain::Model) -> Self {
+        CustomDomain::from(d).into()
     }
 }
 

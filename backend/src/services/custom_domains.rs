@@ -1,0 +1,406 @@
+//! Custom domains a tenant attaches itself: claimed, proven, verified, kept healthy, removed.
+//! A claim routes nothing; it becomes a routing domain row only when every check passes, and then
+//! every other tenant's claim on the host is dropped.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait,
+    QueryFilter, QueryOrder, TransactionSession, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::auth::secrets;
+use crate::config::Config;
+use crate::db;
+use crate::entities::domain_claim;
+use crate::entities::tenant_domain::{self, DomainKind};
+use crate::error::{AppError, is_unique_violation};
+use crate::services::domain_checks::{self, CheckResult, DomainChecker};
+use crate::services::{audit, domains};
+use crate::tenancy::{epoch, host};
+
+/// A custom domain as its tenant sees it: routing or not, and why.
+#[derive(Clone, Debug)]
+pub struct CustomDomain {
+    pub id: Uuid,
+    pub app: String,
+    pub host: String,
+    pub kind: DomainKind,
+    pub verified: bool,
+    pub verified_at: Option<DateTime<Utc>>,
+    /// The TXT value that proves the claim (pending claims only).
+    pub ownership_token: Option<String>,
+    pub checks: Vec<CheckResult>,
+    pub checked_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl From<domain_claim::Model> for CustomDomain {
+    fn from(claim: domain_claim::Model) -> Self {
+        CustomDomain {
+            id: claim.id,
+            app: claim.app,
+            host: claim.host,
+            kind: if claim.alias {
+                DomainKind::Alias
+            } else {
+                DomainKind::Custom
+            },
+            verified: false,
+            verified_at: None,
+            ownership_token: Some(claim.token),
+            checks: parse_checks(claim.checks.as_deref()),
+            checked_at: claim.checked_at,
+            expires_at: Some(claim.expires_at),
+        }
+    }
+}
+
+impl From<tenant_domain::Model> for CustomDomain {
+    fn from(row: tenant_domain::Model) -> Self {
+        CustomDomain {
+            id: row.id,
+            app: row.app,
+            host: row.host,
+            kind: row.kind,
+            verified: row.verified,
+            verified_at: row.verified_at,
+            ownership_token: None,
+            checks: parse_checks(row.checks.as_deref()),
+            checked_at: row.checked_at,
+            expires_at: None,
+        }
+    }
+}
+
+fn parse_checks(json: Option<&str>) -> Vec<CheckResult> {
+    json.and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_default()
+}
+
+fn to_json(checks: &[CheckResult]) -> Result<String, AppError> {
+    serde_json::to_string(checks).map_err(AppError::internal)
+}
+
+/// Claims `host` for a tenant's app. It must be a valid name outside the platform's domain, not an
+/// address, not verified for anyone; one custom domain per app, aliases beside it.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    config: &Config,
+    tenant_id: Uuid,
+    app: &str,
+    raw_host: &str,
+    alias: bool,
+) -> Result<CustomDomain, AppError> {
+    let app = config.apps.check("app", app)?;
+    let host = host::normalise_name(raw_host)
+        .map_err(|_| AppError::invalid("host", format!("'{raw_host}' is not a valid host name")))?;
+    let base = &config.base_domain;
+    if host == *base || host.ends_with(&format!(".{base}")) {
+        return Err(AppError::invalid(
+            "host",
+            format!("'{host}' is under the platform domain '{base}'"),
+        ));
+    }
+    let routing = tenant_domain::Entity::find()
+        .filter(tenant_domain::Column::Host.eq(&host))
+        .one(db)
+        .await?;
+    if let Some(row) = routing {
+        let whose = if row.tenant_id == tenant_id {
+            "this tenant"
+        } else {
+            "another tenant"
+        };
+        return Err(AppError::invalid(
+            "host",
+            format!("'{host}' is already attached to {whose}"),
+        ));
+    }
+    let mine = |kind: DomainKind| {
+        tenant_domain::Entity::find()
+            .filter(tenant_domain::Column::TenantId.eq(tenant_id))
+            .filter(tenant_domain::Column::App.eq(&app))
+            .filter(tenant_domain::Column::Kind.eq(kind))
+            .one(db)
+    };
+    let pending_custom = domain_claim::Entity::find()
+        .filter(domain_claim::Column::TenantId.eq(tenant_id))
+        .filter(domain_claim::Column::App.eq(&app))
+        .filter(domain_claim::Column::Alias.eq(false))
+        .filter(domain_claim::Column::ExpiresAt.gt(db::now()))
+        .one(db)
+        .await?;
+    let has_custom = mine(DomainKind::Custom).await?.is_some() || pending_custom.is_some();
+    match (alias, has_custom) {
+        (false, true) => {
+            return Err(AppError::invalid(
+                "host",
+                format!("{app} already has a custom domain; add further hosts as aliases"),
+            ));
+        }
+        (true, false) => {
+            return Err(AppError::invalid(
+                "alias",
+                format!("{app} has no custom domain to alias; add one first"),
+            ));
+        }
+        _ => {}
+    }
+    let ttl = chrono::Duration::from_std(config.domain_claim_ttl).map_err(AppError::internal)?;
+    let claim = domain_claim::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(tenant_id),
+        app: Set(app),
+        host: Set(host.clone()),
+        alias: Set(alias),
+        token: Set(secrets::random_token("tenantry-verify=")),
+        checks: Set(None),
+        checked_at: Set(None),
+        created_at: Set(db::now()),
+        expires_at: Set(db::now() + ttl),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| match is_unique_violation(&e) {
+        true => AppError::invalid(
+            "host",
+            format!("'{host}' is already claimed by this tenant"),
+        ),
+        false => e.into(),
+    })?;
+    Ok(claim.into())
+}
+
+/// The tenant's custom domains and live claims, by app.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+) -> Result<Vec<CustomDomain>, AppError> {
+    let rows = tenant_domain::Entity::find()
+        .filter(tenant_domain::Column::TenantId.eq(tenant_id))
+        .filter(tenant_domain::Column::Kind.ne(DomainKind::System))
+        .all(db)
+        .await?;
+    let claims = domain_claim::Entity::find()
+        .filter(domain_claim::Column::TenantId.eq(tenant_id))
+        .filter(domain_claim::Column::ExpiresAt.gt(db::now()))
+        .order_by_asc(domain_claim::Column::Host)
+        .all(db)
+        .await?;
+    let mut all: Vec<CustomDomain> = rows
+        .into_iter()
+        .map(Into::into)
+        .chain(claims.into_iter().map(Into::into))
+        .collect();
+    all.sort_by(|a, b| {
+        let key = |d: &CustomDomain| (d.app.clone(), d.kind != DomainKind::System, d.host.clone());
+        key(a).cmp(&key(b))
+    });
+    Ok(all)
+}
+
+/// Runs the checks for a claim (and verifies it when all pass) or for an attached domain (which
+/// a failure here never unroutes: only the background re-check does, after repeated failures).
+pub async fn verify<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    config: &Config,
+    checker: &DomainChecker,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<CustomDomain, AppError> {
+    if let Some(claim) = live_claim(db, tenant_id, id).await? {
+        let token = config
+            .domain_check_ownership
+            .then_some(claim.token.as_str());
+        let checks = checker.run(&claim.host, token).await;
+        if !domain_checks::all_passed(&checks) {
+            let mut active: domain_claim::ActiveModel = claim.into();
+            active.checks = Set(Some(to_json(&checks)?));
+            active.checked_at = Set(Some(db::now()));
+            return Ok(active.update(db).await?.into());
+        }
+        return promote(db, claim, &checks).await;
+    }
+    let row = attached(db, tenant_id, id).await?;
+    let checks = checker.run(&row.host, None).await;
+    let passed = domain_checks::all_passed(&checks);
+    let was_verified = row.verified;
+    let mut active: tenant_domain::ActiveModel = row.into();
+    active.checks = Set(Some(to_json(&checks)?));
+    active.checked_at = Set(Some(db::now()));
+    if passed {
+        // A domain the re-check had unrouted comes back once everything passes again.
+        active.verified = Set(true);
+        active.verified_at = Set(Some(db::now()));
+        active.failed_checks = Set(0);
+    }
+    let txn = db.begin().await?;
+    let row = active.update(&txn).await?;
+    if passed && !was_verified {
+        epoch::bump(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok(row.into())
+}
+
+/// A claim that passed: it becomes a routing row, and every claim on the host (anyone's) goes.
+async fn promote<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    claim: domain_claim::Model,
+    checks: &[CheckResult],
+) -> Result<CustomDomain, AppError> {
+    let kind = if claim.alias {
+        DomainKind::Alias
+    } else {
+        DomainKind::Custom
+    };
+    let txn = db.begin().await?;
+    let row = domains::insert_verified(
+        &txn,
+        claim.tenant_id,
+        claim.app.clone(),
+        claim.host.clone(),
+        kind,
+    )
+    .await
+    .map_err(|err| match err {
+        AppError::Conflict(_) => AppError::invalid(
+            "host",
+            format!("'{}' was verified by another tenant first", claim.host),
+        ),
+        err => err,
+    })?;
+    let mut active: tenant_domain::ActiveModel = row.into();
+    active.auto_verified = Set(true);
+    active.checks = Set(Some(to_json(checks)?));
+    active.checked_at = Set(Some(db::now()));
+    let row = active.update(&txn).await?;
+    domain_claim::Entity::delete_many()
+        .filter(domain_claim::Column::Host.eq(&claim.host))
+        .exec(&txn)
+        .await?;
+    epoch::bump(&txn).await?;
+    txn.commit().await?;
+    audit::record(
+        db,
+        row.tenant_id,
+        None,
+        "domain.verified",
+        format!("{} now routes to {}", row.host, row.app),
+        None,
+    )
+    .await;
+    Ok(row.into())
+}
+
+/// Removes a claim or an attached custom domain (system domains stay); routing stops at once.
+pub async fn remove<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<(), AppError> {
+    if let Some(claim) = live_claim(db, tenant_id, id).await? {
+        claim.delete(db).await?;
+        return Ok(());
+    }
+    let row = attached(db, tenant_id, id).await?;
+    let host = row.host.clone();
+    let txn = db.begin().await?;
+    row.delete(&txn).await?;
+    epoch::bump(&txn).await?;
+    txn.commit().await?;
+    audit::record(
+        db,
+        tenant_id,
+        None,
+        "domain.removed",
+        format!("{host} was removed"),
+        None,
+    )
+    .await;
+    Ok(())
+}
+
+/// Re-checks every domain the checks verified (not the ones operators attached): DNS and the
+/// probes, ownership having been proven once. One failure changes nothing; `limit` consecutive
+/// failures unroute the domain until it passes again.
+pub async fn recheck_all<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    checker: &DomainChecker,
+    limit: i32,
+) -> Result<(), AppError> {
+    domain_claim::Entity::delete_many()
+        .filter(domain_claim::Column::ExpiresAt.lte(db::now()))
+        .exec(db)
+        .await?;
+    let rows = tenant_domain::Entity::find()
+        .filter(tenant_domain::Column::AutoVerified.eq(true))
+        .filter(tenant_domain::Column::Verified.eq(true))
+        .all(db)
+        .await?;
+    for row in rows {
+        let checks = checker.run(&row.host, None).await;
+        let passed = domain_checks::all_passed(&checks);
+        let failures = if passed { 0 } else { row.failed_checks + 1 };
+        let unroute = failures >= limit;
+        let (tenant_id, host) = (row.tenant_id, row.host.clone());
+        let mut active: tenant_domain::ActiveModel = row.into();
+        active.checks = Set(Some(to_json(&checks)?));
+        active.checked_at = Set(Some(db::now()));
+        active.failed_checks = Set(failures);
+        if unroute {
+            active.verified = Set(false);
+        }
+        let txn = db.begin().await?;
+        active.update(&txn).await?;
+        if unroute {
+            epoch::bump(&txn).await?;
+        }
+        txn.commit().await?;
+        if unroute {
+            let reason = checks
+                .iter()
+                .find(|c| !c.passed)
+                .map(|c| c.reason.clone())
+                .unwrap_or_default();
+            audit::record(
+                db,
+                tenant_id,
+                None,
+                "domain.unverified",
+                format!("{host} stopped routing after {failures} failed checks: {reason}"),
+                None,
+            )
+            .await;
+        }
+    }
+    Ok(())
+}
+
+async fn live_claim(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<Option<domain_claim::Model>, AppError> {
+    Ok(domain_claim::Entity::find_by_id(id)
+        .filter(domain_claim::Column::TenantId.eq(tenant_id))
+        .filter(domain_claim::Column::ExpiresAt.gt(db::now()))
+        .one(db)
+        .await?)
+}
+
+/// An attached custom or alias domain of the tenant; system domains and other tenants' are not
+/// found.
+async fn attached(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<tenant_domain::Model, AppError> {
+    tenant_domain::Entity::find_by_id(id)
+        .filter(tenant_domain::Column::TenantId.eq(tenant_id))
+        .filter(tenant_domain::Column::Kind.ne(DomainKind::System))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("custom domain not found".into()))
+}
