@@ -7,6 +7,7 @@ mod auth;
 mod branding;
 mod cli;
 mod contact;
+mod custom_domains;
 mod host_rules;
 mod identity;
 mod operator;

@@ -256,8 +256,10 @@ async fn promote<C: ConnectionTrait + TransactionTrait>(
         DomainKind::Custom
     };
     let txn = db.begin().await?;
+    // The claim's id carries over: clients keep the id they were given.
     let row = domains::insert_verified(
         &txn,
+        claim.id,
         claim.tenant_id,
         claim.app.clone(),
         claim.host.clone(),

@@ -64,7 +64,7 @@ pub async fn add_verified<C: ConnectionTrait + TransactionTrait>(
     };
 
     let txn = db.begin().await?;
-    let domain = insert_verified(&txn, tenant.id, app, host, kind)
+    let domain = insert_verified(&txn, Uuid::now_v7(), tenant.id, app, host, kind)
         .await
         .map_err(|err| match err {
             AppError::Conflict(taken) => AppError::invalid("host", taken),
@@ -80,6 +80,7 @@ pub async fn add_verified<C: ConnectionTrait + TransactionTrait>(
 /// the cache epoch in the same transaction.
 pub(crate) async fn insert_verified(
     db: &impl ConnectionTrait,
+    id: Uuid,
     tenant_id: Uuid,
     app: String,
     host: String,
@@ -87,7 +88,7 @@ pub(crate) async fn insert_verified(
 ) -> Result<tenant_domain::Model, AppError> {
     let now = db::now();
     tenant_domain::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         tenant_id: Set(tenant_id),
         app: Set(app),
         host: Set(host.clone()),

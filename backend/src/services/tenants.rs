@@ -76,12 +76,19 @@ pub async fn provision<C: ConnectionTrait + TransactionTrait>(
     let mut created = Vec::with_capacity(apps.len());
     for app in apps {
         let host = system_host(config, slug, &app)?;
-        let domain = domains::insert_verified(&txn, tenant.id, app, host, DomainKind::System)
-            .await
-            .map_err(|err| match err {
-                AppError::Conflict(taken) => AppError::invalid("slug", format!("host {taken}")),
-                err => err,
-            })?;
+        let domain = domains::insert_verified(
+            &txn,
+            Uuid::now_v7(),
+            tenant.id,
+            app,
+            host,
+            DomainKind::System,
+        )
+        .await
+        .map_err(|err| match err {
+            AppError::Conflict(taken) => AppError::invalid("slug", format!("host {taken}")),
+            err => err,
+        })?;
         created.push(domain);
     }
     epoch::bump(&txn).await?;
