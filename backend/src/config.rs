@@ -500,6 +500,39 @@ mod tests {
     }
 
     #[test]
+    fn dns_and_probes_can_be_pointed_at_a_lab() {
+        let dir = std::env::temp_dir().join(format!("tenantry-config-dns-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("tenantry.toml");
+        std::fs::write(
+            &path,
+            "probe_scheme = \"http\"\nprobe_port = 8443\n[dns_static.a]\n\"rides.acme.com\" = [\"10.0.0.5\"]\n[dns_static.txt]\n\"_tenantry-challenge.rides.acme.com\" = [\"t\"]\n",
+        )
+        .unwrap();
+        let args = ConfigArgs {
+            config: Some(path),
+            ..ConfigArgs::default()
+        };
+        let config = Config::load(&args, None).unwrap();
+        assert_eq!(
+            (config.probe_scheme.as_str(), config.probe_port),
+            ("http", Some(8443))
+        );
+        let crate::services::domain_checks::DnsSource::Static(records) = &config.dns else {
+            panic!("static DNS expected");
+        };
+        let records = records.read().unwrap();
+        assert_eq!(
+            records.a["rides.acme.com"],
+            vec!["10.0.0.5".parse::<std::net::IpAddr>().unwrap()]
+        );
+        assert_eq!(
+            records.txt["_tenantry-challenge.rides.acme.com"],
+            vec!["t".to_owned()]
+        );
+    }
+
+    #[test]
     fn slug_room_follows_the_longest_suffix() {
         let config = Config::default().validated().unwrap();
         assert_eq!(config.max_slug_len(), 63 - "-provider".len());

@@ -24,6 +24,7 @@ db_tests!(
     a_verified_host_belongs_to_one_tenant,
     removal_and_repeated_failed_rechecks_stop_routing,
     probes_never_reach_private_addresses,
+    claims_expire_and_one_custom_domain_per_app,
 );
 
 /// A tenant's proxy: serves the three well-known files, or misbehaves as its host name says:
@@ -447,4 +448,56 @@ async fn probes_never_reach_private_addresses(backend: Backend) {
             |(_, r)| r == "inside.example resolves to 127.0.0.1, which is not a public address"
         )
     );
+}
+
+async fn claims_expire_and_one_custom_domain_per_app(backend: Backend) {
+    use sea_orm::EntityTrait;
+    use sea_orm::sea_query::Expr;
+    use tenantry::entities::domain_claim;
+
+    let lab = lab(backend, |_| {}).await;
+    let first = lab.add("one.example", false).await;
+    let second = lab
+        .app
+        .gql(
+            &lab.admin,
+            "mutation { addCustomDomain(app: \"TAXI_PASSENGER\", host: \"two.example\") { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        second["errors"][0]["message"],
+        "host: TAXI_PASSENGER already has a custom domain; add further hosts as aliases"
+    );
+    let alias = lab
+        .app
+        .gql(&lab.admin, "mutation { addCustomDomain(app: \"TAXI_DRIVER\", host: \"two.example\", alias: true) { id } }", json!({}))
+        .await;
+    assert_eq!(alias["errors"][0]["extensions"]["field"], "alias");
+
+    // A week later (here: now), the claim has lapsed: gone from the list, not verifiable.
+    domain_claim::Entity::update_many()
+        .col_expr(
+            domain_claim::Column::ExpiresAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::seconds(1)),
+        )
+        .exec(&lab.app.db)
+        .await
+        .unwrap();
+    let listed = lab
+        .app
+        .gql(&lab.admin, "{ domains { host kind } }", json!({}))
+        .await;
+    assert!(!listed.to_string().contains("one.example"), "{listed}");
+    let body = lab
+        .app
+        .gql(
+            &lab.admin,
+            "mutation($id: ID!) { verifyCustomDomain(id: $id) { verified } }",
+            json!({ "id": first["id"] }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "NOT_FOUND");
+    // And the app is free for a new custom domain.
+    assert!(lab.add("two.example", false).await["id"].is_string());
 }
