@@ -249,8 +249,9 @@ pub async fn refresh(
     let token = required("refresh_token", body.refresh_token)?;
     state.auth_limits.check(ip, host.tenant_id, None)?;
     let refreshed = sessions::refresh(&state.db, &state.tokens, host.tenant_id, &token, ip).await;
-    if refreshed.is_err() {
-        // A detected reuse ended a session: drop what this process cached of it.
+    if matches!(&refreshed, Err(AppError::Unauthenticated(why)) if why == sessions::REUSED) {
+        // A detected reuse ended a session: drop what this process cached of it now (other
+        // processes see the cache epoch move). Other refusals change nothing, so flush nothing.
         state.invalidate_caches();
     }
     Ok(token_response(&refreshed?.0))

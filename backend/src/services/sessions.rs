@@ -21,6 +21,8 @@ use crate::services::audit;
 use crate::tenancy::epoch;
 
 const REFRESH_PREFIX: &str = "brt_";
+/// The refusal of a refresh token presented a second time; the session it belonged to has ended.
+pub const REUSED: &str = "refresh token was already used; the session has been ended";
 
 /// The OAuth 2.0 token response (RFC 6749 §5.1).
 #[derive(Debug, Serialize)]
@@ -104,9 +106,7 @@ pub async fn refresh<C: ConnectionTrait + TransactionTrait>(
             ip,
         )
         .await;
-        return Err(AppError::Unauthenticated(
-            "refresh token was already used; the session has been ended".into(),
-        ));
+        return Err(AppError::Unauthenticated(REUSED.into()));
     }
     let next = new_refresh_token(&txn, session.id).await?;
     txn.commit().await?;
