@@ -4,8 +4,9 @@ use std::path::Path;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
 
 use crate::error::AppError;
 
@@ -34,11 +35,37 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, AppError> {
         .map_err(|e| AppError::internal(format!("cannot connect to the database: {e}")))
 }
 
-/// Applies every pending migration.
+/// Serialises migrations across instances starting together (an arbitrary, fixed key).
+const MIGRATION_LOCK: i64 = 0x7465_6e61_6e74_7279;
+
+/// Applies every pending migration. On PostgreSQL an advisory lock makes instances that start at
+/// the same moment take turns, so none trips over another's half-applied migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), AppError> {
-    Migrator::up(db, None)
+    let failed = |e: &dyn std::fmt::Display| AppError::internal(format!("migrations failed: {e}"));
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Migrator::up(db, None).await.map_err(|e| failed(&e));
+    }
+    let mut lock = db
+        .get_postgres_connection_pool()
+        .acquire()
         .await
-        .map_err(|e| AppError::internal(format!("migrations failed: {e}")))
+        .map_err(|e| failed(&e))?;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *lock)
+        .await
+        .map_err(|e| failed(&e))?;
+    let applied = Migrator::up(db, None).await.map_err(|e| failed(&e));
+    let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *lock)
+        .await;
+    if let Err(err) = unlocked {
+        // The lock goes with the connection: close it rather than return it to the pool.
+        tracing::warn!(error = %err, "cannot release the migration lock; dropping its connection");
+        let _ = lock.detach();
+    }
+    applied
 }
 
 /// The current time at the precision every supported database keeps (microseconds), so a value

@@ -79,6 +79,13 @@ impl Application {
                     .await
             })
         };
+        let listener = {
+            let state = state.clone();
+            tokio::spawn(async move {
+                let flush = || state.invalidate_caches();
+                tenancy::epoch::listen(state.db.clone(), flush).await
+            })
+        };
         let usage = {
             let (usage, db) = (state.key_usage.clone(), state.db.clone());
             let every = state.config.key_usage_flush_interval;
@@ -120,6 +127,7 @@ impl Application {
             .with_graceful_shutdown(shutdown)
             .await;
         watcher.abort();
+        listener.abort();
         usage.abort();
         housekeeping.abort();
         rechecks.abort();

@@ -10,6 +10,7 @@ mod contact;
 mod custom_domains;
 mod host_rules;
 mod identity;
+mod instances;
 mod operator;
 mod platform;
 mod serve;

@@ -2,17 +2,23 @@
 //!
 //! Every write to state a server caches increments the `cache_epoch` counter in the same
 //! transaction. Each server polls the counter and drops its caches when it moves, so a change made
-//! by the CLI or by another instance is honoured within one poll interval. This works the same on
-//! SQLite and PostgreSQL and costs one indexed read per interval.
+//! by the CLI or by another instance is honoured within one poll interval, on SQLite and
+//! PostgreSQL alike, for one indexed read per interval. On PostgreSQL the bump also sends a
+//! `NOTIFY` (delivered at commit) that every instance `LISTEN`s for, so they drop their caches at
+//! once; the poll stays as the safety net.
 
 use std::time::Duration;
 
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use sea_orm::sqlx::postgres::PgListener;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
+};
 
 use crate::entities::cache_epoch;
 
 const ROW: i32 = 1;
+const CHANNEL: &str = "tenantry_cache";
 
 /// Records that cached state changed. Call inside the transaction that changes it.
 pub async fn bump(db: &impl ConnectionTrait) -> Result<(), DbErr> {
@@ -23,8 +29,11 @@ pub async fn bump(db: &impl ConnectionTrait) -> Result<(), DbErr> {
         )
         .filter(cache_epoch::Column::Id.eq(ROW))
         .exec(db)
-        .await
-        .map(drop)
+        .await?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_unprepared(&format!("NOTIFY {CHANNEL}")).await?;
+    }
+    Ok(())
 }
 
 async fn current(db: &impl ConnectionTrait) -> Result<Option<i64>, DbErr> {
@@ -55,5 +64,39 @@ pub async fn watch(db: DatabaseConnection, every: Duration, flush: impl Fn()) {
             }
         }
         flush();
+    }
+}
+
+/// On PostgreSQL: calls `flush` on every `NOTIFY` of a bump, and after every reconnection (what
+/// was sent while away is lost). Returns at once on SQLite, where one process is the norm and the
+/// poll covers the CLI.
+pub async fn listen(db: DatabaseConnection, flush: impl Fn()) {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return;
+    }
+    let pool = db.get_postgres_connection_pool();
+    loop {
+        match PgListener::connect_with(pool).await {
+            Ok(mut listener) => {
+                if let Err(err) = listener.listen(CHANNEL).await {
+                    tracing::warn!(error = %err, "cannot LISTEN for cache changes");
+                } else {
+                    flush();
+                    // `Ok(None)`: the connection dropped and sqlx reconnected; flush, then go on.
+                    loop {
+                        match listener.try_recv().await {
+                            Ok(_) => flush(),
+                            Err(err) => {
+                                tracing::warn!(error = %err, "lost the cache-change listener");
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "cannot connect the cache-change listener"),
+        }
+        flush();
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
