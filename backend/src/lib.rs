@@ -2,6 +2,7 @@
 //! (`/graphql`) or from the host it was sent to (the REST side routes), never from what it claims.
 
 pub mod auth;
+pub mod background;
 pub mod cache;
 pub mod cli;
 pub mod config;
@@ -71,66 +72,13 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let state = self.state;
-        let watcher = {
-            let state = state.clone();
-            tokio::spawn(async move {
-                let flush = || state.invalidate_caches();
-                tenancy::epoch::watch(state.db.clone(), state.config.cache_poll_interval, flush)
-                    .await
-            })
-        };
-        let listener = {
-            let state = state.clone();
-            tokio::spawn(async move {
-                let flush = || state.invalidate_caches();
-                tenancy::epoch::listen(state.db.clone(), flush).await
-            })
-        };
-        let usage = {
-            let (usage, db) = (state.key_usage.clone(), state.db.clone());
-            let every = state.config.key_usage_flush_interval;
-            tokio::spawn(async move { usage.run(db, every).await })
-        };
-        let housekeeping = {
-            let limits = state.auth_limits.clone();
-            tokio::spawn(async move {
-                let mut ticker = tokio::time::interval(std::time::Duration::from_secs(60));
-                loop {
-                    ticker.tick().await;
-                    limits.shrink();
-                }
-            })
-        };
-        let rechecks = {
-            let state = state.clone();
-            tokio::spawn(async move {
-                let mut ticker = tokio::time::interval(state.config.domain_recheck_interval);
-                ticker.tick().await;
-                loop {
-                    ticker.tick().await;
-                    let limit = state.config.domain_recheck_failures;
-                    match services::custom_domains::recheck_all(
-                        &state.db,
-                        &state.domain_checker,
-                        limit,
-                    )
-                    .await
-                    {
-                        Ok(()) => state.invalidate_caches(),
-                        Err(err) => tracing::warn!(error = %err.chain(), "domain re-check failed"),
-                    }
-                }
-            })
-        };
+        let mut tasks = background::spawn(&state);
         let app = http::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
-        watcher.abort();
-        listener.abort();
-        usage.abort();
-        housekeeping.abort();
-        rechecks.abort();
+        tasks.abort_all();
+        // What was recorded since the last flush is written before the process goes.
         state.key_usage.flush(&state.db).await;
         served
     }
