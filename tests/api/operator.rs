@@ -271,6 +271,15 @@ async fn limits_and_graphiql(backend: Backend) {
             .contains("nested too deep"),
         "{body}"
     );
+    assert_eq!(error_code(&body), "BAD_USER_INPUT");
+    let (_, body) = app
+        .graphql_with(&Credential::None, &[], "{ apiVersion ", json!({}))
+        .await;
+    assert_eq!(
+        error_code(&body),
+        "BAD_USER_INPUT",
+        "a syntax error: {body}"
+    );
 
     let batch: Vec<Value> = (0..11)
         .map(|_| json!({ "query": "{ apiVersion }" }))

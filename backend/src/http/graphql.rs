@@ -1,7 +1,7 @@
 //! `/graphql`: the guard's principal joins each request; GraphiQL on `GET` where introspection is on.
 
-use async_graphql::BatchRequest;
 use async_graphql::http::GraphiQLSource;
+use async_graphql::{BatchRequest, BatchResponse};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
 use axum::Json;
 use axum::extract::{Extension, State};
@@ -33,7 +33,26 @@ pub async fn execute(
         let body = json!({ "data": null, "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] });
         return (StatusCode::BAD_REQUEST, Json(body)).into_response();
     }
-    GraphQLResponse::from(schema.execute_batch(request.data(principal)).await).into_response()
+    let answer = match schema.execute_batch(request.data(principal)).await {
+        BatchResponse::Single(response) => BatchResponse::Single(coded(response)),
+        BatchResponse::Batch(responses) => {
+            BatchResponse::Batch(responses.into_iter().map(coded).collect())
+        }
+    };
+    GraphQLResponse::from(answer).into_response()
+}
+
+/// Errors async-graphql raises itself (syntax, validation, depth and complexity limits, argument
+/// coercion) carry no code; they are all the client's input, so they get `BAD_USER_INPUT`.
+/// Errors from resolvers already carry theirs.
+fn coded(mut response: async_graphql::Response) -> async_graphql::Response {
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", "BAD_USER_INPUT");
+        }
+    }
+    response
 }
 
 /// GraphiQL, for exploring the schema in a browser.
