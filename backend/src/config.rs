@@ -463,22 +463,29 @@ fn read_file(path: &Path) -> Result<FileConfig, String> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn flags_beat_the_file_which_beats_defaults() {
-        let dir = std::env::temp_dir().join(format!("tenantry-config-{}", std::process::id()));
+    /// Writes `contents` as a config file of its own and loads it under `args`.
+    fn load_file(name: &str, contents: &str, args: ConfigArgs) -> Result<Config, String> {
+        let dir =
+            std::env::temp_dir().join(format!("tenantry-config-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("tenantry.toml");
-        std::fs::write(
-            &path,
-            "base_domain = \"file.example\"\nbind = \"127.0.0.1:9000\"\ncache_ttl_secs = 5\n",
-        )
-        .unwrap();
+        std::fs::write(&path, contents).unwrap();
         let args = ConfigArgs {
             config: Some(path),
+            ..args
+        };
+        Config::load(&args, None)
+    }
+
+    #[test]
+    fn flags_beat_the_file_which_beats_defaults() {
+        let file =
+            "base_domain = \"file.example\"\nbind = \"127.0.0.1:9000\"\ncache_ttl_secs = 5\n";
+        let flags = ConfigArgs {
             base_domain: Some("Flag.Example".into()),
             ..ConfigArgs::default()
         };
-        let config = Config::load(&args, None).unwrap();
+        let config = load_file("layers", file, flags).unwrap();
         assert_eq!(config.base_domain, "flag.example");
         assert_eq!(config.bind, "127.0.0.1:9000".parse().unwrap());
         assert_eq!(config.cache_ttl, Duration::from_secs(5));
@@ -487,33 +494,17 @@ mod tests {
 
     #[test]
     fn unknown_file_keys_are_refused() {
-        let dir = std::env::temp_dir().join(format!("tenantry-config-bad-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("tenantry.toml");
-        std::fs::write(&path, "base_domian = \"typo.example\"\n").unwrap();
-        let args = ConfigArgs {
-            config: Some(path),
-            ..ConfigArgs::default()
-        };
-        let err = Config::load(&args, None).err().expect("a typo is refused");
+        let file = "base_domian = \"typo.example\"\n";
+        let err = load_file("typo", file, ConfigArgs::default())
+            .err()
+            .expect("a typo is refused");
         assert!(err.contains("base_domian"), "{err}");
     }
 
     #[test]
     fn dns_and_probes_can_be_pointed_at_a_lab() {
-        let dir = std::env::temp_dir().join(format!("tenantry-config-dns-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("tenantry.toml");
-        std::fs::write(
-            &path,
-            "probe_scheme = \"http\"\nprobe_port = 8443\n[dns_static.a]\n\"rides.acme.com\" = [\"10.0.0.5\"]\n[dns_static.txt]\n\"_tenantry-challenge.rides.acme.com\" = [\"t\"]\n",
-        )
-        .unwrap();
-        let args = ConfigArgs {
-            config: Some(path),
-            ..ConfigArgs::default()
-        };
-        let config = Config::load(&args, None).unwrap();
+        let file = "probe_scheme = \"http\"\nprobe_port = 8443\n[dns_static.a]\n\"rides.acme.com\" = [\"10.0.0.5\"]\n[dns_static.txt]\n\"_tenantry-challenge.rides.acme.com\" = [\"t\"]\n";
+        let config = load_file("lab", file, ConfigArgs::default()).unwrap();
         assert_eq!(
             (config.probe_scheme.as_str(), config.probe_port),
             ("http", Some(8443))
