@@ -9,7 +9,7 @@ use crate::services::custom_domains;
 use crate::state::AppState;
 use crate::tenancy::epoch;
 
-/// How often the sign-in limiters forget keys that are full again.
+/// How often the in-memory rate limiters forget keys that are full again.
 const LIMITER_SWEEP: Duration = Duration::from_secs(60);
 
 /// Starts every background task; dropping or aborting the set stops them.
@@ -29,13 +29,16 @@ pub fn spawn(state: &AppState) -> JoinSet<()> {
     });
 
     let s = state.clone();
+    tasks.spawn(async move { s.resolver.known.keep_fresh(s.db.clone()).await });
+
+    let s = state.clone();
     tasks.spawn(async move {
         s.key_usage
             .run(s.db.clone(), s.config.key_usage_flush_interval)
             .await
     });
 
-    let limits = state.auth_limits.clone();
+    let limits = state.limits.clone();
     tasks.spawn(async move {
         let mut ticker = tokio::time::interval(LIMITER_SWEEP);
         loop {

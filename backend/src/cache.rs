@@ -4,15 +4,20 @@
 
 use std::future::Future;
 use std::hash::Hash;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use moka::future::Cache;
 
 use crate::error::AppError;
+use crate::metrics::Metrics;
 
 /// A bounded, expiring cache of values read from the database, hits and misses alike.
 pub struct DbCache<K, V> {
+    /// The `cache` label of its hit and miss counts.
+    name: &'static str,
+    metrics: Arc<Metrics>,
     cache: Cache<K, V>,
     /// Bumped before every flush, so a load that started before a flush cannot put what it read
     /// (possibly stale) into the freshly emptied cache.
@@ -24,8 +29,10 @@ where
     K: Hash + Eq + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
 {
-    pub fn new(capacity: u64, ttl: Duration) -> Self {
+    pub fn new(name: &'static str, metrics: Arc<Metrics>, capacity: u64, ttl: Duration) -> Self {
         Self {
+            name,
+            metrics,
             cache: Cache::builder()
                 .max_capacity(capacity)
                 .time_to_live(ttl)
@@ -41,8 +48,10 @@ where
         Fut: Future<Output = Result<V, AppError>>,
     {
         if let Some(hit) = self.cache.get(&key).await {
+            self.metrics.cache_lookup(self.name, true);
             return Ok(hit);
         }
+        self.metrics.cache_lookup(self.name, false);
         let generation = self.generation.load(Ordering::Acquire);
         let value = load().await?;
         if self.generation.load(Ordering::Acquire) == generation {

@@ -288,7 +288,7 @@ async fn execute(command: Command, config: Config) -> Result<(), AppError> {
 /// The database of a one-shot command, migrated, with quiet logs (its output is its answer).
 async fn open(config: &Config) -> Result<DatabaseConnection, AppError> {
     telemetry::init(config.log_format, "warn");
-    let db = db::connect(&config.database_url).await?;
+    let db = db::connect(config).await?;
     db::migrate(&db).await?;
     Ok(db)
 }
@@ -316,6 +316,9 @@ async fn serve(config: Config, with_demo: bool) -> Result<(), AppError> {
         println!("  acme public            X-Api-Key: {}", demo.public_key);
     }
     tracing::info!(%addr, "listening");
+    if let Some(metrics) = app.metrics_addr() {
+        tracing::info!(%metrics, "metrics at GET /metrics");
+    }
     app.run_until_stopped()
         .await
         .map_err(|e| AppError::internal(format!("server failed: {e}")))

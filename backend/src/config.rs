@@ -67,9 +67,26 @@ pub struct Config {
     pub elevation_ttl: Duration,
     /// argon2id cost of password hashes.
     pub password_cost: crate::auth::password::Cost,
-    /// Sign-in requests allowed per minute from one client IP, and for one address.
-    pub auth_rate_per_ip: u32,
-    pub auth_rate_per_address: u32,
+    /// Requests per minute: of one tenant (operators may set a tenant's own), of one API key, from
+    /// one client IP on the anonymous Host routes (contact form, sign-in), and for one sign-in
+    /// address.
+    pub tenant_rate_per_minute: u32,
+    pub api_key_rate_per_minute: u32,
+    pub ip_rate_per_minute: u32,
+    pub address_rate_per_minute: u32,
+    /// `redis://host:port`: rate-limit counters shared by every instance; unset: in memory.
+    pub redis_url: Option<String>,
+    /// Where `GET /metrics` is served; unset: nowhere. Never the public address.
+    pub metrics_bind: Option<SocketAddr>,
+    /// Longest a request may take before it is answered `504`.
+    pub request_timeout: Duration,
+    /// Largest request body (`/graphql`; the form and sign-in routes allow 64 KiB), and largest
+    /// total of request header lines.
+    pub max_body_bytes: usize,
+    pub max_header_bytes: usize,
+    /// Database pool: most connections, and how long a request waits for one before `503`.
+    pub db_max_connections: u32,
+    pub db_acquire_timeout: Duration,
     /// How long an unverified custom-domain claim lives.
     pub domain_claim_ttl: Duration,
     /// Whether verification demands the TXT ownership record.
@@ -167,8 +184,17 @@ impl Default for Config {
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             elevation_ttl: Duration::from_secs(5 * 60),
             password_cost: crate::auth::password::Cost::default(),
-            auth_rate_per_ip: 30,
-            auth_rate_per_address: 10,
+            tenant_rate_per_minute: 6_000,
+            api_key_rate_per_minute: 1_200,
+            ip_rate_per_minute: 30,
+            address_rate_per_minute: 10,
+            redis_url: None,
+            metrics_bind: None,
+            request_timeout: Duration::from_secs(30),
+            max_body_bytes: 1024 * 1024,
+            max_header_bytes: 16 * 1024,
+            db_max_connections: 10,
+            db_acquire_timeout: Duration::from_secs(5),
             domain_claim_ttl: Duration::from_secs(7 * 24 * 3600),
             domain_check_ownership: true,
             domain_probe_timeout: Duration::from_secs(5),
@@ -234,6 +260,23 @@ pub struct ConfigArgs {
         hide_env_values = true
     )]
     pub smtp_url: Option<String>,
+    /// Redis for rate-limit counters shared by every instance, e.g. redis://127.0.0.1:6379 [default: none; counters in memory]
+    #[arg(
+        long,
+        env = "REDIS_URL",
+        global = true,
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub redis_url: Option<String>,
+    /// Address of the Prometheus endpoint GET /metrics, e.g. 127.0.0.1:9464 [default: none]
+    #[arg(
+        long,
+        env = "TENANTRY_METRICS_BIND",
+        global = true,
+        value_name = "ADDR"
+    )]
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// The file layer: every key optional, unknown keys refused (a typo should not pass silently).
@@ -268,8 +311,17 @@ struct FileConfig {
     elevation_ttl_secs: Option<u64>,
     password_memory_kib: Option<u32>,
     password_iterations: Option<u32>,
-    auth_rate_per_ip: Option<u32>,
-    auth_rate_per_address: Option<u32>,
+    tenant_rate_per_minute: Option<u32>,
+    api_key_rate_per_minute: Option<u32>,
+    ip_rate_per_minute: Option<u32>,
+    address_rate_per_minute: Option<u32>,
+    redis_url: Option<String>,
+    metrics_bind: Option<SocketAddr>,
+    request_timeout_secs: Option<u64>,
+    max_body_bytes: Option<usize>,
+    max_header_bytes: Option<usize>,
+    db_max_connections: Option<u32>,
+    db_acquire_timeout_secs: Option<u64>,
     domain_claim_ttl_secs: Option<u64>,
     domain_check_ownership: Option<bool>,
     domain_probe_timeout_secs: Option<u64>,
@@ -372,10 +424,31 @@ impl Config {
                     .password_iterations
                     .unwrap_or(defaults.password_cost.iterations),
             },
-            auth_rate_per_ip: file.auth_rate_per_ip.unwrap_or(defaults.auth_rate_per_ip),
-            auth_rate_per_address: file
-                .auth_rate_per_address
-                .unwrap_or(defaults.auth_rate_per_address),
+            tenant_rate_per_minute: file
+                .tenant_rate_per_minute
+                .unwrap_or(defaults.tenant_rate_per_minute),
+            api_key_rate_per_minute: file
+                .api_key_rate_per_minute
+                .unwrap_or(defaults.api_key_rate_per_minute),
+            ip_rate_per_minute: file
+                .ip_rate_per_minute
+                .unwrap_or(defaults.ip_rate_per_minute),
+            address_rate_per_minute: file
+                .address_rate_per_minute
+                .unwrap_or(defaults.address_rate_per_minute),
+            redis_url: args.redis_url.clone().or(file.redis_url),
+            metrics_bind: args.metrics_bind.or(file.metrics_bind),
+            request_timeout: file
+                .request_timeout_secs
+                .map_or(defaults.request_timeout, Duration::from_secs),
+            max_body_bytes: file.max_body_bytes.unwrap_or(defaults.max_body_bytes),
+            max_header_bytes: file.max_header_bytes.unwrap_or(defaults.max_header_bytes),
+            db_max_connections: file
+                .db_max_connections
+                .unwrap_or(defaults.db_max_connections),
+            db_acquire_timeout: file
+                .db_acquire_timeout_secs
+                .map_or(defaults.db_acquire_timeout, Duration::from_secs),
             domain_claim_ttl: file
                 .domain_claim_ttl_secs
                 .map_or(defaults.domain_claim_ttl, Duration::from_secs),
@@ -414,6 +487,8 @@ impl Config {
         }
         let positive = [
             ("cache_poll_interval_ms", self.cache_poll_interval),
+            ("request_timeout_secs", self.request_timeout),
+            ("db_acquire_timeout_secs", self.db_acquire_timeout),
             ("access_token_ttl_secs", self.access_token_ttl),
             (
                 "key_usage_flush_interval_secs",
@@ -423,14 +498,29 @@ impl Config {
         if let Some((name, _)) = positive.iter().find(|(_, value)| value.is_zero()) {
             return Err(format!("{name} must be positive"));
         }
-        if self.otp_max_attempts < 1
-            || self.auth_rate_per_ip == 0
-            || self.auth_rate_per_address == 0
-        {
-            return Err(
-                "otp_max_attempts, the auth rates and domain_recheck_failures must be at least 1"
-                    .into(),
-            );
+        let at_least_one = [
+            ("otp_max_attempts", i64::from(self.otp_max_attempts)),
+            (
+                "domain_recheck_failures",
+                i64::from(self.domain_recheck_failures),
+            ),
+            (
+                "tenant_rate_per_minute",
+                i64::from(self.tenant_rate_per_minute),
+            ),
+            (
+                "api_key_rate_per_minute",
+                i64::from(self.api_key_rate_per_minute),
+            ),
+            ("ip_rate_per_minute", i64::from(self.ip_rate_per_minute)),
+            (
+                "address_rate_per_minute",
+                i64::from(self.address_rate_per_minute),
+            ),
+            ("db_max_connections", i64::from(self.db_max_connections)),
+        ];
+        if let Some((name, _)) = at_least_one.iter().find(|(_, value)| *value < 1) {
+            return Err(format!("{name} must be at least 1"));
         }
         for label in &self.reserved_subdomains {
             let host = format!("{label}.{}", self.base_domain);

@@ -8,10 +8,14 @@ use sea_orm::sqlx;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
 
+use crate::config::Config;
 use crate::error::AppError;
 
-/// Connects to `url`, creating the directory of a SQLite file on first run.
-pub async fn connect(url: &str) -> Result<DatabaseConnection, AppError> {
+/// Connects to the configured database, creating the directory of a SQLite file on first run.
+/// The pool is bounded, and a request that cannot get a connection in time fails with `503`
+/// instead of queueing behind an outage.
+pub async fn connect(config: &Config) -> Result<DatabaseConnection, AppError> {
+    let url = config.database_url.as_str();
     if let Some(dir) = sqlite_file(url).and_then(Path::parent)
         && !dir.as_os_str().is_empty()
     {
@@ -23,7 +27,11 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, AppError> {
         })?;
     }
     let mut options = ConnectOptions::new(url);
-    options.sqlx_logging(false);
+    options
+        .sqlx_logging(false)
+        .max_connections(config.db_max_connections)
+        .acquire_timeout(config.db_acquire_timeout)
+        .connect_timeout(config.db_acquire_timeout);
     // Write-ahead logging lets the server keep reading while the CLI (or another process) writes.
     options.map_sqlx_sqlite_opts(|sqlite| {
         sqlite

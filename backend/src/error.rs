@@ -10,6 +10,8 @@ use axum::response::{IntoResponse, Response};
 use sea_orm::{DbErr, RuntimeErr, SqlErr};
 use serde_json::json;
 
+use crate::metrics::Refusal;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// 400: a Host route reached with no host at all.
@@ -30,8 +32,12 @@ pub enum AppError {
     TenantNotFound,
     /// 401 / `UNAUTHENTICATED`: a credential was sent and is not good (or one is needed and none
     /// was sent). Says what is wrong, never echoing the secret.
-    #[error("{0}")]
-    Unauthenticated(String),
+    /// `reason` is a fixed word for the metrics (`expired_token`, `revoked_key`, …).
+    #[error("{message}")]
+    Unauthenticated {
+        reason: &'static str,
+        message: String,
+    },
     /// 403 / `FORBIDDEN`: the caller is known and may not do this; `reason` is machine-readable
     /// (`extensions.reason`) where one applies.
     #[error("{message}")]
@@ -57,13 +63,23 @@ pub enum AppError {
     /// 413: the body exceeds the route's limit.
     #[error("Request body is too large")]
     PayloadTooLarge,
+    /// 431: the request's header lines together exceed the limit.
+    #[error("Request headers are too large")]
+    HeadersTooLarge,
+    /// 504: the request ran past the deadline and was stopped.
+    #[error("The request took longer than {} seconds and was stopped", .0.as_secs_f64())]
+    Timeout(std::time::Duration),
     /// 415: the body is not JSON.
     #[error("Expected a JSON body (Content-Type: application/json)")]
     UnsupportedMediaType,
     /// 429 / `RATE_LIMITED`: too many requests; `Retry-After` says when to try again. The request
     /// was not executed.
-    #[error("Too many requests; try again in {} seconds", .0.as_secs().max(1))]
-    RateLimited(std::time::Duration),
+    /// `scope` names the limit (`tenant`, `api_key`, `ip`, `address`) for the metrics.
+    #[error("Too many requests; try again in {} seconds", .wait.as_secs().max(1))]
+    RateLimited {
+        wait: std::time::Duration,
+        scope: &'static str,
+    },
     /// 503: the database cannot be reached; the request changed nothing and may be retried.
     #[error("Service temporarily unavailable")]
     Unavailable(#[source] DbErr),
@@ -76,6 +92,13 @@ impl AppError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         AppError::InvalidInput {
             field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn unauthenticated(reason: &'static str, message: impl Into<String>) -> Self {
+        AppError::Unauthenticated {
+            reason,
             message: message.into(),
         }
     }
@@ -100,14 +123,16 @@ impl AppError {
             | AppError::LeadDomainNotConfigured(_)
             | AppError::TenantNotFound
             | AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            AppError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AppError::InvalidInput { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            AppError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -121,6 +146,7 @@ impl AppError {
             | AppError::Conflict(_)
             | AppError::MethodNotAllowed
             | AppError::PayloadTooLarge
+            | AppError::HeadersTooLarge
             | AppError::UnsupportedMediaType
             | AppError::MissingHost
             | AppError::InvalidHost => "BAD_USER_INPUT",
@@ -128,10 +154,10 @@ impl AppError {
             | AppError::LeadDomainNotConfigured(_)
             | AppError::TenantNotFound
             | AppError::NotFound(_) => "NOT_FOUND",
-            AppError::Unauthenticated(_) => "UNAUTHENTICATED",
+            AppError::Unauthenticated { .. } => "UNAUTHENTICATED",
             AppError::Forbidden { .. } => "FORBIDDEN",
-            AppError::RateLimited(_) => "RATE_LIMITED",
-            AppError::Unavailable(_) | AppError::Internal(_) => "INTERNAL",
+            AppError::RateLimited { .. } => "RATE_LIMITED",
+            AppError::Unavailable(_) | AppError::Timeout(_) | AppError::Internal(_) => "INTERNAL",
         }
     }
 
@@ -147,9 +173,21 @@ impl AppError {
         text
     }
 
+    /// What the metrics count this error as, if anything.
+    pub fn refusal(&self) -> Option<Refusal> {
+        match self {
+            AppError::Unauthenticated { reason, .. } => Some(Refusal::Auth(reason)),
+            AppError::RateLimited { scope, .. } => Some(Refusal::RateLimited(scope)),
+            _ => None,
+        }
+    }
+
     /// Logs what a caller must not see; called wherever an error becomes a response.
     pub(crate) fn log(&self) {
-        if matches!(self, AppError::Unavailable(_) | AppError::Internal(_)) {
+        if matches!(
+            self,
+            AppError::Unavailable(_) | AppError::Timeout(_) | AppError::Internal(_)
+        ) {
             tracing::error!(error = %self.chain(), "request failed");
         }
     }
@@ -171,13 +209,13 @@ impl IntoResponse for AppError {
         self.log();
         let mut response =
             (self.status(), Json(json!({ "detail": self.to_string() }))).into_response();
-        if let AppError::RateLimited(wait) = &self {
-            let seconds = wait.as_secs().max(1).to_string();
-            if let Ok(value) = axum::http::HeaderValue::from_str(&seconds) {
-                response
-                    .headers_mut()
-                    .insert(axum::http::header::RETRY_AFTER, value);
-            }
+        if let AppError::RateLimited { wait, .. } = &self {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, retry_after(*wait));
+        }
+        if let Some(refusal) = self.refusal() {
+            response.extensions_mut().insert(refusal);
         }
         response
     }
@@ -208,6 +246,11 @@ impl ErrorExtensions for AppError {
             }
         })
     }
+}
+
+/// `Retry-After` in whole seconds, at least one.
+pub fn retry_after(wait: std::time::Duration) -> axum::http::HeaderValue {
+    axum::http::HeaderValue::from(wait.as_secs().max(1))
 }
 
 /// Whether an insert failed on a unique index: how callers learn a slug, host or idempotency key is
@@ -278,7 +321,7 @@ mod tests {
                 "BAD_USER_INPUT",
             ),
             (
-                AppError::Unauthenticated("token has expired".into()),
+                AppError::unauthenticated("expired_token", "token has expired"),
                 StatusCode::UNAUTHORIZED,
                 "UNAUTHENTICATED",
             ),
@@ -288,7 +331,10 @@ mod tests {
                 "FORBIDDEN",
             ),
             (
-                AppError::RateLimited(std::time::Duration::from_secs(3)),
+                AppError::RateLimited {
+                    wait: std::time::Duration::from_secs(3),
+                    scope: "tenant",
+                },
                 StatusCode::TOO_MANY_REQUESTS,
                 "RATE_LIMITED",
             ),
@@ -301,6 +347,16 @@ mod tests {
                 AppError::PayloadTooLarge,
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "BAD_USER_INPUT",
+            ),
+            (
+                AppError::HeadersTooLarge,
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "BAD_USER_INPUT",
+            ),
+            (
+                AppError::Timeout(std::time::Duration::from_secs(30)),
+                StatusCode::GATEWAY_TIMEOUT,
+                "INTERNAL",
             ),
             (
                 AppError::UnsupportedMediaType,

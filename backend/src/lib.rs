@@ -11,6 +11,8 @@ pub mod entities;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod metrics;
+pub mod rate_limit;
 pub mod services;
 pub mod state;
 pub mod telemetry;
@@ -28,6 +30,8 @@ use crate::state::AppState;
 /// A server bound to its port, ready to run.
 pub struct Application {
     listener: TcpListener,
+    /// `GET /metrics`, on its own address when one is configured.
+    metrics_listener: Option<TcpListener>,
     state: AppState,
 }
 
@@ -39,14 +43,21 @@ impl Application {
         // through sqlx); anything asking for the process default would panic without a choice.
         // An error means one is installed already (a second app in the same process).
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        let db = db::connect(&config.database_url).await?;
+        let db = db::connect(&config).await?;
         db::migrate(&db).await?;
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|e| AppError::internal(format!("cannot listen on {}: {e}", config.bind)))?;
+        let metrics_listener = match config.metrics_bind {
+            Some(addr) => Some(TcpListener::bind(addr).await.map_err(|e| {
+                AppError::internal(format!("cannot listen for metrics on {addr}: {e}"))
+            })?),
+            None => None,
+        };
         TokenService::ensure_signing_key(&db).await?;
         Ok(Self {
             listener,
+            metrics_listener,
             state: AppState::new(db, config, demo)?,
         })
     }
@@ -55,6 +66,13 @@ impl Application {
         self.listener
             .local_addr()
             .expect("a bound listener has an address")
+    }
+
+    /// Where `GET /metrics` is served, if anywhere.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|listener| listener.local_addr().ok())
     }
 
     pub fn state(&self) -> &AppState {
@@ -73,6 +91,14 @@ impl Application {
     ) -> std::io::Result<()> {
         let state = self.state;
         let mut tasks = background::spawn(&state);
+        if let Some(listener) = self.metrics_listener {
+            let (metrics, db) = (state.metrics.clone(), state.db.clone());
+            tasks.spawn(async move {
+                if let Err(err) = metrics::serve(listener, metrics, db).await {
+                    tracing::error!(error = %err, "the metrics endpoint stopped");
+                }
+            });
+        }
         let app = http::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)

@@ -6,10 +6,11 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::directory::Directory;
 use crate::auth::jwt::TokenService;
-use crate::auth::rate_limit::AuthLimits;
 use crate::auth::usage::KeyUsage;
 use crate::config::Config;
 use crate::error::AppError;
+use crate::metrics::Metrics;
+use crate::rate_limit::RateLimits;
 use crate::services::domain_checks::DomainChecker;
 use crate::services::mail::Mailer;
 use crate::tenancy::resolver::Resolver;
@@ -23,20 +24,23 @@ pub struct AppState {
     pub tokens: Arc<TokenService>,
     pub key_usage: Arc<KeyUsage>,
     pub mailer: Arc<Mailer>,
-    pub auth_limits: Arc<AuthLimits>,
+    pub limits: Arc<RateLimits>,
+    pub metrics: Arc<Metrics>,
     pub domain_checker: Arc<DomainChecker>,
 }
 
 impl AppState {
     pub fn new(db: DatabaseConnection, config: Config, echo_mail: bool) -> Result<Self, AppError> {
+        let metrics = Arc::new(Metrics::default());
         Ok(Self {
             db,
-            resolver: Arc::new(Resolver::new(&config)),
-            directory: Arc::new(Directory::new(&config)),
+            resolver: Arc::new(Resolver::new(&config, metrics.clone())),
+            directory: Arc::new(Directory::new(&config, metrics.clone())),
             tokens: Arc::new(TokenService::new(&config)),
             key_usage: Arc::new(KeyUsage::default()),
             mailer: Arc::new(Mailer::from_config(&config, echo_mail)?),
-            auth_limits: Arc::new(AuthLimits::new(&config)),
+            limits: Arc::new(RateLimits::new(&config, metrics.clone())?),
+            metrics,
             domain_checker: Arc::new(DomainChecker::new(&config)),
             config: Arc::new(config),
         })

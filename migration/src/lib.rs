@@ -17,6 +17,7 @@ mod m20261125_000009_create_jwt_keys;
 mod m20261125_000010_create_identity;
 mod m20261125_000011_create_passkeys;
 mod m20261125_000012_create_domain_claims;
+mod m20261125_000013_add_tenant_rate_limits;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000010_create_identity::Migration),
             Box::new(m20261125_000011_create_passkeys::Migration),
             Box::new(m20261125_000012_create_domain_claims::Migration),
+            Box::new(m20261125_000013_add_tenant_rate_limits::Migration),
         ]
     }
 }

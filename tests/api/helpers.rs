@@ -16,6 +16,7 @@ use tenantry::entities::api_key::{self, KeyKind};
 use tenantry::entities::tenant::TenantStatus;
 use tenantry::services::api_keys::{self, NewKey};
 use tenantry::services::{accounts, sessions, tenants};
+use tenantry::state::AppState;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Runs each listed test once on SQLite and once on PostgreSQL: `name::sqlite`, `name::postgres`.
@@ -174,6 +175,10 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub config: Config,
     pub client: Client,
+    /// The server's shared state, to tell it of writes the test made behind its back.
+    pub state: AppState,
+    /// Where `GET /metrics` is served, when the test configured `metrics_bind`.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     _database: TestDatabase,
 }
 
@@ -197,6 +202,8 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config
         .await
         .expect("app builds");
     let addr = app.local_addr();
+    let metrics_addr = app.metrics_addr();
+    let state = app.state().clone();
     tokio::spawn(app.run_until(std::future::pending()));
     let db = Database::connect(&database_url)
         .await
@@ -210,6 +217,8 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),
+        state,
+        metrics_addr,
         _database: database,
     }
 }
@@ -299,15 +308,25 @@ impl TestApp {
 
     /// Provisions a tenant through the service layer, as the CLI does.
     pub async fn provision(&self, slug: &str, name: &str) -> tenants::Provisioned {
-        tenants::provision(&self.db, &self.config, slug, name, None)
+        let provisioned = tenants::provision(&self.db, &self.config, slug, name, None)
             .await
-            .expect("tenant provisioned")
+            .expect("tenant provisioned");
+        self.changed();
+        provisioned
     }
 
     pub async fn set_status(&self, slug: &str, status: TenantStatus) {
         tenants::set_status(&self.db, slug, status)
             .await
             .expect("status set");
+        self.changed();
+    }
+
+    /// Tells the server at once of host state the test wrote through its own connection, as a
+    /// write through the server would. (Left alone, the server hears of it through the cache
+    /// epoch within `cache_poll_interval`; the tests about that path do not call this.)
+    pub fn changed(&self) {
+        self.state.invalidate_caches();
     }
 
     /// The system host of `app` for tenant `slug` under the test's base domain.
@@ -400,6 +419,16 @@ impl TestApp {
             .await
             .expect("elevated")
             .0
+    }
+
+    /// A new operator key of the platform tenant.
+    pub async fn operator(&self) -> Credential {
+        let main = tenants::get(&self.db, "main").await.unwrap();
+        Credential::Key(
+            self.api_key(main.id, KeyKind::Secret, Some(Role::Operator), None)
+                .await
+                .1,
+        )
     }
 
     /// A new API key of `tenant_id`; returns its row and its secret.

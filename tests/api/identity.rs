@@ -663,8 +663,8 @@ async fn credentials_of_one_tenant_fail_on_another(backend: Backend) {
 
 async fn sign_in_routes_are_rate_limited(backend: Backend) {
     let app = spawn_app_with(backend, |config| {
-        config.auth_rate_per_address = 3;
-        config.auth_rate_per_ip = 5;
+        config.address_rate_per_minute = 3;
+        config.ip_rate_per_minute = 5;
     })
     .await;
     app.provision("acme", "Acme").await;
@@ -1004,6 +1004,7 @@ mod passkey_ceremonies {
         )
         .await
         .unwrap();
+        app.changed();
         let well_known: Value = app
             .get("/.well-known/webauthn", &[("host", &host)])
             .await

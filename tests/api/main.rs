@@ -11,6 +11,7 @@ mod custom_domains;
 mod host_rules;
 mod identity;
 mod instances;
+mod limits;
 mod operator;
 mod platform;
 mod serve;

@@ -5,9 +5,7 @@ use serde_json::{Value, json};
 use tenantry::entities::account::Role;
 use tenantry::entities::api_key::KeyKind;
 
-use crate::helpers::{
-    Backend, Credential, TestApp, db_tests, error_code, spawn_app, spawn_app_with,
-};
+use crate::helpers::{Backend, Credential, db_tests, error_code, spawn_app, spawn_app_with};
 
 db_tests!(
     operators_provision_list_and_suspend_tenants,
@@ -17,17 +15,6 @@ db_tests!(
     introspection_can_be_switched_off,
 );
 
-async fn operator(app: &TestApp) -> Credential {
-    let main = tenantry::services::tenants::get(&app.db, "main")
-        .await
-        .unwrap();
-    Credential::Key(
-        app.api_key(main.id, KeyKind::Secret, Some(Role::Operator), None)
-            .await
-            .1,
-    )
-}
-
 const PROVISION: &str = "mutation($slug: String!, $apps: [String!]) {
     provisionTenant(slug: $slug, name: \"Globex\", apps: $apps, adminEmail: \"boss@globex.example\") {
         tenant { slug status } domains { host app kind verified } admin { email role }
@@ -36,7 +23,7 @@ const PROVISION: &str = "mutation($slug: String!, $apps: [String!]) {
 
 async fn operators_provision_list_and_suspend_tenants(backend: Backend) {
     let app = spawn_app(backend).await;
-    let operator = operator(&app).await;
+    let operator = app.operator().await;
 
     let body = app
         .gql(

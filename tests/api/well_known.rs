@@ -55,6 +55,7 @@ async fn documents_come_from_app_links_and_verified_domains(backend: Backend) {
     )
     .await
     .unwrap();
+    app.changed();
     domains::add_verified(
         &app.db,
         &app.config,
@@ -65,6 +66,7 @@ async fn documents_come_from_app_links_and_verified_domains(backend: Backend) {
     )
     .await
     .unwrap();
+    app.changed();
     // Another app's host is not an origin of this one.
     domains::add_verified(
         &app.db,
@@ -76,6 +78,7 @@ async fn documents_come_from_app_links_and_verified_domains(backend: Backend) {
     )
     .await
     .unwrap();
+    app.changed();
 
     // The custom domain serves the same documents as the system host.
     eventually("custom domain routes", || async {

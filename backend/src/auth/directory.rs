@@ -11,6 +11,7 @@ use crate::cache::DbCache;
 use crate::config::Config;
 use crate::entities::{account, api_key, session, tenant};
 use crate::error::AppError;
+use crate::metrics::Metrics;
 
 pub struct Directory {
     tenants: DbCache<Uuid, Option<Arc<TenantRef>>>,
@@ -20,13 +21,13 @@ pub struct Directory {
 }
 
 impl Directory {
-    pub fn new(config: &Config) -> Self {
+    pub fn new(config: &Config, metrics: Arc<Metrics>) -> Self {
         let (capacity, ttl) = (config.cache_capacity, config.cache_ttl);
         Self {
-            tenants: DbCache::new(capacity, ttl),
-            accounts: DbCache::new(capacity, ttl),
-            keys: DbCache::new(capacity, ttl),
-            sessions: DbCache::new(capacity, ttl),
+            tenants: DbCache::new("tenants", metrics.clone(), capacity, ttl),
+            accounts: DbCache::new("accounts", metrics.clone(), capacity, ttl),
+            keys: DbCache::new("keys", metrics.clone(), capacity, ttl),
+            sessions: DbCache::new("sessions", metrics.clone(), capacity, ttl),
         }
     }
 
@@ -44,6 +45,7 @@ impl Directory {
                         slug: t.slug,
                         name: t.name,
                         status: t.status,
+                        rate_limit: t.rate_limit_per_minute.and_then(|n| u32::try_from(n).ok()),
                     })
                 }))
             })

@@ -41,11 +41,12 @@ pub async fn strip_identity_headers(mut req: Request, next: Next) -> Response {
 /// Builds the caller's [`Principal`] from its credential and hands it on; a credential that is
 /// present and bad is refused here with 401, never treated as anonymous.
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    match principal(&state, req.headers()).await {
+    let admitted = match principal(&state, req.headers()).await {
+        Ok(principal) => within_limits(&state, &principal).await.map(|()| principal),
+        Err(err) => Err(err),
+    };
+    match admitted {
         Ok(principal) => {
-            if let Some(tenant) = &principal.tenant {
-                tracing::Span::current().record("tenant", tenant.slug.as_str());
-            }
             req.extensions_mut().insert(principal);
             next.run(req).await
         }
@@ -53,22 +54,42 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     }
 }
 
+/// Counts the request against its key's and its tenant's limits.
+async fn within_limits(state: &AppState, principal: &Principal) -> Result<(), AppError> {
+    if let Some(key) = &principal.api_key {
+        state.limits.api_key(key.id).await?;
+    }
+    if let Some(tenant) = &principal.tenant {
+        tracing::Span::current().record("tenant", tenant.slug.as_str());
+        state.limits.tenant(tenant.id, tenant.rate_limit).await?;
+    }
+    Ok(())
+}
+
 /// The first credential present decides: `Authorization: Bearer`, then `X-Api-Key`.
 async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Principal, AppError> {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
-        let value = value
-            .to_str()
-            .map_err(|_| refused("Authorization header is not valid text"))?;
+        let value = value.to_str().map_err(|_| {
+            refused(
+                "malformed_credential",
+                "Authorization header is not valid text",
+            )
+        })?;
         let token = match value.split_once(' ') {
             Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
-            _ => return Err(refused("Authorization must be `Bearer <token>`")),
+            _ => {
+                return Err(refused(
+                    "malformed_credential",
+                    "Authorization must be `Bearer <token>`",
+                ));
+            }
         };
         return from_token(state, token).await;
     }
     if let Some(value) = headers.get(API_KEY) {
         let key = value
             .to_str()
-            .map_err(|_| refused("X-Api-Key is malformed"))?
+            .map_err(|_| refused("malformed_credential", "X-Api-Key is malformed"))?
             .trim();
         let origin = headers
             .get(header::ORIGIN)
@@ -87,7 +108,7 @@ pub async fn from_token(state: &AppState, token: &str) -> Result<Principal, AppE
         .account(&state.db, claims.sub)
         .await?
         .filter(|account| account.tenant_id == tenant.id)
-        .ok_or_else(|| refused("the token's account no longer exists"))?;
+        .ok_or_else(|| refused("account_gone", "the token's account no longer exists"))?;
     let session_live = state
         .directory
         .session(&state.db, claims.sid)
@@ -96,7 +117,7 @@ pub async fn from_token(state: &AppState, token: &str) -> Result<Principal, AppE
             s.account_id == account.id && s.revoked_at.is_none() && s.expires_at > db::now()
         });
     if !session_live {
-        return Err(refused("the token's session has ended"));
+        return Err(refused("session_ended", "the token's session has ended"));
     }
     let now = db::now().timestamp();
     let elevation = claims
@@ -127,26 +148,27 @@ async fn from_key(
     key: &str,
     origin: Option<&str>,
 ) -> Result<Principal, AppError> {
-    api_key_format::parse(key).map_err(|err| refused(&err.to_string()))?;
+    api_key_format::parse(key).map_err(|err| refused("malformed_credential", &err.to_string()))?;
     let row = state
         .directory
         .api_key(&state.db, &api_key_format::hash(key))
         .await?
-        .ok_or_else(|| refused("API key is not recognised"))?;
+        .ok_or_else(|| refused("unknown_key", "API key is not recognised"))?;
     if row.revoked_at.is_some() {
-        return Err(refused("API key has been revoked"));
+        return Err(refused("revoked_key", "API key has been revoked"));
     }
     if row.expires_at.is_some_and(|at| at <= db::now()) {
-        return Err(refused("API key has expired"));
+        return Err(refused("expired_key", "API key has expired"));
     }
     let tenant = active_tenant(state, row.tenant_id).await?;
     if row.kind == KeyKind::Public
         && let Some(origin) = origin
         && origin_tenant(state, origin).await? != Some(tenant.id)
     {
-        return Err(refused(&format!(
-            "public key is not valid for origin '{origin}'"
-        )));
+        return Err(refused(
+            "origin_mismatch",
+            &format!("public key is not valid for origin '{origin}'"),
+        ));
     }
     state.key_usage.record(row.id);
     Ok(Principal {
@@ -170,9 +192,17 @@ async fn active_tenant(state: &AppState, id: Uuid) -> Result<TenantRef, AppError
         .directory
         .tenant(&state.db, id)
         .await?
-        .ok_or_else(|| refused("the credential's tenant does not exist"))?;
+        .ok_or_else(|| {
+            refused(
+                "tenant_unavailable",
+                "the credential's tenant does not exist",
+            )
+        })?;
     if tenant.status == TenantStatus::Suspended {
-        return Err(refused("the credential's tenant is suspended"));
+        return Err(refused(
+            "tenant_unavailable",
+            "the credential's tenant is suspended",
+        ));
     }
     Ok(TenantRef::clone(&tenant))
 }
@@ -191,8 +221,8 @@ pub async fn origin_tenant(state: &AppState, origin: &str) -> Result<Option<Uuid
     })
 }
 
-fn refused(why: &str) -> AppError {
-    AppError::Unauthenticated(why.to_owned())
+fn refused(reason: &'static str, why: &str) -> AppError {
+    AppError::unauthenticated(reason, why)
 }
 
 /// A GraphQL-shaped refusal (401 for a bad credential): the request was not executed.
@@ -209,14 +239,23 @@ fn refusal(err: AppError) -> Response {
             .headers_mut()
             .insert(header::WWW_AUTHENTICATE, challenge);
     }
+    if let AppError::RateLimited { wait, .. } = &err {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, crate::error::retry_after(*wait));
+    }
+    if let Some(refusal) = err.refusal() {
+        response.extensions_mut().insert(refusal);
+    }
     response
 }
 
 /// A role required by a field, checked against the caller.
 pub fn require_role(principal: &Principal, needed: Role) -> Result<(), AppError> {
     if principal.is_anonymous() {
-        return Err(AppError::Unauthenticated(
-            "sign in or send an API key to use this field".into(),
+        return Err(AppError::unauthenticated(
+            "credential_required",
+            "sign in or send an API key to use this field",
         ));
     }
     if principal.is_public_key() {

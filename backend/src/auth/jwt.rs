@@ -177,7 +177,10 @@ impl TokenService {
         if let Some(claims) = self.verified.get(&digest).await {
             let leeway = i64::try_from(self.leeway.as_secs()).unwrap_or(0);
             if claims.exp + leeway < chrono::Utc::now().timestamp() {
-                return Err(refused("token has expired"));
+                return Err(AppError::unauthenticated(
+                    "expired_token",
+                    "token has expired",
+                ));
             }
             return Ok(claims);
         }
@@ -275,7 +278,7 @@ impl TokenService {
 }
 
 fn refused(why: &str) -> AppError {
-    AppError::Unauthenticated(why.to_owned())
+    AppError::unauthenticated("invalid_token", why)
 }
 
 async fn insert_new_key(db: &impl ConnectionTrait) -> Result<String, AppError> {

@@ -8,6 +8,5 @@ pub mod guard;
 pub mod jwt;
 pub mod password;
 pub mod principal;
-pub mod rate_limit;
 pub mod secrets;
 pub mod usage;

@@ -14,6 +14,8 @@ pub struct TenantRef {
     pub slug: String,
     pub name: String,
     pub status: TenantStatus,
+    /// The tenant's own request limit per minute, if operators set one.
+    pub rate_limit: Option<u32>,
 }
 
 /// The API key a principal authenticated with.

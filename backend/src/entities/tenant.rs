@@ -11,6 +11,8 @@ pub struct Model {
     pub status: TenantStatus,
     /// Whether an unknown address that proves its mailbox becomes a `USER`. Always off on `main`.
     pub signup_enabled: bool,
+    /// Requests per minute over all of the tenant's traffic; `None`: the configured default.
+    pub rate_limit_per_minute: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

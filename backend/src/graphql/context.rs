@@ -32,7 +32,10 @@ pub struct Scope {
 pub async fn scope(ctx: &Context<'_>, tenant_slug: Option<String>) -> Result<Scope, AppError> {
     let principal = principal(ctx);
     let own = principal.tenant.as_ref().ok_or_else(|| {
-        AppError::Unauthenticated("sign in or send an API key to use this field".into())
+        AppError::unauthenticated(
+            "credential_required",
+            "sign in or send an API key to use this field",
+        )
     })?;
     match tenant_slug {
         None => Ok(Scope { tenant_id: own.id }),

@@ -24,8 +24,9 @@ impl Guard for TenantCallerGuard {
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
         match principal(ctx).tenant {
             Some(_) => Ok(()),
-            None => Err(AppError::Unauthenticated(
-                "send a public key (X-Api-Key: bpk_…) or sign in to use this field".into(),
+            None => Err(AppError::unauthenticated(
+                "credential_required",
+                "send a public key (X-Api-Key: bpk_…) or sign in to use this field",
             )
             .extend()),
         }

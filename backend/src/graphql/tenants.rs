@@ -129,4 +129,21 @@ impl TenantsMutation {
         state.invalidate_caches();
         Ok(tenant.into())
     }
+
+    /// Sets a tenant's own limit on requests per minute over all its traffic (`null`: back to the
+    /// configured default). Takes effect at once on every instance.
+    #[graphql(guard = "RoleGuard(Role::Operator)")]
+    async fn set_tenant_rate_limit(
+        &self,
+        ctx: &Context<'_>,
+        slug: String,
+        per_minute: Option<i32>,
+    ) -> async_graphql::Result<Tenant> {
+        let state = state(ctx);
+        let tenant = tenants::set_rate_limit(&state.db, &slug, per_minute)
+            .await
+            .gql()?;
+        state.invalidate_caches();
+        Ok(tenant.into())
+    }
 }

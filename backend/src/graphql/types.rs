@@ -124,6 +124,8 @@ pub struct Tenant {
     pub slug: String,
     pub name: String,
     pub status: TenantStatusValue,
+    /// The tenant's own limit on requests per minute over all its traffic; null: the default.
+    pub rate_limit_per_minute: Option<i32>,
 }
 
 impl From<tenant::Model> for Tenant {
@@ -133,6 +135,7 @@ impl From<tenant::Model> for Tenant {
             slug: t.slug,
             name: t.name,
             status: t.status.into(),
+            rate_limit_per_minute: t.rate_limit_per_minute,
         }
     }
 }
@@ -144,6 +147,7 @@ impl From<&TenantRef> for Tenant {
             slug: t.slug.clone(),
             name: t.name.clone(),
             status: t.status.into(),
+            rate_limit_per_minute: t.rate_limit.and_then(|n| i32::try_from(n).ok()),
         }
     }
 }

@@ -86,7 +86,10 @@ pub async fn email_start(
     JsonBody(body): JsonBody<EmailStart>,
 ) -> Result<Response, AppError> {
     let email = email_codes::normalise(&required("email", body.email)?)?;
-    state.auth_limits.check(ip, host.tenant_id, Some(&email))?;
+    state
+        .limits
+        .sign_in(ip, host.tenant_id, Some(&email))
+        .await?;
     // Sent after answering: how long the answer takes must not tell known addresses apart.
     let send = async move {
         let sent = email_codes::start(&state.db, &state.config, &state.mailer, &host, &email).await;
@@ -107,7 +110,10 @@ pub async fn email_verify(
 ) -> Result<Response, AppError> {
     let email = required("email", body.email)?;
     let code = required("code", body.code)?;
-    state.auth_limits.check(ip, host.tenant_id, Some(&email))?;
+    state
+        .limits
+        .sign_in(ip, host.tenant_id, Some(&email))
+        .await?;
     let verified = email_codes::verify(&state.db, &state.config, &host, &email, &code).await;
     signed_in(&state, &host, ip, verified, "email code").await
 }
@@ -120,7 +126,10 @@ pub async fn password_login(
 ) -> Result<Response, AppError> {
     let email = required("email", body.email)?;
     let password = required("password", body.password)?;
-    state.auth_limits.check(ip, host.tenant_id, Some(&email))?;
+    state
+        .limits
+        .sign_in(ip, host.tenant_id, Some(&email))
+        .await?;
     let verified =
         passwords::login(&state.db, &state.config, host.tenant_id, &email, &password).await;
     signed_in(&state, &host, ip, verified, "password").await
@@ -137,7 +146,7 @@ async fn signed_in(
     let account = match verified {
         Ok(account) => account,
         Err(err) => {
-            if matches!(err, AppError::Unauthenticated(_)) {
+            if matches!(err, AppError::Unauthenticated { .. }) {
                 audit::record(
                     &state.db,
                     host.tenant_id,
@@ -183,7 +192,10 @@ pub async fn reset_start(
     JsonBody(body): JsonBody<EmailStart>,
 ) -> Result<Response, AppError> {
     let email = email_codes::normalise(&required("email", body.email)?)?;
-    state.auth_limits.check(ip, host.tenant_id, Some(&email))?;
+    state
+        .limits
+        .sign_in(ip, host.tenant_id, Some(&email))
+        .await?;
     let send = async move {
         let started =
             passwords::start_reset(&state.db, &state.config, &state.mailer, &host, &email).await;
@@ -215,7 +227,7 @@ pub async fn reset_finish(
 ) -> Result<Response, AppError> {
     let token = required("token", body.token)?;
     let new_password = required("new_password", body.new_password)?;
-    state.auth_limits.check(ip, host.tenant_id, None)?;
+    state.limits.sign_in(ip, host.tenant_id, None).await?;
     let account = passwords::finish_reset(
         &state.db,
         &state.config,
@@ -247,9 +259,10 @@ pub async fn refresh(
     JsonBody(body): JsonBody<Refresh>,
 ) -> Result<Response, AppError> {
     let token = required("refresh_token", body.refresh_token)?;
-    state.auth_limits.check(ip, host.tenant_id, None)?;
+    state.limits.sign_in(ip, host.tenant_id, None).await?;
     let refreshed = sessions::refresh(&state.db, &state.tokens, host.tenant_id, &token, ip).await;
-    if matches!(&refreshed, Err(AppError::Unauthenticated(why)) if why == sessions::REUSED) {
+    if matches!(&refreshed, Err(AppError::Unauthenticated { reason, .. }) if *reason == sessions::REUSE_REASON)
+    {
         // A detected reuse ended a session: drop what this process cached of it now (other
         // processes see the cache epoch move). Other refusals change nothing, so flush nothing.
         state.invalidate_caches();
@@ -280,8 +293,9 @@ pub async fn elevate(
         .ok_or_else(|| AppError::internal("a token names its account"))?;
     let account = accounts::get(&state.db, host.tenant_id, account_id).await?;
     state
-        .auth_limits
-        .check(ip, host.tenant_id, Some(&account.email))?;
+        .limits
+        .sign_in(ip, host.tenant_id, Some(&account.email))
+        .await?;
     let proven = match (
         body.password,
         body.code,
@@ -312,7 +326,7 @@ pub async fn elevate(
     };
     match proven {
         Ok(proven) if proven.id == account.id => {}
-        Ok(_) | Err(AppError::Unauthenticated(_)) => {
+        Ok(_) | Err(AppError::Unauthenticated { .. }) => {
             audit::record(
                 &state.db,
                 host.tenant_id,
@@ -322,7 +336,10 @@ pub async fn elevate(
                 ip,
             )
             .await;
-            return Err(AppError::Unauthenticated("the proof is wrong".into()));
+            return Err(AppError::unauthenticated(
+                "wrong_proof",
+                "the proof is wrong",
+            ));
         }
         Err(err) => return Err(err),
     }
@@ -411,7 +428,10 @@ pub async fn passkey_login_start(
     JsonBody(body): JsonBody<EmailStart>,
 ) -> Result<Response, AppError> {
     let email = required("email", body.email)?;
-    state.auth_limits.check(ip, host.tenant_id, Some(&email))?;
+    state
+        .limits
+        .sign_in(ip, host.tenant_id, Some(&email))
+        .await?;
     let (ceremony, options) = passkeys::start_login(&state.db, &host, &email).await?;
     Ok(challenge(ceremony, options))
 }
@@ -422,7 +442,7 @@ pub async fn passkey_login_finish(
     ClientIp(ip): ClientIp,
     JsonBody(body): JsonBody<PasskeyFinish<PublicKeyCredential>>,
 ) -> Result<Response, AppError> {
-    state.auth_limits.check(ip, host.tenant_id, None)?;
+    state.limits.sign_in(ip, host.tenant_id, None).await?;
     let (ceremony, credential) = finishing(body)?;
     let verified = passkeys::finish_login(&state.db, &host, ceremony, &credential).await;
     signed_in(&state, &host, ip, verified, "passkey").await
@@ -464,12 +484,16 @@ impl FromRequestParts<AppState> for SignedIn {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token.trim().to_owned())
             .ok_or_else(|| {
-                AppError::Unauthenticated("send `Authorization: Bearer <access token>`".into())
+                AppError::unauthenticated(
+                    "credential_required",
+                    "send `Authorization: Bearer <access token>`",
+                )
             })?;
         let principal = guard::from_token(state, &token).await?;
         if principal.tenant.as_ref().map(|t| t.id) != Some(host.tenant_id) {
-            return Err(AppError::Unauthenticated(
-                "this token belongs to another tenant".into(),
+            return Err(AppError::unauthenticated(
+                "invalid_token",
+                "this token belongs to another tenant",
             ));
         }
         Ok(SignedIn { principal, host })

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::client_ip::ClientIp;
 use super::host_tenant::LeadHost;
 use super::json_body::JsonBody;
 use crate::entities::lead;
@@ -49,9 +50,11 @@ impl From<lead::Model> for LeadView {
 pub async fn contact(
     State(state): State<AppState>,
     LeadHost(host): LeadHost,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     JsonBody(form): JsonBody<ContactForm>,
 ) -> Result<Response, AppError> {
+    state.limits.ip(ip).await?;
     let key =
         match headers.get(IDEMPOTENCY_KEY) {
             None => None,

@@ -41,6 +41,10 @@ impl FromRequestParts<AppState> for FromHost {
         match state.resolver.resolve(&state.db, &name).await? {
             Resolution::Tenant(tenant) => {
                 tracing::Span::current().record("tenant", tenant.tenant_slug.as_str());
+                state
+                    .limits
+                    .tenant(tenant.tenant_id, tenant.rate_limit)
+                    .await?;
                 Ok(FromHost(tenant))
             }
             Resolution::Suspended => Err(AppError::TenantNotFound),

@@ -10,6 +10,7 @@ mod health;
 mod host_tenant;
 mod json_body;
 mod jwks;
+mod limits;
 mod well_known;
 
 use std::time::Duration;
@@ -27,6 +28,7 @@ use tracing::Span;
 use crate::auth::guard;
 use crate::error::AppError;
 use crate::graphql as schema;
+use crate::metrics;
 use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -87,6 +89,20 @@ pub fn app(state: AppState) -> Router {
         .merge(graphql_routes(state.clone()))
         .fallback(|| async { AppError::NotFound("Not found".into()) })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+        // Route layers (they see the matched route pattern); the metrics count what the limits
+        // refuse too.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::deadline,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::header_size,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::track,
+        ))
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
@@ -143,6 +159,10 @@ fn graphql_routes(state: AppState) -> Router<AppState> {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             guard::authenticate,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::body_size,
         ))
         .layer(Extension(schema::build_schema(state)))
         .layer(cors)

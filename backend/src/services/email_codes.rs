@@ -83,7 +83,7 @@ pub async fn verify<C: ConnectionTrait + TransactionTrait>(
     email: &str,
     code: &str,
 ) -> Result<account::Model, AppError> {
-    let refused = || AppError::Unauthenticated("the code is wrong or has expired".into());
+    let refused = || AppError::unauthenticated("wrong_code", "the code is wrong or has expired");
     let email = normalise(email)?;
     let challenge = email_challenge::Entity::find()
         .filter(email_challenge::Column::TenantId.eq(host.tenant_id))
@@ -96,8 +96,9 @@ pub async fn verify<C: ConnectionTrait + TransactionTrait>(
         return Err(refused());
     }
     if challenge.attempts >= config.otp_max_attempts {
-        return Err(AppError::Unauthenticated(
-            "too many wrong codes; ask for a new one".into(),
+        return Err(AppError::unauthenticated(
+            "wrong_code",
+            "too many wrong codes; ask for a new one",
         ));
     }
     let presented = code_hash(challenge.id, code.trim());

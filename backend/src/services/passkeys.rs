@@ -112,7 +112,12 @@ pub async fn finish_registration(
     }
     let key = webauthn
         .finish_passkey_registration(credential, &state)
-        .map_err(|e| AppError::Unauthenticated(format!("the passkey was not accepted: {e}")))?;
+        .map_err(|e| {
+            AppError::unauthenticated(
+                "passkey_rejected",
+                format!("the passkey was not accepted: {e}"),
+            )
+        })?;
     Ok(passkey::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(host.tenant_id),
@@ -185,7 +190,10 @@ pub async fn finish_login(
 }
 
 fn refused() -> AppError {
-    AppError::Unauthenticated("the passkey sign-in failed or has expired".into())
+    AppError::unauthenticated(
+        "passkey_rejected",
+        "the passkey sign-in failed or has expired",
+    )
 }
 
 async fn stored(

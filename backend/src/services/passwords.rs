@@ -36,8 +36,9 @@ pub async fn login(
     let matches = password::verify(password_text.to_owned(), stored, config.password_cost).await?;
     match account {
         Some(account) if matches => Ok(account),
-        _ => Err(AppError::Unauthenticated(
-            "the email or the password is wrong".into(),
+        _ => Err(AppError::unauthenticated(
+            "wrong_password",
+            "the email or the password is wrong",
         )),
     }
 }
@@ -89,7 +90,12 @@ pub async fn finish_reset<C: ConnectionTrait + TransactionTrait>(
     new_password: &str,
 ) -> Result<account::Model, AppError> {
     password::check_policy(new_password)?;
-    let refused = || AppError::Unauthenticated("the reset token is wrong, used or expired".into());
+    let refused = || {
+        AppError::unauthenticated(
+            "invalid_reset_token",
+            "the reset token is wrong, used or expired",
+        )
+    };
     let reset = password_reset::Entity::find()
         .filter(
             password_reset::Column::TokenHash.eq(secrets::sha256_hex(&[token.trim().as_bytes()])),

@@ -22,7 +22,9 @@ use crate::tenancy::epoch;
 
 const REFRESH_PREFIX: &str = "brt_";
 /// The refusal of a refresh token presented a second time; the session it belonged to has ended.
-pub const REUSED: &str = "refresh token was already used; the session has been ended";
+/// The metrics reason of a refusal that ended the session.
+pub const REUSE_REASON: &str = "refresh_token_reused";
+const REUSED: &str = "refresh token was already used; the session has been ended";
 
 /// The OAuth 2.0 token response (RFC 6749 §5.1).
 #[derive(Debug, Serialize)]
@@ -70,8 +72,12 @@ pub async fn refresh<C: ConnectionTrait + TransactionTrait>(
     presented: &str,
     ip: Option<std::net::IpAddr>,
 ) -> Result<(TokenResponse, account::Model), AppError> {
-    let refused =
-        || AppError::Unauthenticated("refresh token is invalid or the session has ended".into());
+    let refused = || {
+        AppError::unauthenticated(
+            "invalid_refresh_token",
+            "refresh token is invalid or the session has ended",
+        )
+    };
     let hash = secrets::sha256_hex(&[presented.as_bytes()]);
     let row = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(hash))
@@ -106,7 +112,7 @@ pub async fn refresh<C: ConnectionTrait + TransactionTrait>(
             ip,
         )
         .await;
-        return Err(AppError::Unauthenticated(REUSED.into()));
+        return Err(AppError::unauthenticated(REUSE_REASON, REUSED));
     }
     let next = new_refresh_token(&txn, session.id).await?;
     txn.commit().await?;

@@ -64,6 +64,7 @@ pub async fn provision<C: ConnectionTrait + TransactionTrait>(
         name: Set(name.to_owned()),
         status: Set(TenantStatus::Active),
         signup_enabled: Set(true),
+        rate_limit_per_minute: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -232,6 +233,34 @@ pub async fn set_signup<C: ConnectionTrait + TransactionTrait>(
     let tenant = active.update(&txn).await?;
     epoch::bump(&txn).await?;
     txn.commit().await?;
+    Ok(tenant)
+}
+
+/// Most requests per minute a tenant's own limit may allow.
+pub const MAX_RATE_LIMIT: i32 = 1_000_000;
+
+/// Sets the tenant's own request limit per minute, or (`None`) returns it to the default.
+#[tracing::instrument(skip(db))]
+pub async fn set_rate_limit<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    slug: &str,
+    per_minute: Option<i32>,
+) -> Result<tenant::Model, AppError> {
+    if per_minute.is_some_and(|n| !(1..=MAX_RATE_LIMIT).contains(&n)) {
+        return Err(AppError::invalid(
+            "perMinute",
+            format!("must be between 1 and {MAX_RATE_LIMIT}, or null for the default"),
+        ));
+    }
+    let tenant = get(db, slug).await?;
+    let txn = db.begin().await?;
+    let mut active: tenant::ActiveModel = tenant.into();
+    active.rate_limit_per_minute = Set(per_minute);
+    active.updated_at = Set(db::now());
+    let tenant = active.update(&txn).await?;
+    epoch::bump(&txn).await?;
+    txn.commit().await?;
+    tracing::info!(tenant = %tenant.slug, ?per_minute, "tenant rate limit changed");
     Ok(tenant)
 }
 

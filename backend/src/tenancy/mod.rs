@@ -4,5 +4,6 @@
 pub mod catalog;
 pub mod epoch;
 pub mod host;
+pub mod known_hosts;
 pub mod resolver;
 pub mod slug;

@@ -11,7 +11,9 @@ use crate::config::Config;
 use crate::entities::tenant::{self, TenantStatus};
 use crate::entities::tenant_domain;
 use crate::error::AppError;
+use crate::metrics::Metrics;
 use crate::services::tenants::MAIN_SLUG;
+use crate::tenancy::known_hosts::KnownHosts;
 
 /// The tenant a request's host belongs to, and the app that host serves.
 #[derive(Clone, Debug)]
@@ -19,6 +21,8 @@ pub struct HostTenant {
     pub tenant_id: Uuid,
     pub tenant_slug: String,
     pub tenant_name: String,
+    /// The tenant's own request limit per minute, if operators set one.
+    pub rate_limit: Option<u32>,
     /// `None` on the platform's own hosts that serve no particular app (the base domain, `www`).
     pub app: Option<String>,
     /// The normalised host that was resolved.
@@ -37,13 +41,15 @@ pub enum Resolution {
 
 pub struct Resolver {
     cache: DbCache<String, Resolution>,
+    pub known: KnownHosts,
+    metrics: Arc<Metrics>,
     /// The base domain and its reserved subdomains: the `main` tenant's, with the app whose suffix
     /// the label is (`admin.` → the console), if any.
     platform_hosts: HashMap<String, Option<String>>,
 }
 
 impl Resolver {
-    pub fn new(config: &Config) -> Self {
+    pub fn new(config: &Config, metrics: Arc<Metrics>) -> Self {
         let base = &config.base_domain;
         let mut platform_hosts = HashMap::from([(base.clone(), None)]);
         for label in &config.reserved_subdomains {
@@ -51,7 +57,14 @@ impl Resolver {
             platform_hosts.insert(format!("{label}.{base}"), app);
         }
         Self {
-            cache: DbCache::new(config.cache_capacity, config.cache_ttl),
+            cache: DbCache::new(
+                "hosts",
+                metrics.clone(),
+                config.cache_capacity,
+                config.cache_ttl,
+            ),
+            known: KnownHosts::default(),
+            metrics,
             platform_hosts,
         }
     }
@@ -62,6 +75,13 @@ impl Resolver {
         db: &impl ConnectionTrait,
         host: &str,
     ) -> Result<Resolution, AppError> {
+        if !self.platform_hosts.contains_key(host) {
+            let ruled_out = self.known.rules_out(host);
+            self.metrics.cache_lookup("known_hosts", ruled_out);
+            if ruled_out {
+                return Ok(Resolution::NotConfigured);
+            }
+        }
         self.cache
             .get_or_load(host.to_owned(), || self.load(db, host))
             .await
@@ -69,6 +89,7 @@ impl Resolver {
 
     /// Drops every cached resolution; the next look-up of each host reads the database.
     pub fn invalidate_all(&self) {
+        self.known.mark_stale();
         self.cache.invalidate_all();
     }
 
@@ -94,6 +115,9 @@ impl Resolver {
                 tenant_id: tenant.id,
                 tenant_slug: tenant.slug,
                 tenant_name: tenant.name,
+                rate_limit: tenant
+                    .rate_limit_per_minute
+                    .and_then(|n| u32::try_from(n).ok()),
                 app,
                 host: host.to_owned(),
             })),

@@ -1,0 +1,47 @@
+//! Limits every request is held to before a handler sees it: the size of its header lines and of
+//! its body, and the time it may take.
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// `431` when the header lines together exceed `max_header_bytes`. The HTTP layer already refuses
+/// absurd header blocks; this keeps what reaches the resolver and the guard small.
+pub async fn header_size(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let size: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if size > state.config.max_header_bytes {
+        return AppError::HeadersTooLarge.into_response();
+    }
+    next.run(req).await
+}
+
+/// `504` with a body saying so when a request runs longer than `request_timeout`. The request's
+/// work is dropped there; a database transaction it had open is rolled back.
+pub async fn deadline(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = state.config.request_timeout;
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => AppError::Timeout(limit).into_response(),
+    }
+}
+
+/// Reads the whole body, `413` past `max_body_bytes`, for handlers whose extractor would read any
+/// amount (the GraphQL one does).
+pub async fn body_size(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    match to_bytes(body, state.config.max_body_bytes).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Err(_) => AppError::PayloadTooLarge.into_response(),
+    }
+}

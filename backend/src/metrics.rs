@@ -1,0 +1,251 @@
+//! Prometheus metrics, served on their own address (`metrics_bind`) so the public port never shows
+//! them. Handlers do not record anything themselves: one middleware counts every response, and an
+//! error says what it was (an auth failure, a rate limit) through a response extension.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use sea_orm::{DatabaseConnection, DbBackend};
+use tokio::net::TcpListener;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    /// The route pattern (`/api/branding`), never the raw path: unknown paths must not grow the
+    /// label set.
+    route: String,
+    method: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CacheLabels {
+    cache: &'static str,
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ScopeLabels {
+    scope: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PoolLabels {
+    state: &'static str,
+}
+
+/// What a response was refused for, set by the error that built it and counted by [`track`].
+#[derive(Clone, Copy, Debug)]
+pub enum Refusal {
+    /// A credential or proof was not accepted; the reason is a fixed, low-cardinality word.
+    Auth(&'static str),
+    /// A rate limit was spent: `tenant`, `api_key`, `ip` or `address`.
+    RateLimited(&'static str),
+}
+
+fn latency_histogram() -> Histogram {
+    // 0.5 ms … ~8 s.
+    Histogram::new(exponential_buckets(0.0005, 2.0, 15))
+}
+
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RequestLabels, Histogram, fn() -> Histogram>,
+    cache: Family<CacheLabels, Counter>,
+    rate_limited: Family<ScopeLabels, Counter>,
+    limiter_errors: Counter,
+    auth_failures: Family<ReasonLabels, Counter>,
+    pool: Family<PoolLabels, Gauge>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("tenantry");
+        let requests = Family::default();
+        let latency: Family<RequestLabels, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(latency_histogram);
+        let cache = Family::default();
+        let rate_limited = Family::default();
+        let limiter_errors = Counter::default();
+        let auth_failures = Family::default();
+        let pool = Family::default();
+        registry.register(
+            "http_requests",
+            "Requests answered, by route pattern, method and status",
+            requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer a request, by route pattern, method and status",
+            latency.clone(),
+        );
+        registry.register(
+            "cache_lookups",
+            "Look-ups of cached database state (host resolutions, tenants, keys, sessions), by result",
+            cache.clone(),
+        );
+        registry.register(
+            "rate_limited",
+            "Requests refused with 429, by the limit that was spent",
+            rate_limited.clone(),
+        );
+        registry.register(
+            "rate_limiter_backend_errors",
+            "Checks the shared (Redis) limiter could not make; each one let its request through",
+            limiter_errors.clone(),
+        );
+        registry.register(
+            "auth_failures",
+            "Credentials and sign-in proofs refused, by reason",
+            auth_failures.clone(),
+        );
+        registry.register(
+            "db_pool_connections",
+            "Database pool connections, by state (in_use, idle, max)",
+            pool.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            cache,
+            rate_limited,
+            limiter_errors,
+            auth_failures,
+            pool,
+        }
+    }
+}
+
+impl Metrics {
+    pub fn cache_lookup(&self, cache: &'static str, hit: bool) {
+        let result = if hit { "hit" } else { "miss" };
+        self.cache
+            .get_or_create(&CacheLabels { cache, result })
+            .inc();
+    }
+
+    pub fn limiter_error(&self) {
+        self.limiter_errors.inc();
+    }
+
+    fn refusal(&self, refusal: Refusal) {
+        match refusal {
+            Refusal::Auth(reason) => {
+                self.auth_failures
+                    .get_or_create(&ReasonLabels { reason })
+                    .inc();
+            }
+            Refusal::RateLimited(scope) => {
+                self.rate_limited
+                    .get_or_create(&ScopeLabels { scope })
+                    .inc();
+            }
+        }
+    }
+
+    /// The text exposition, with the pool gauges read now.
+    fn render(&self, db: &DatabaseConnection) -> String {
+        let (size, idle, max) = pool_usage(db);
+        self.pool
+            .get_or_create(&PoolLabels { state: "in_use" })
+            .set(i64::from(size.saturating_sub(idle as u32)));
+        self.pool
+            .get_or_create(&PoolLabels { state: "idle" })
+            .set(idle as i64);
+        self.pool
+            .get_or_create(&PoolLabels { state: "max" })
+            .set(i64::from(max));
+        let mut text = String::new();
+        encode(&mut text, &self.registry).expect("writing to a String cannot fail");
+        text
+    }
+}
+
+/// (open, idle, most allowed) connections of the database pool.
+fn pool_usage(db: &DatabaseConnection) -> (u32, usize, u32) {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            )
+        }
+        _ => {
+            let pool = db.get_sqlite_connection_pool();
+            (
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            )
+        }
+    }
+}
+
+/// Counts and times every response by route pattern and status, and any refusal it carries.
+pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let method = req.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = next.run(req).await;
+    let labels = RequestLabels {
+        route,
+        method,
+        status: response.status().as_u16(),
+    };
+    metrics.requests.get_or_create(&labels).inc();
+    metrics
+        .latency
+        .get_or_create(&labels)
+        .observe(started.elapsed().as_secs_f64());
+    if let Some(refusal) = response.extensions().get::<Refusal>() {
+        metrics.refusal(*refusal);
+    }
+    response
+}
+
+/// Serves `GET /metrics` on its own listener until the process ends.
+pub async fn serve(
+    listener: TcpListener,
+    metrics: Arc<Metrics>,
+    db: DatabaseConnection,
+) -> std::io::Result<()> {
+    let app = Router::new().route(
+        "/metrics",
+        get(move || async move {
+            (
+                StatusCode::OK,
+                [(
+                    header::CONTENT_TYPE,
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                )],
+                metrics.render(&db),
+            )
+                .into_response()
+        }),
+    );
+    axum::serve(listener, app).await
+}

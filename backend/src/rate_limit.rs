@@ -1,0 +1,250 @@
+//! Rate limits: all traffic of a tenant, each API key, and each client IP (and sign-in address) on
+//! the anonymous Host routes. Every limit is a number of requests per minute, spent in a burst or
+//! spread out (GCRA: the same rule in memory and in Redis).
+//!
+//! In memory (governor) by default; with `redis_url` the counters live in Redis so the limit holds
+//! across instances. Redis being away must not take the service down with it: a check that cannot
+//! reach Redis lets its request through, logs a warning once per outage and counts a metric.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use uuid::Uuid;
+
+use crate::config::Config;
+use crate::error::AppError;
+use crate::metrics::Metrics;
+
+/// What a limit counts; its name is the metrics label and part of the Redis key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scope {
+    Tenant,
+    ApiKey,
+    Ip,
+    Address,
+}
+
+impl Scope {
+    fn name(self) -> &'static str {
+        match self {
+            Scope::Tenant => "tenant",
+            Scope::ApiKey => "api_key",
+            Scope::Ip => "ip",
+            Scope::Address => "address",
+        }
+    }
+}
+
+/// Time allowed to Redis for one check before the request goes through unchecked.
+const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// GCRA over one key: the theoretical arrival time (ms) is stored with an expiry; Redis's own
+/// clock keeps instances with skewed clocks in agreement. Returns 0 to admit, else the wait in ms.
+const GCRA: &str = r"
+local now_parts = redis.call('TIME')
+local now = now_parts[1] * 1000 + math.floor(now_parts[2] / 1000)
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local next_tat = tat + interval
+local wait = next_tat - burst - now
+if wait > 0 then return wait end
+redis.call('SET', KEYS[1], next_tat, 'PX', math.ceil(next_tat - now))
+return 0
+";
+
+pub struct RateLimits {
+    local: Local,
+    shared: Option<Shared>,
+    metrics: Arc<Metrics>,
+    tenant_per_minute: u32,
+    api_key_per_minute: u32,
+    ip_per_minute: u32,
+    address_per_minute: u32,
+}
+
+impl RateLimits {
+    pub fn new(config: &Config, metrics: Arc<Metrics>) -> Result<Self, AppError> {
+        let shared = config.redis_url.as_deref().map(Shared::new).transpose()?;
+        Ok(Self {
+            local: Local::default(),
+            shared,
+            metrics,
+            tenant_per_minute: config.tenant_rate_per_minute,
+            api_key_per_minute: config.api_key_rate_per_minute,
+            ip_per_minute: config.ip_rate_per_minute,
+            address_per_minute: config.address_rate_per_minute,
+        })
+    }
+
+    /// One request of a tenant, under its own limit when operators set one.
+    pub async fn tenant(&self, id: Uuid, own_limit: Option<u32>) -> Result<(), AppError> {
+        let limit = own_limit.unwrap_or(self.tenant_per_minute);
+        self.check(Scope::Tenant, &id.to_string(), limit).await
+    }
+
+    pub async fn api_key(&self, id: Uuid) -> Result<(), AppError> {
+        self.check(Scope::ApiKey, &id.to_string(), self.api_key_per_minute)
+            .await
+    }
+
+    /// One anonymous request (a contact form, a sign-in step) from `ip`, if it is known.
+    pub async fn ip(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
+        match ip {
+            Some(ip) => {
+                self.check(Scope::Ip, &ip.to_string(), self.ip_per_minute)
+                    .await
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// One sign-in step from `ip`, and for `address` (compared lower-case) of a tenant when the
+    /// step names one, so a mailbox cannot be flooded, or a password guessed, from many addresses.
+    pub async fn sign_in(
+        &self,
+        ip: Option<IpAddr>,
+        tenant_id: Uuid,
+        address: Option<&str>,
+    ) -> Result<(), AppError> {
+        self.ip(ip).await?;
+        match address {
+            Some(address) => {
+                let key = format!("{tenant_id}:{}", address.trim().to_lowercase());
+                self.check(Scope::Address, &key, self.address_per_minute)
+                    .await
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Drops the in-memory state of keys that are full again, so memory stays bounded.
+    pub fn shrink(&self) {
+        self.local.shrink();
+    }
+
+    async fn check(&self, scope: Scope, key: &str, per_minute: u32) -> Result<(), AppError> {
+        let per_minute = per_minute.max(1);
+        let verdict = match &self.shared {
+            Some(shared) => match shared.check(scope, key, per_minute).await {
+                Some(verdict) => verdict,
+                None => {
+                    self.metrics.limiter_error();
+                    Ok(())
+                }
+            },
+            None => self.local.check(scope, key, per_minute),
+        };
+        verdict.map_err(|wait| AppError::RateLimited {
+            wait: wait.max(Duration::from_secs(1)),
+            scope: scope.name(),
+        })
+    }
+}
+
+type Limiter = DefaultKeyedRateLimiter<String>;
+
+/// In-process limiters, one per (scope, limit): a tenant with its own limit gets a limiter of
+/// that size, shared with every tenant of the same limit.
+#[derive(Default)]
+struct Local {
+    limiters: Mutex<HashMap<(Scope, u32), Arc<Limiter>>>,
+}
+
+impl Local {
+    fn check(&self, scope: Scope, key: &str, per_minute: u32) -> Result<(), Duration> {
+        let limiter = {
+            let mut limiters = self.limiters.lock().expect("limiter map is never poisoned");
+            limiters
+                .entry((scope, per_minute))
+                .or_insert_with(|| {
+                    let quota = Quota::per_minute(NonZeroU32::new(per_minute).expect("at least 1"));
+                    Arc::new(RateLimiter::keyed(quota))
+                })
+                .clone()
+        };
+        limiter
+            .check_key(&key.to_owned())
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+
+    fn shrink(&self) {
+        let limiters = self.limiters.lock().expect("limiter map is never poisoned");
+        for limiter in limiters.values() {
+            limiter.retain_recent();
+        }
+    }
+}
+
+/// Counters in Redis. The connection is made lazily and remade after a failure, so Redis may start
+/// after Tenantry, or restart, without a restart here.
+struct Shared {
+    connection: ConnectionManager,
+    script: redis::Script,
+    /// Whether the last check failed: a warning is logged when an outage starts, not per request.
+    failing: AtomicBool,
+}
+
+impl Shared {
+    fn new(url: &str) -> Result<Self, AppError> {
+        let client = redis::Client::open(url)
+            .map_err(|e| AppError::internal(format!("redis_url is not usable: {e}")))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(REDIS_TIMEOUT))
+            .set_response_timeout(Some(REDIS_TIMEOUT))
+            .set_number_of_retries(1);
+        let connection = ConnectionManager::new_lazy_with_config(client, config)
+            .map_err(|e| AppError::internal(format!("cannot set up Redis: {e}")))?;
+        Ok(Self {
+            connection,
+            script: redis::Script::new(GCRA),
+            failing: AtomicBool::new(false),
+        })
+    }
+
+    /// Redis's verdict, or `None` when Redis could not give one in time.
+    async fn check(
+        &self,
+        scope: Scope,
+        key: &str,
+        per_minute: u32,
+    ) -> Option<Result<(), Duration>> {
+        let interval_ms = (60_000 / u64::from(per_minute)).max(1);
+        let burst_ms = interval_ms * u64::from(per_minute);
+        let mut connection = self.connection.clone();
+        let mut invocation = self
+            .script
+            .key(format!("tenantry:rate:{}:{key}", scope.name()));
+        invocation.arg(interval_ms).arg(burst_ms);
+        let answer = tokio::time::timeout(
+            REDIS_TIMEOUT,
+            invocation.invoke_async::<u64>(&mut connection),
+        )
+        .await;
+        let failure = match answer {
+            Ok(Ok(wait_ms)) => {
+                if self.failing.swap(false, Ordering::Relaxed) {
+                    tracing::info!("Redis answers again: rate limits are enforced again");
+                }
+                return Some(match wait_ms {
+                    0 => Ok(()),
+                    ms => Err(Duration::from_millis(ms)),
+                });
+            }
+            Ok(Err(err)) => err.to_string(),
+            Err(_) => "no answer in time".to_owned(),
+        };
+        if !self.failing.swap(true, Ordering::Relaxed) {
+            tracing::warn!(error = %failure, "Redis is unreachable: rate limits are not enforced until it returns");
+        }
+        None
+    }
+}

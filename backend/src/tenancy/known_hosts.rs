@@ -1,0 +1,138 @@
+//! Every host with a verified row, in a binary fuse filter (about 1.1 bytes a host): a host the
+//! filter rules out is answered "not configured" from memory, so a flood of random hosts never
+//! reaches the database, however many distinct names it uses (the resolution cache is bounded and
+//! would let them through).
+//!
+//! A filter can only say "maybe" or "certainly not". It is rebuilt from the database after every
+//! change to cached state (this instance's or, through the cache epoch, another's); between the
+//! change and the rebuild there is no filter and every host takes the ordinary path.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use tokio::sync::Notify;
+use xorf::{BinaryFuse8, Filter as _};
+
+use crate::entities::tenant_domain;
+use crate::error::AppError;
+
+enum Filter {
+    /// No verified host at all.
+    Empty,
+    Fuse(BinaryFuse8),
+}
+
+pub struct KnownHosts {
+    /// `None` while stale or not yet built.
+    filter: RwLock<Option<Arc<Filter>>>,
+    /// Bumped by every change, so a rebuild that read the hosts before a change is not installed.
+    generation: AtomicU64,
+    stale: Notify,
+}
+
+impl Default for KnownHosts {
+    fn default() -> Self {
+        let known = Self {
+            filter: RwLock::new(None),
+            generation: AtomicU64::new(0),
+            stale: Notify::new(),
+        };
+        known.stale.notify_one();
+        known
+    }
+}
+
+impl KnownHosts {
+    /// Whether `host` certainly has no verified row.
+    pub fn rules_out(&self, host: &str) -> bool {
+        let filter = self.filter.read().expect("filter lock is never poisoned");
+        match filter.as_deref() {
+            None => false,
+            Some(Filter::Empty) => true,
+            Some(Filter::Fuse(fuse)) => !fuse.contains(&key(host)),
+        }
+    }
+
+    /// Drops the filter until the next rebuild, and asks for one.
+    pub fn mark_stale(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        *self.filter.write().expect("filter lock is never poisoned") = None;
+        self.stale.notify_one();
+    }
+
+    /// Rebuilds the filter whenever it goes stale, for as long as the server runs. Changes that
+    /// come in a burst share one rebuild.
+    pub async fn keep_fresh(&self, db: DatabaseConnection) {
+        loop {
+            self.stale.notified().await;
+            if let Err(err) = self.rebuild(&db).await {
+                tracing::warn!(error = %err.chain(), "cannot build the known-host filter; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                self.stale.notify_one();
+            }
+        }
+    }
+
+    async fn rebuild(&self, db: &DatabaseConnection) -> Result<(), AppError> {
+        let generation = self.generation.load(Ordering::Acquire);
+        let hosts: Vec<String> = tenant_domain::Entity::find()
+            .select_only()
+            .column(tenant_domain::Column::Host)
+            .filter(tenant_domain::Column::Verified.eq(true))
+            .into_tuple()
+            .all(db)
+            .await?;
+        let mut keys: Vec<u64> = hosts.iter().map(|host| key(host)).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let filter = match keys.is_empty() {
+            true => Filter::Empty,
+            false => Filter::Fuse(BinaryFuse8::try_from(&keys).map_err(AppError::internal)?),
+        };
+        let mut slot = self.filter.write().expect("filter lock is never poisoned");
+        if self.generation.load(Ordering::Acquire) == generation {
+            *slot = Some(Arc::new(filter));
+            tracing::debug!(hosts = keys.len(), "known-host filter rebuilt");
+        }
+        Ok(())
+    }
+}
+
+fn key(host: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    host.hash(&mut hasher);
+    hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_filter_never_rules_out_a_host_it_holds() {
+        let hosts: Vec<String> = (0..10_000).map(|i| format!("t{i}-web.example")).collect();
+        let keys: Vec<u64> = hosts.iter().map(|h| key(h)).collect();
+        let known = KnownHosts::default();
+        *known.filter.write().unwrap() = Some(Arc::new(Filter::Fuse(
+            BinaryFuse8::try_from(&keys).unwrap(),
+        )));
+        assert!(hosts.iter().all(|host| !known.rules_out(host)));
+        let strangers = (0..10_000)
+            .filter(|i| known.rules_out(&format!("x{i}.invalid")))
+            .count();
+        // 8-bit fingerprints: about 1 in 256 false positives.
+        assert!(
+            strangers > 9_800,
+            "only {strangers} of 10000 unknown hosts ruled out"
+        );
+        known.mark_stale();
+        assert!(
+            !known.rules_out("x1.invalid"),
+            "a stale filter rules out nothing"
+        );
+    }
+}
