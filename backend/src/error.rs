@@ -12,6 +12,9 @@ use serde_json::json;
 
 use crate::metrics::Refusal;
 
+/// What a caller is told while the database cannot be reached.
+pub const UNAVAILABLE: &str = "Service temporarily unavailable";
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// 400: a Host route reached with no host at all.
@@ -81,7 +84,7 @@ pub enum AppError {
         scope: &'static str,
     },
     /// 503: the database cannot be reached; the request changed nothing and may be retried.
-    #[error("Service temporarily unavailable")]
+    #[error("{}", UNAVAILABLE)]
     Unavailable(#[source] DbErr),
     /// 500 / `INTERNAL`: anything else. Logged with its cause; the caller sees only this line.
     #[error("Internal server error")]
@@ -195,12 +198,31 @@ impl AppError {
 
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
-        match err {
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(RuntimeErr::SqlxError(_)) => {
-                AppError::Unavailable(err)
-            }
-            err => AppError::Internal(Box::new(err)),
+        if is_outage(&err) {
+            AppError::Unavailable(err)
+        } else {
+            AppError::Internal(Box::new(err))
         }
+    }
+}
+
+/// Whether the database could not be reached (no connection, a connection lost mid-statement),
+/// as opposed to a statement it refused: the first is worth a retry, the second is a bug.
+fn is_outage(err: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    match err {
+        DbErr::ConnectionAcquire(_) => true,
+        DbErr::Conn(RuntimeErr::SqlxError(_)) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => matches!(
+            e.as_ref(),
+            Sqlx::Io(_)
+                | Sqlx::Tls(_)
+                | Sqlx::Protocol(_)
+                | Sqlx::PoolTimedOut
+                | Sqlx::PoolClosed
+                | Sqlx::WorkerCrashed
+        ),
+        _ => false,
     }
 }
 

@@ -533,3 +533,65 @@ fn database_names_are_replaced() {
     );
     assert_eq!(with_database("postgres://h", "t_1"), "postgres://h/t_1");
 }
+
+/// The shared Redis of the test environment (`TENANTRY_TEST_REDIS_URL`); `None`, after saying once
+/// that the Redis tests are skipped, where there is none.
+pub fn shared_redis() -> Option<String> {
+    static SKIPPED: Once = Once::new();
+    match std::env::var("TENANTRY_TEST_REDIS_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            SKIPPED.call_once(|| {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "note: TENANTRY_TEST_REDIS_URL is not set; the Redis tests were skipped"
+                );
+            });
+            None
+        }
+    }
+}
+
+/// A loopback port nobody listens on (free when asked; taken again by whoever binds it first).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A private `redis-server` on a free port, for a test that takes Redis away; killed when dropped.
+pub struct RedisServer {
+    pub url: String,
+    process: tokio::process::Child,
+}
+
+impl RedisServer {
+    pub async fn kill(&mut self) {
+        self.process.kill().await.expect("redis-server stops");
+    }
+}
+
+/// Starts a [`RedisServer`] where the test environment has Redis (see [`shared_redis`]).
+pub async fn redis_server() -> Option<RedisServer> {
+    shared_redis()?;
+    let port = free_port();
+    let process = tokio::process::Command::new("redis-server")
+        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--save", "", "--appendonly", "no"])
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("redis-server starts (is Redis installed?)");
+    eventually("redis-server accepts connections", || async {
+        tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+    })
+    .await;
+    Some(RedisServer {
+        url: format!("redis://127.0.0.1:{port}"),
+        process,
+    })
+}

@@ -8,6 +8,7 @@ mod branding;
 mod cli;
 mod contact;
 mod custom_domains;
+mod faults;
 mod host_rules;
 mod identity;
 mod instances;

@@ -10,7 +10,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
 use crate::auth::principal::Principal;
-use crate::error::AppError;
+use crate::error::{AppError, UNAVAILABLE};
 use crate::graphql::AppSchema;
 use crate::state::AppState;
 
@@ -39,7 +39,20 @@ pub async fn execute(
             BatchResponse::Batch(responses.into_iter().map(coded).collect())
         }
     };
-    GraphQLResponse::from(answer).into_response()
+    let responses = match &answer {
+        BatchResponse::Single(response) => std::slice::from_ref(response),
+        BatchResponse::Batch(responses) => responses.as_slice(),
+    };
+    let unavailable = responses
+        .iter()
+        .flat_map(|response| &response.errors)
+        .any(|error| error.message == UNAVAILABLE);
+    let mut response = GraphQLResponse::from(answer).into_response();
+    if unavailable {
+        // A load balancer or client retry policy reads the status, not the body.
+        *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    }
+    response
 }
 
 /// Errors async-graphql raises itself (syntax, validation, depth and complexity limits, argument
