@@ -3,6 +3,7 @@
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
 pg_url := env_var_or_default("TENANTRY_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+redis_url := env_var_or_default("TENANTRY_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 
 # Run the server on the embedded SQLite database with the demo tenant
 run *ARGS:
@@ -12,9 +13,9 @@ run *ARGS:
 test:
     cargo test --workspace
 
-# Run the whole test suite on SQLite and PostgreSQL
+# Run the whole test suite on SQLite and PostgreSQL, with the Redis tests
 test-pg:
-    TENANTRY_TEST_POSTGRES_URL={{pg_url}} cargo test --workspace
+    TENANTRY_TEST_POSTGRES_URL={{pg_url}} TENANTRY_TEST_REDIS_URL={{redis_url}} cargo test --workspace
 
 # Formatting and lints, as CI checks them
 lint:

@@ -172,6 +172,16 @@ async fn a_claim_routes_only_once_every_check_passes(backend: Backend) {
     assert_eq!(claim["verified"], false);
     assert_eq!(claim["txtRecord"], format!("_tenantry-challenge.{host}"));
     let token = claim["ownershipToken"].as_str().unwrap().to_owned();
+    // Another instance on the same database has the host as unknown, in its caches and filter.
+    let other = lab.app.another_instance().await;
+    let on_other = || {
+        lab.app
+            .client
+            .get(format!("http://{other}/api/branding"))
+            .header("host", host)
+            .send()
+    };
+    assert_eq!(on_other().await.unwrap().status(), StatusCode::NOT_FOUND);
     let branding = lab.app.get_branding(host).await;
     assert_eq!(
         branding.status(),
@@ -245,6 +255,10 @@ async fn a_claim_routes_only_once_every_check_passes(backend: Backend) {
     assert_eq!(lead.status(), StatusCode::CREATED);
     let lead: Value = lead.json().await.unwrap();
     assert_eq!(lead["app"], "TAXI_PASSENGER");
+    eventually("the other instance routes the verified host", || async {
+        on_other().await.unwrap().status() == StatusCode::OK
+    })
+    .await;
 
     // Adding one needs a step-up for people.
     let acme = tenantry::services::tenants::get(&lab.app.db, "acme")

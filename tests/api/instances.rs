@@ -8,7 +8,14 @@ use tenantry::config::Config;
 use tenantry::entities::account::Role;
 use tenantry::entities::api_key::KeyKind;
 
-use crate::helpers::{Backend, Credential, TestDatabase, db_tests, eventually, spawn_app};
+use std::time::Instant;
+
+use tenantry::services::api_keys::{self, NewKey};
+use tenantry::services::tenants;
+
+use crate::helpers::{
+    Backend, Credential, TestDatabase, db_tests, eventually, free_port, shared_redis, spawn_app,
+};
 
 db_tests!(a_change_through_one_instance_reaches_the_other);
 
@@ -96,4 +103,154 @@ async fn a_change_through_one_instance_reaches_the_other(backend: Backend) {
         },
     )
     .await;
+}
+
+/// A `tenantry serve` process of its own on `port`, sharing `database_url` and `redis_url`.
+async fn serve_process(database_url: &str, redis_url: &str, port: u16) -> tokio::process::Child {
+    let server = tokio::process::Command::new(env!("CARGO_BIN_EXE_tenantry-cli"))
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", database_url)
+        .env("REDIS_URL", redis_url)
+        .env("RUST_LOG", "warn")
+        .env_remove("TENANTRY_BASE_DOMAIN")
+        .env_remove("TENANTRY_CONFIG")
+        .current_dir(std::env::temp_dir())
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the server starts");
+    let client = reqwest::Client::new();
+    eventually("the server answers /healthz", || async {
+        client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == StatusCode::OK)
+    })
+    .await;
+    server
+}
+
+/// PostgreSQL and Redis: two server processes behind one imaginary load balancer. A tenant's limit
+/// holds over both together; a key revoked and a tenant suspended through one are refused by the
+/// other at once.
+#[tokio::test]
+async fn two_server_processes_share_limits_and_changes() {
+    let (Some(backend), Some(redis_url)) = (Backend::postgres(), shared_redis()) else {
+        return;
+    };
+    let database = TestDatabase::create(&backend).await;
+    let (port_a, port_b) = (free_port(), free_port());
+    let _a = serve_process(&database.url, &redis_url, port_a).await;
+    let _b = serve_process(&database.url, &redis_url, port_b).await;
+    let db = sea_orm::Database::connect(&database.url).await.unwrap();
+    let config = Config {
+        database_url: database.url.clone(),
+        ..Config::default()
+    };
+    let acme = tenants::provision(&db, &config, "acme", "Acme", None)
+        .await
+        .unwrap()
+        .tenant;
+    tenants::provision(&db, &config, "globex", "Globex", None)
+        .await
+        .unwrap();
+    let main = tenants::get(&db, "main").await.unwrap();
+    let key = |tenant_id, role| {
+        let new = NewKey {
+            kind: KeyKind::Secret,
+            name: "test".into(),
+            role: Some(role),
+            app: None,
+            expires_at: None,
+        };
+        let (db, config) = (&db, &config);
+        async move { api_keys::create(db, config, tenant_id, new).await.unwrap() }
+    };
+    let operator = key(main.id, Role::Operator).await.secret;
+    let member = key(acme.id, Role::Admin).await;
+
+    let client = reqwest::Client::new();
+    let graphql = |port: u16, key: &str, query: &str| {
+        client
+            .post(format!("http://127.0.0.1:{port}/graphql"))
+            .header("x-api-key", key)
+            .json(&json!({ "query": query }))
+            .send()
+    };
+    let branding = |port: u16, host: &'static str| {
+        client
+            .get(format!("http://127.0.0.1:{port}/api/branding"))
+            .header("host", host)
+            .send()
+    };
+
+    // Globex may make 5 requests a minute, wherever they land.
+    let set = graphql(
+        port_a,
+        &operator,
+        "mutation { setTenantRateLimit(slug: \"globex\", perMinute: 5) { rateLimitPerMinute } }",
+    )
+    .await
+    .unwrap();
+    assert_eq!(set.status(), StatusCode::OK);
+    let mut served = 0;
+    for n in 0..10 {
+        let port = if n % 2 == 0 { port_a } else { port_b };
+        match branding(port, "globex-rides.localhost")
+            .await
+            .unwrap()
+            .status()
+        {
+            StatusCode::OK => served += 1,
+            StatusCode::TOO_MANY_REQUESTS => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(served, 5, "the limit holds across both processes");
+
+    // B knows acme's key and host; A revokes the key, then suspends acme.
+    let viewer = "{ viewer { role } }";
+    let on_b = graphql(port_b, &member.secret, viewer).await.unwrap();
+    assert_eq!(on_b.status(), StatusCode::OK);
+    let revoke = format!(
+        "mutation {{ revokeApiKey(id: \"{}\", tenantSlug: \"acme\") {{ id }} }}",
+        member.key.id
+    );
+    let revoked = graphql(port_a, &operator, &revoke).await.unwrap();
+    assert_eq!(revoked.status(), StatusCode::OK);
+    let started = Instant::now();
+    eventually("B refuses the revoked key", || async {
+        graphql(port_b, &member.secret, viewer)
+            .await
+            .unwrap()
+            .status()
+            == StatusCode::UNAUTHORIZED
+    })
+    .await;
+    let revocation_seen = started.elapsed();
+
+    assert_eq!(
+        branding(port_b, "acme-rides.localhost")
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let suspend = "mutation { setTenantStatus(slug: \"acme\", status: SUSPENDED) { status } }";
+    let suspended = graphql(port_a, &operator, suspend).await.unwrap();
+    assert_eq!(suspended.status(), StatusCode::OK);
+    let started = Instant::now();
+    eventually("B answers the suspended tenant's host with 404", || async {
+        branding(port_b, "acme-rides.localhost")
+            .await
+            .unwrap()
+            .status()
+            == StatusCode::NOT_FOUND
+    })
+    .await;
+    println!(
+        "seen by the other process after: revocation {revocation_seen:?}, suspension {:?}",
+        started.elapsed()
+    );
 }
