@@ -184,14 +184,7 @@ impl TokenService {
             }
             return Ok(claims);
         }
-        let header =
-            jsonwebtoken::decode_header(token).map_err(|_| refused("token is malformed"))?;
-        if header.alg != Algorithm::EdDSA {
-            return Err(refused("token algorithm must be EdDSA"));
-        }
-        let kid = header
-            .kid
-            .ok_or_else(|| refused("token has no key id (kid)"))?;
+        let kid = signing_key_id(token)?;
         let keys = self.key_set(db).await?;
         let key = keys
             .verifying
@@ -277,6 +270,18 @@ impl TokenService {
     }
 }
 
+/// The key id of a token's header, read before any key is looked up: the header is the attacker's
+/// text, so anything but an EdDSA header with a `kid` is refused here, without a panic.
+fn signing_key_id(token: &str) -> Result<String, AppError> {
+    let header = jsonwebtoken::decode_header(token).map_err(|_| refused("token is malformed"))?;
+    if header.alg != Algorithm::EdDSA {
+        return Err(refused("token algorithm must be EdDSA"));
+    }
+    header
+        .kid
+        .ok_or_else(|| refused("token has no key id (kid)"))
+}
+
 fn refused(why: &str) -> AppError {
     AppError::unauthenticated("invalid_token", why)
 }
@@ -301,4 +306,65 @@ async fn insert_new_key(db: &impl ConnectionTrait) -> Result<String, AppError> {
     .insert(db)
     .await?;
     Ok(kid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn segment(json: &str) -> String {
+        URL_SAFE_NO_PAD.encode(json)
+    }
+
+    #[test]
+    fn only_eddsa_headers_with_a_key_id_pass() {
+        let token = |header: &str| format!("{}.e30.sig", segment(header));
+        assert_eq!(
+            signing_key_id(&token(r#"{"alg":"EdDSA","kid":"k1"}"#)).unwrap(),
+            "k1"
+        );
+        for (header, why) in [
+            (
+                r#"{"alg":"HS256","kid":"k1"}"#,
+                "token algorithm must be EdDSA",
+            ),
+            (r#"{"alg":"none","kid":"k1"}"#, "token is malformed"),
+            (r#"{"alg":"EdDSA"}"#, "token has no key id (kid)"),
+            (r#"{"kid":"k1"}"#, "token is malformed"),
+            ("not json", "token is malformed"),
+        ] {
+            let err = signing_key_id(&token(header)).unwrap_err();
+            assert_eq!(err.to_string(), why, "{header}");
+        }
+    }
+
+    proptest! {
+        /// Any text at all, and any JSON-ish header: an answer, never a panic.
+        #[test]
+        fn arbitrary_tokens_are_refused_without_panicking(token in "\\PC{0,200}") {
+            let _ = signing_key_id(&token);
+        }
+
+        #[test]
+        fn arbitrary_headers_are_refused_or_named(
+            alg in "[A-Za-z0-9]{0,8}",
+            kid in proptest::option::of("[ -~]{0,40}"),
+            extra in "[ -~]{0,40}",
+            rest in "[A-Za-z0-9_.-]{0,60}",
+        ) {
+            let mut header = serde_json::json!({ "alg": alg, "x": extra });
+            if let Some(kid) = &kid {
+                header["kid"] = serde_json::Value::String(kid.clone());
+            }
+            let token = format!("{}.{rest}", segment(&header.to_string()));
+            match signing_key_id(&token) {
+                Ok(found) => {
+                    prop_assert_eq!(alg, "EdDSA");
+                    prop_assert_eq!(Some(found), kid);
+                }
+                Err(err) => prop_assert_eq!(err.code(), "UNAUTHENTICATED"),
+            }
+        }
+    }
 }

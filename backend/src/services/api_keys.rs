@@ -13,7 +13,7 @@ use crate::db;
 use crate::entities::account::Role;
 use crate::entities::api_key::{self, KeyKind};
 use crate::error::AppError;
-use crate::services::tenants;
+use crate::services::{audit, tenants};
 use crate::tenancy::epoch;
 
 const MAX_NAME: usize = 100;
@@ -95,6 +95,15 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     }
     .insert(&txn)
     .await?;
+    let role_text = key
+        .role
+        .map(|role| format!(", role {role:?}"))
+        .unwrap_or_default();
+    let detail = format!(
+        "{:?} key '{}' ({}…){role_text} created",
+        key.kind, key.name, key.display_prefix
+    );
+    audit::record(&txn, tenant_id, None, "api_key.created", detail, None).await;
     // The directory caches misses too: a key tried before it existed must now be found.
     epoch::bump(&txn).await?;
     txn.commit().await?;
@@ -132,6 +141,8 @@ pub async fn revoke<C: ConnectionTrait + TransactionTrait>(
     let mut active: api_key::ActiveModel = key.into();
     active.revoked_at = Set(Some(db::now()));
     let key = active.update(&txn).await?;
+    let detail = format!("key '{}' ({}…) revoked", key.name, key.display_prefix);
+    audit::record(&txn, tenant_id, None, "api_key.revoked", detail, None).await;
     epoch::bump(&txn).await?;
     txn.commit().await?;
     tracing::info!(key = %key.id, "API key revoked");

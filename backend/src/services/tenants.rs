@@ -12,7 +12,7 @@ use crate::db;
 use crate::entities::tenant::{self, TenantStatus};
 use crate::entities::tenant_domain::{self, DomainKind};
 use crate::error::{AppError, is_unique_violation};
-use crate::services::domains;
+use crate::services::{audit, domains};
 use crate::tenancy::{epoch, slug};
 
 /// The platform's own tenant, created by the migrations. Its slug is reserved.
@@ -152,6 +152,19 @@ pub async fn set_status<C: ConnectionTrait + TransactionTrait>(
     active.status = Set(status);
     active.updated_at = Set(db::now());
     let tenant = active.update(&txn).await?;
+    let kind = match status {
+        TenantStatus::Suspended => "tenant.suspended",
+        TenantStatus::Active => "tenant.activated",
+    };
+    audit::record(
+        &txn,
+        tenant.id,
+        None,
+        kind,
+        format!("tenant '{slug}'"),
+        None,
+    )
+    .await;
     epoch::bump(&txn).await?;
     txn.commit().await?;
     tracing::info!(tenant = %tenant.slug, ?status, "tenant status changed");
@@ -258,6 +271,11 @@ pub async fn set_rate_limit<C: ConnectionTrait + TransactionTrait>(
     active.rate_limit_per_minute = Set(per_minute);
     active.updated_at = Set(db::now());
     let tenant = active.update(&txn).await?;
+    let detail = match per_minute {
+        Some(n) => format!("{n} requests per minute"),
+        None => "the default".to_owned(),
+    };
+    audit::record(&txn, tenant.id, None, "tenant.rate_limit_set", detail, None).await;
     epoch::bump(&txn).await?;
     txn.commit().await?;
     tracing::info!(tenant = %tenant.slug, ?per_minute, "tenant rate limit changed");
