@@ -51,6 +51,8 @@ pub struct Config {
     pub graphql_max_depth: usize,
     pub graphql_max_complexity: usize,
     pub graphql_max_batch: usize,
+    /// Most aliases in one GraphQL document.
+    pub graphql_max_aliases: usize,
     /// Whether `/graphql` answers introspection and serves GraphiQL on `GET`.
     pub graphql_introspection: bool,
     /// `smtp://host:port` or `smtps://user:pass@host`; unset: mail goes to the `outbox` table.
@@ -175,6 +177,7 @@ impl Default for Config {
             graphql_max_depth: 12,
             graphql_max_complexity: 1_000,
             graphql_max_batch: 10,
+            graphql_max_aliases: 30,
             graphql_introspection: true,
             smtp_url: None,
             mail_from: "Tenantry <no-reply@localhost>".into(),
@@ -301,6 +304,7 @@ struct FileConfig {
     graphql_max_depth: Option<usize>,
     graphql_max_complexity: Option<usize>,
     graphql_max_batch: Option<usize>,
+    graphql_max_aliases: Option<usize>,
     graphql_introspection: Option<bool>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
@@ -393,6 +397,9 @@ impl Config {
                 .graphql_max_complexity
                 .unwrap_or(defaults.graphql_max_complexity),
             graphql_max_batch: file.graphql_max_batch.unwrap_or(defaults.graphql_max_batch),
+            graphql_max_aliases: file
+                .graphql_max_aliases
+                .unwrap_or(defaults.graphql_max_aliases),
             graphql_introspection: args
                 .graphql_introspection
                 .or(file.graphql_introspection)

@@ -308,6 +308,22 @@ async fn hostile_inputs_get_clear_errors_and_the_server_stays_up() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
 
+    // A flat query of many aliases: cheap fields, too many of them.
+    let aliased: String = (0..40).map(|n| format!("a{n}: apiVersion ")).collect();
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": format!("{{ {aliased} }}") }))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    assert_eq!(
+        body["errors"][0]["message"],
+        "a document may use at most 30 aliases; this one uses 40"
+    );
+
     // A megabyte of query: in a body it is refused for its size; in a URL, by the HTTP layer.
     let huge = format!("{{ {} }}", "discovery { apps { key } } ".repeat(40_000));
     let response = app

@@ -1,6 +1,7 @@
 //! The GraphQL schema served at `/graphql`: one object per domain, merged here.
 
 mod accounts;
+mod aliases;
 mod api_keys;
 mod context;
 mod discovery;
@@ -53,7 +54,8 @@ pub fn build_schema(state: AppState) -> AppSchema {
     let mut schema = builder()
         .data(state)
         .limit_depth(config.graphql_max_depth)
-        .limit_complexity(config.graphql_max_complexity);
+        .limit_complexity(config.graphql_max_complexity)
+        .extension(aliases::AliasLimit(config.graphql_max_aliases));
     if !config.graphql_introspection {
         schema = schema.disable_introspection();
     }
