@@ -11,6 +11,7 @@ mod custom_domains;
 mod host_rules;
 mod identity;
 mod instances;
+mod openapi;
 mod operator;
 mod platform;
 mod serve;
