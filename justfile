@@ -32,3 +32,7 @@ schema:
 # Fail when schema.graphql differs from the code
 schema-check:
     cargo test -p tenantry-tests --test api committed_schema_matches_the_code
+
+# schemathesis against /openapi.json of a demo server, as CI runs it
+api-fuzz:
+    bash .ci/schemathesis

@@ -8,7 +8,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use sea_orm::{DbErr, RuntimeErr, SqlErr};
-use serde_json::json;
+use serde::Serialize;
 
 use crate::metrics::Refusal;
 
@@ -226,11 +226,20 @@ fn is_outage(err: &DbErr) -> bool {
     }
 }
 
+/// The body of every REST error answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, in words fit to show; never an internal cause.
+    pub detail: String,
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log();
-        let mut response =
-            (self.status(), Json(json!({ "detail": self.to_string() }))).into_response();
+        let body = ErrorBody {
+            detail: self.to_string(),
+        };
+        let mut response = (self.status(), Json(body)).into_response();
         if let AppError::RateLimited { wait, .. } = &self {
             response
                 .headers_mut()

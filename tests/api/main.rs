@@ -14,6 +14,7 @@ mod host_rules;
 mod identity;
 mod instances;
 mod limits;
+mod openapi;
 mod operator;
 mod platform;
 mod serve;

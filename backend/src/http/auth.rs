@@ -6,65 +6,123 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use tracing::Instrument;
+use utoipa::ToSchema;
+use uuid::Uuid;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
 use super::client_ip::ClientIp;
 use super::host_tenant::FromHost;
 use super::json_body::JsonBody;
+use super::openapi::{BadHost, HostNotFound, Invalid, NotJson, RateLimited, TooLarge, Unavailable};
 use crate::auth::guard;
 use crate::auth::principal::Principal;
 use crate::entities::account;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorBody};
+use crate::services::sessions::TokenResponse;
 use crate::services::{accounts, audit, email_codes, passkeys, passwords, sessions};
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+// Bodies are read with every field optional, so a missing one is a 422 naming it; the schemas say
+// which ones are required.
+
+/// An address to send a code, a reset link or a passkey challenge for.
+#[derive(Deserialize, ToSchema)]
 pub struct EmailStart {
+    #[schema(value_type = String, required = true, format = "email")]
     email: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// The code `/auth/email/start` mailed.
+#[derive(Deserialize, ToSchema)]
 pub struct EmailVerify {
+    #[schema(value_type = String, required = true, format = "email")]
     email: Option<String>,
+    #[schema(value_type = String, required = true)]
     code: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct PasswordLogin {
+    #[schema(value_type = String, required = true, format = "email")]
     email: Option<String>,
+    #[schema(value_type = String, required = true, format = Password)]
     password: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// The token a reset mail carried, and the new password.
+#[derive(Deserialize, ToSchema)]
 pub struct ResetFinish {
+    #[schema(value_type = String, required = true)]
     token: Option<String>,
+    #[schema(value_type = String, required = true, format = Password)]
     new_password: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct Refresh {
+    #[schema(value_type = String, required = true)]
     refresh_token: Option<String>,
 }
 
-/// Re-proof for step-up: a password, a code from `/auth/email/start`, or a passkey answering a
-/// challenge from `/auth/passkey/login/start`.
-#[derive(Deserialize)]
+/// Re-proof for step-up, exactly one of: a password, a code from `/auth/email/start`, or a passkey
+/// answering a challenge from `/auth/passkey/login/start` (`ceremony_id` with `credential`).
+#[derive(Deserialize, ToSchema)]
 pub struct Elevate {
+    #[schema(format = Password)]
     password: Option<String>,
     code: Option<String>,
-    ceremony_id: Option<uuid::Uuid>,
+    ceremony_id: Option<Uuid>,
+    /// The browser's `PublicKeyCredential`, as JSON.
+    #[schema(value_type = Option<Object>)]
     credential: Option<PublicKeyCredential>,
 }
 
-#[derive(Serialize)]
-struct Elevated {
+/// An access token that carries a step-up elevation; the refresh token stays as it was.
+#[derive(Serialize, ToSchema)]
+pub struct Elevated {
     access_token: String,
+    #[schema(value_type = String, example = "Bearer")]
     token_type: &'static str,
     expires_in: u64,
+    /// Seconds the elevation lasts, which may end before the token does.
     elevation_expires_in: u64,
+}
+
+/// The answer of the routes that may send mail: the same whether or not the address is known.
+#[derive(Serialize, ToSchema)]
+pub struct Accepted {
+    #[schema(value_type = String, example = "accepted")]
+    status: &'static str,
+    #[schema(value_type = String)]
+    detail: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PasswordChanged {
+    #[schema(value_type = String, example = "password_changed")]
+    status: &'static str,
+}
+
+/// A challenge for the browser's `navigator.credentials`, and the id to finish it with.
+#[derive(Serialize, ToSchema)]
+#[schema(bound = "")]
+pub struct Challenge<O> {
+    ceremony_id: Uuid,
+    /// WebAuthn `PublicKeyCredentialCreationOptions` or `…RequestOptions`, as JSON.
+    #[schema(value_type = Object)]
+    options: O,
+}
+
+/// A passkey just registered.
+#[derive(Serialize, ToSchema)]
+pub struct PasskeyAdded {
+    id: Uuid,
+    /// The relying party it was made for: the app's system host.
+    rp_id: String,
+    created_at: DateTime<Utc>,
 }
 
 fn required(field: &str, value: Option<String>) -> Result<String, AppError> {
@@ -75,10 +133,31 @@ fn required(field: &str, value: Option<String>) -> Result<String, AppError> {
 
 /// The same answer whether or not the address can sign in here.
 fn accepted() -> Response {
-    let body = json!({ "status": "accepted", "detail": "If this address can sign in here, a message is on its way." });
+    let body = Accepted {
+        status: "accepted",
+        detail: "If this address can sign in here, a message is on its way.",
+    };
     (StatusCode::ACCEPTED, Json(body)).into_response()
 }
 
+/// Mails a sign-in code when the address can sign in here (an account, or open sign-up).
+#[utoipa::path(
+    post,
+    path = "/auth/email/start",
+    tag = "auth",
+    request_body = EmailStart,
+    responses(
+        (status = 202, description = "Accepted, whether or not a code is sent", body = Accepted),
+        (status = 400, body = ErrorBody,
+            description = "No Host or an invalid one, or malformed JSON"),
+        (status = 404, response = HostNotFound),
+        (status = 413, response = TooLarge),
+        (status = 415, response = NotJson),
+        (status = 422, response = Invalid),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn email_start(
     State(state): State<AppState>,
     FromHost(host): FromHost,
@@ -102,6 +181,26 @@ pub async fn email_start(
     Ok(accepted())
 }
 
+/// Signs in with the code `/auth/email/start` mailed.
+#[utoipa::path(
+    post,
+    path = "/auth/email/verify",
+    tag = "auth",
+    request_body = EmailVerify,
+    responses(
+        (status = 200, description = "Signed in: a new session", body = TokenResponse,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, body = ErrorBody,
+            description = "No Host or an invalid one, or malformed JSON"),
+        (status = 401, description = "The code is wrong, used or expired", body = ErrorBody),
+        (status = 404, response = HostNotFound),
+        (status = 413, response = TooLarge),
+        (status = 415, response = NotJson),
+        (status = 422, response = Invalid),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn email_verify(
     State(state): State<AppState>,
     FromHost(host): FromHost,
@@ -118,6 +217,26 @@ pub async fn email_verify(
     signed_in(&state, &host, ip, verified, "email code").await
 }
 
+/// Signs in with an address and password.
+#[utoipa::path(
+    post,
+    path = "/auth/password/login",
+    tag = "auth",
+    request_body = PasswordLogin,
+    responses(
+        (status = 200, description = "Signed in: a new session", body = TokenResponse,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, body = ErrorBody,
+            description = "No Host or an invalid one, or malformed JSON"),
+        (status = 401, description = "The address or password is wrong", body = ErrorBody),
+        (status = 404, response = HostNotFound),
+        (status = 413, response = TooLarge),
+        (status = 415, response = NotJson),
+        (status = 422, response = Invalid),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn password_login(
     State(state): State<AppState>,
     FromHost(host): FromHost,
@@ -185,6 +304,24 @@ fn token_response(body: &impl Serialize) -> Response {
     ([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
 }
 
+/// Mails a password reset link when the address has an account here.
+#[utoipa::path(
+    post,
+    path = "/auth/password/reset/start",
+    tag = "auth",
+    request_body = EmailStart,
+    responses(
+        (status = 202, description = "Accepted, whether or not a mail is sent", body = Accepted),
+        (status = 400, body = ErrorBody,
+            description = "No Host or an invalid one, or malformed JSON"),
+        (status = 404, response = HostNotFound),
+        (status = 413, response = TooLarge),
+        (status = 415, response = NotJson),
+        (status = 422, response = Invalid),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn reset_start(
     State(state): State<AppState>,
     FromHost(host): FromHost,
@@ -219,6 +356,25 @@ pub async fn reset_start(
     Ok(accepted())
 }
 
+/// Sets a new password with a reset token; every session of the account ends.
+#[utoipa::path(
+    post,
+    path = "/auth/password/reset/finish",
+    tag = "auth",
+    request_body = ResetFinish,
+    responses(
+        (status = 200, description = "The password was changed", body = PasswordChanged),
+        (status = 400, body = ErrorBody,
+            description = "No Host or an invalid one, or malformed JSON"),
+        (status = 401, description = "The token is wrong, used or expired", body = ErrorBody),
+        (status = 404, response = HostNotFound),
+        (status = 413, response = TooLarge),
+        (status = 415, response = NotJson),
+        (status = 422, response = Invalid),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn reset_finish(
     State(state): State<AppState>,
     FromHost(host): FromHost,
@@ -249,9 +405,34 @@ pub async fn reset_finish(
         ip,
     )
     .await;
-    Ok(Json(json!({ "status": "password_changed" })).into_response())
+    Ok(Json(PasswordChanged {
+        status: "password_changed",
+    })
+    .into_response())
 }
 
+/// Trades a refresh token for new tokens; each refresh token works once, and a reused one ends
+/// its session.
+#[utoipa::path(
+    post,
+    path = "/auth/refresh",
+    tag = "auth",
+    request_body = Refresh,
+    responses(
+        (status = 200, description = "New tokens of the same session", body = TokenResponse,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, body = ErrorBody,
+            description = "No Host or an invalid one, or malformed JSON"),
+        (status = 401, body = ErrorBody,
+            description = "The refresh token is wrong, expired, or was already used"),
+        (status = 404, response = HostNotFound),
+        (status = 413, response = TooLarge),
+        (status = 415, response = NotJson),
+        (status = 422, response = Invalid),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn refresh(
     State(state): State<AppState>,
     FromHost(host): FromHost,
@@ -270,6 +451,21 @@ pub async fn refresh(
     Ok(token_response(&refreshed?.0))
 }
 
+/// Ends the session of the access token.
+#[utoipa::path(
+    post,
+    path = "/auth/logout",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "The session has ended"),
+        (status = 400, response = BadHost),
+        (status = 401, body = ErrorBody,
+            description = "No valid `Authorization: Bearer` token (missing, expired, revoked, another tenant's)"),
+        (status = 404, response = HostNotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn logout(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -280,6 +476,29 @@ pub async fn logout(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// Steps up: a fresh proof of identity gives an access token that may do sensitive things for a
+/// while.
+#[utoipa::path(
+    post,
+    path = "/auth/elevate",
+    tag = "auth",
+    request_body = Elevate,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "An elevated access token", body = Elevated,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, body = ErrorBody,
+            description = "No Host or an invalid one, or malformed JSON"),
+        (status = 401, body = ErrorBody,
+            description = "No valid `Authorization: Bearer` token, or the proof is wrong"),
+        (status = 404, response = HostNotFound),
+        (status = 413, response = TooLarge),
+        (status = 415, response = NotJson),
+        (status = 422, response = Invalid),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn elevate(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -363,18 +582,25 @@ pub async fn elevate(
     }))
 }
 
-#[derive(Deserialize)]
+/// The browser's answer to a challenge from the matching `start` route.
+#[derive(Deserialize, ToSchema)]
+#[schema(bound = "")]
 pub struct PasskeyFinish<C> {
-    ceremony_id: Option<uuid::Uuid>,
+    #[schema(value_type = Uuid, required = true)]
+    ceremony_id: Option<Uuid>,
+    /// The browser's `PublicKeyCredential`, as JSON.
+    #[schema(value_type = Object, required = true)]
     credential: Option<C>,
 }
 
-/// A challenge for the browser's `navigator.credentials`, and the id to finish it with.
-fn challenge(ceremony_id: uuid::Uuid, options: impl Serialize) -> Response {
-    token_response(&json!({ "ceremony_id": ceremony_id, "options": options }))
+fn challenge(ceremony_id: Uuid, options: impl Serialize) -> Response {
+    token_response(&Challenge {
+        ceremony_id,
+        options,
+    })
 }
 
-fn finishing<C>(body: PasskeyFinish<C>) -> Result<(uuid::Uuid, C), AppError> {
+fn finishing<C>(body: PasskeyFinish<C>) -> Result<(Uuid, C), AppError> {
     let ceremony = body
         .ceremony_id
         .ok_or_else(|| AppError::invalid("ceremony_id", "is required"))?;
@@ -384,6 +610,24 @@ fn finishing<C>(body: PasskeyFinish<C>) -> Result<(uuid::Uuid, C), AppError> {
     Ok((ceremony, credential))
 }
 
+/// Starts adding a passkey to the signed-in account, for the host's app.
+#[utoipa::path(
+    post,
+    path = "/auth/passkey/register/start",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A registration challenge",
+            body = inline(Challenge<serde_json::Value>),
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, body = ErrorBody,
+            description = "No Host or an invalid one, or a host of no app (passkeys belong to an app)"),
+        (status = 401, body = ErrorBody,
+            description = "No valid `Authorization: Bearer` token (missing, expired, revoked, another tenant's)"),
+        (status = 404, response = HostNotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn passkey_register_start(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -394,6 +638,26 @@ pub async fn passkey_register_start(
     Ok(challenge(ceremony, options))
 }
 
+/// Stores the passkey the browser made for a registration challenge.
+#[utoipa::path(
+    post,
+    path = "/auth/passkey/register/finish",
+    tag = "auth",
+    request_body = inline(PasskeyFinish<serde_json::Value>),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The passkey was added", body = PasskeyAdded),
+        (status = 400, body = ErrorBody,
+            description = "No Host or an invalid one, a host of no app, or malformed JSON"),
+        (status = 401, body = ErrorBody,
+            description = "No valid `Authorization: Bearer` token, or the ceremony or the passkey was not accepted"),
+        (status = 404, response = HostNotFound),
+        (status = 413, response = TooLarge),
+        (status = 415, response = NotJson),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn passkey_register_finish(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -414,13 +678,35 @@ pub async fn passkey_register_finish(
         ip,
     )
     .await;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "id": key.id, "rp_id": key.rp_id, "created_at": key.created_at })),
-    )
-        .into_response())
+    let added = PasskeyAdded {
+        id: key.id,
+        rp_id: key.rp_id,
+        created_at: key.created_at,
+    };
+    Ok((StatusCode::CREATED, Json(added)).into_response())
 }
 
+/// Starts a passkey sign-in for an address; the challenge goes out even when the address has no
+/// passkey, so the answer does not tell.
+#[utoipa::path(
+    post,
+    path = "/auth/passkey/login/start",
+    tag = "auth",
+    request_body = EmailStart,
+    responses(
+        (status = 200, description = "A sign-in challenge",
+            body = inline(Challenge<serde_json::Value>),
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, body = ErrorBody,
+            description = "No Host or an invalid one, a host of no app, or malformed JSON"),
+        (status = 404, response = HostNotFound),
+        (status = 413, response = TooLarge),
+        (status = 415, response = NotJson),
+        (status = 422, response = Invalid),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn passkey_login_start(
     State(state): State<AppState>,
     FromHost(host): FromHost,
@@ -436,6 +722,27 @@ pub async fn passkey_login_start(
     Ok(challenge(ceremony, options))
 }
 
+/// Signs in with the passkey that answered a sign-in challenge.
+#[utoipa::path(
+    post,
+    path = "/auth/passkey/login/finish",
+    tag = "auth",
+    request_body = inline(PasskeyFinish<serde_json::Value>),
+    responses(
+        (status = 200, description = "Signed in: a new session", body = TokenResponse,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, body = ErrorBody,
+            description = "No Host or an invalid one, a host of no app, or malformed JSON"),
+        (status = 401, body = ErrorBody,
+            description = "The ceremony is unknown, used or expired, or the passkey was not accepted"),
+        (status = 404, response = HostNotFound),
+        (status = 413, response = TooLarge),
+        (status = 415, response = NotJson),
+        (status = 422, response = Invalid),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn passkey_login_finish(
     State(state): State<AppState>,
     FromHost(host): FromHost,
@@ -464,7 +771,7 @@ impl SignedIn {
         accounts::get(&state.db, self.host.tenant_id, id).await
     }
 
-    fn session(&self) -> Result<uuid::Uuid, AppError> {
+    fn session(&self) -> Result<Uuid, AppError> {
         self.principal
             .session_id
             .ok_or_else(|| AppError::internal("a token names its session"))

@@ -6,13 +6,34 @@ use axum::response::Response;
 
 use super::cacheable::cacheable_json;
 use super::host_tenant::FromHost;
+use super::openapi::{BadHost, HostNotFound, Unavailable};
 use crate::error::AppError;
-use crate::services::branding;
+use crate::services::branding::{self, BrandingDocument};
 use crate::state::AppState;
 
 /// Browsers and CDNs may keep it briefly and revalidate cheaply with `If-None-Match`.
 const CACHE_CONTROL: &str = "public, max-age=60";
 
+/// The branding of the host's app, over its tenant's defaults.
+#[utoipa::path(
+    get,
+    path = "/api/branding",
+    tag = "site",
+    params(("If-None-Match" = Option<String>, Header, nullable = false,
+        description = "An `ETag` from an earlier answer")),
+    responses(
+        (status = 200, description = "The host's branding", body = BrandingDocument, headers(
+            ("ETag" = String, description = "Strong tag over the body"),
+            ("Cache-Control" = String),
+            ("Vary" = String),
+        )),
+        (status = 304, description = "The client's copy (`If-None-Match`) is current",
+            headers(("ETag" = String), ("Cache-Control" = String), ("Vary" = String))),
+        (status = 400, response = BadHost),
+        (status = 404, response = HostNotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn branding(
     State(state): State<AppState>,
     FromHost(host): FromHost,

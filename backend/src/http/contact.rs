@@ -6,13 +6,15 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::client_ip::ClientIp;
 use super::host_tenant::LeadHost;
 use super::json_body::JsonBody;
+use super::openapi::{Invalid, NotJson, TooLarge, Unavailable};
 use crate::entities::lead;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorBody};
 use crate::services::leads::{self, ContactForm};
 use crate::state::AppState;
 
@@ -20,8 +22,8 @@ const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
 /// A stored lead as the form's sender sees it.
-#[derive(Serialize)]
-struct LeadView {
+#[derive(Serialize, ToSchema)]
+pub struct LeadView {
     id: Uuid,
     email: String,
     first_name: Option<String>,
@@ -47,6 +49,35 @@ impl From<lead::Model> for LeadView {
     }
 }
 
+/// Stores a lead for the host's tenant and app. With an `Idempotency-Key`, a retry of the same
+/// form answers the lead the first attempt stored.
+#[utoipa::path(
+    post,
+    path = "/api/contact",
+    tag = "site",
+    params((
+        "Idempotency-Key" = Option<String>, Header,
+        nullable = false, min_length = 1, max_length = 255, pattern = "^[!-~]+$",
+        description = "Visible ASCII; a retry with the same key and form stores nothing new",
+    )),
+    request_body = ContactForm,
+    responses(
+        (status = 201, body = LeadView,
+            description = "The lead was stored, or replayed for a repeated `Idempotency-Key`",
+            headers(("Idempotent-Replayed" = String,
+                description = "`true` when an earlier request stored this lead"))),
+        (status = 400, body = ErrorBody,
+            description = "No Host or an invalid one, malformed JSON, or a malformed `Idempotency-Key`"),
+        (status = 404, body = ErrorBody,
+            description = "The host is not a verified domain (no lead was taken), or its tenant is suspended"),
+        (status = 409, body = ErrorBody,
+            description = "The `Idempotency-Key` was already used for a different form"),
+        (status = 413, response = TooLarge),
+        (status = 415, response = NotJson),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn contact(
     State(state): State<AppState>,
     LeadHost(host): LeadHost,

@@ -1,4 +1,5 @@
-//! The HTTP surface: `/graphql`, the Host-resolved REST routes, and health probes.
+//! The HTTP surface: `/graphql`, the Host-resolved REST routes, health probes, and the OpenAPI
+//! document of the REST routes.
 
 mod auth;
 mod branding;
@@ -11,6 +12,7 @@ mod host_tenant;
 mod json_body;
 mod jwks;
 mod limits;
+pub mod openapi;
 mod well_known;
 
 use std::time::Duration;
@@ -38,6 +40,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/openapi.json", get(openapi::openapi_json))
         .route("/api/branding", get(branding::branding))
         .route("/api/contact", post(contact::contact).layer(small_body()))
         .route(

@@ -14,7 +14,7 @@ use crate::tenancy::epoch;
 use crate::tenancy::resolver::HostTenant;
 
 /// Branding values; `None` is unset. Used both for what is stored and for what is served.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct BrandingFields {
     pub display_name: Option<String>,
     pub logo_url: Option<String>,
@@ -61,7 +61,7 @@ impl From<branding::Model> for BrandingFields {
 }
 
 /// The flat document `GET /api/branding` serves.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BrandingDocument {
     pub tenant_slug: String,
     pub tenant_name: String,
