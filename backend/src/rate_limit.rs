@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -44,6 +44,10 @@ impl Scope {
 
 /// Time allowed to Redis for one check before the request goes through unchecked.
 const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// After a failed check, how long requests go through without asking Redis, so an outage costs
+/// one slow request a second rather than a slow request each.
+const REDIS_PAUSE: Duration = Duration::from_secs(1);
 
 /// GCRA over one key: the theoretical arrival time (ms) is stored with an expiry; Redis's own
 /// clock keeps instances with skewed clocks in agreement. Returns 0 to admit, else the wait in ms.
@@ -191,6 +195,8 @@ struct Shared {
     script: redis::Script,
     /// Whether the last check failed: a warning is logged when an outage starts, not per request.
     failing: AtomicBool,
+    /// Until when Redis is not asked, after a failure.
+    paused_until: Mutex<Option<Instant>>,
 }
 
 impl Shared {
@@ -207,16 +213,25 @@ impl Shared {
             connection,
             script: redis::Script::new(GCRA),
             failing: AtomicBool::new(false),
+            paused_until: Mutex::new(None),
         })
     }
 
-    /// Redis's verdict, or `None` when Redis could not give one in time.
+    fn paused(&self) -> Option<Instant> {
+        *self.paused_until.lock().expect("never poisoned")
+    }
+
+    /// Redis's verdict, or `None` when Redis could not give one in time (or is paused after a
+    /// failure).
     async fn check(
         &self,
         scope: Scope,
         key: &str,
         per_minute: u32,
     ) -> Option<Result<(), Duration>> {
+        if self.paused().is_some_and(|until| Instant::now() < until) {
+            return None;
+        }
         let interval_ms = (60_000 / u64::from(per_minute)).max(1);
         let burst_ms = interval_ms * u64::from(per_minute);
         let mut connection = self.connection.clone();
@@ -231,6 +246,7 @@ impl Shared {
         .await;
         let failure = match answer {
             Ok(Ok(wait_ms)) => {
+                *self.paused_until.lock().expect("never poisoned") = None;
                 if self.failing.swap(false, Ordering::Relaxed) {
                     tracing::info!("Redis answers again: rate limits are enforced again");
                 }
@@ -242,6 +258,7 @@ impl Shared {
             Ok(Err(err)) => err.to_string(),
             Err(_) => "no answer in time".to_owned(),
         };
+        *self.paused_until.lock().expect("never poisoned") = Some(Instant::now() + REDIS_PAUSE);
         if !self.failing.swap(true, Ordering::Relaxed) {
             tracing::warn!(error = %failure, "Redis is unreachable: rate limits are not enforced until it returns");
         }
