@@ -177,11 +177,24 @@ impl AppError {
     }
 
     /// What the metrics count this error as, if anything.
-    pub fn refusal(&self) -> Option<Refusal> {
+    fn refusal(&self) -> Option<Refusal> {
         match self {
             AppError::Unauthenticated { reason, .. } => Some(Refusal::Auth(reason)),
             AppError::RateLimited { scope, .. } => Some(Refusal::RateLimited(scope)),
             _ => None,
+        }
+    }
+
+    /// Adds what every answer of this error carries besides its body, whatever shape the body
+    /// has (REST or GraphQL): `Retry-After`, and the refusal the metrics count.
+    pub fn mark(&self, response: &mut Response) {
+        if let AppError::RateLimited { wait, .. } = self {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, retry_after(*wait));
+        }
+        if let Some(refusal) = self.refusal() {
+            response.extensions_mut().insert(refusal);
         }
     }
 
@@ -240,14 +253,7 @@ impl IntoResponse for AppError {
             detail: self.to_string(),
         };
         let mut response = (self.status(), Json(body)).into_response();
-        if let AppError::RateLimited { wait, .. } = &self {
-            response
-                .headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, retry_after(*wait));
-        }
-        if let Some(refusal) = self.refusal() {
-            response.extensions_mut().insert(refusal);
-        }
+        self.mark(&mut response);
         response
     }
 }
@@ -280,7 +286,7 @@ impl ErrorExtensions for AppError {
 }
 
 /// `Retry-After` in whole seconds, at least one.
-pub fn retry_after(wait: std::time::Duration) -> axum::http::HeaderValue {
+fn retry_after(wait: std::time::Duration) -> axum::http::HeaderValue {
     axum::http::HeaderValue::from(wait.as_secs().max(1))
 }
 

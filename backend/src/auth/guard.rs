@@ -239,14 +239,7 @@ fn refusal(err: AppError) -> Response {
             .headers_mut()
             .insert(header::WWW_AUTHENTICATE, challenge);
     }
-    if let AppError::RateLimited { wait, .. } = &err {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, crate::error::retry_after(*wait));
-    }
-    if let Some(refusal) = err.refusal() {
-        response.extensions_mut().insert(refusal);
-    }
+    err.mark(&mut response);
     response
 }
 

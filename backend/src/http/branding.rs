@@ -6,7 +6,7 @@ use axum::response::Response;
 
 use super::cacheable::cacheable_json;
 use super::host_tenant::FromHost;
-use super::openapi::{BadHost, HostNotFound, Unavailable};
+use super::openapi::{BadHost, HostNotFound, RateLimited, Unavailable};
 use crate::error::AppError;
 use crate::services::branding::{self, BrandingDocument};
 use crate::state::AppState;
@@ -31,6 +31,7 @@ const CACHE_CONTROL: &str = "public, max-age=60";
             headers(("ETag" = String), ("Cache-Control" = String), ("Vary" = String))),
         (status = 400, response = BadHost),
         (status = 404, response = HostNotFound),
+        (status = 429, response = RateLimited),
         (status = 503, response = Unavailable),
     ),
 )]

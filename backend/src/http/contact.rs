@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::client_ip::ClientIp;
 use super::host_tenant::LeadHost;
 use super::json_body::JsonBody;
-use super::openapi::{Invalid, NotJson, TooLarge, Unavailable};
+use super::openapi::{Invalid, NotJson, RateLimited, TooLarge, Unavailable};
 use crate::entities::lead;
 use crate::error::{AppError, ErrorBody};
 use crate::services::leads::{self, ContactForm};
@@ -75,6 +75,7 @@ impl From<lead::Model> for LeadView {
         (status = 413, response = TooLarge),
         (status = 415, response = NotJson),
         (status = 422, response = Invalid),
+        (status = 429, response = RateLimited),
         (status = 503, response = Unavailable),
     ),
 )]

@@ -9,7 +9,7 @@ use axum::response::Response;
 use super::cacheable::cacheable_json;
 use super::host_tenant::FromHost;
 use super::openapi::{
-    AppleAppSiteAssociation, AssetLinkStatement, BadHost, HostNotFound, Unavailable,
+    AppleAppSiteAssociation, AssetLinkStatement, BadHost, HostNotFound, RateLimited, Unavailable,
     WebauthnOrigins,
 };
 use crate::error::AppError;
@@ -36,6 +36,7 @@ const CACHE_CONTROL: &str = "public, max-age=300";
             headers(("ETag" = String), ("Cache-Control" = String), ("Vary" = String))),
         (status = 400, response = BadHost),
         (status = 404, response = HostNotFound),
+        (status = 429, response = RateLimited),
         (status = 503, response = Unavailable),
     ),
 )]
@@ -70,6 +71,7 @@ pub async fn apple_app_site_association(
             headers(("ETag" = String), ("Cache-Control" = String), ("Vary" = String))),
         (status = 400, response = BadHost),
         (status = 404, response = HostNotFound),
+        (status = 429, response = RateLimited),
         (status = 503, response = Unavailable),
     ),
 )]
@@ -100,6 +102,7 @@ pub async fn assetlinks(
             headers(("ETag" = String), ("Cache-Control" = String), ("Vary" = String))),
         (status = 400, response = BadHost),
         (status = 404, response = HostNotFound),
+        (status = 429, response = RateLimited),
         (status = 503, response = Unavailable),
     ),
 )]
