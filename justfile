@@ -33,6 +33,10 @@ schema:
 schema-check:
     cargo test -p tenantry-tests --test api committed_schema_matches_the_code
 
+# The benchmark: release build, fresh databases, wrk; writes bench/results.md
+bench *ARGS:
+    cargo run --release --locked -p tenantry-bench -- {{ARGS}}
+
 # schemathesis against /openapi.json of a demo server, as CI runs it
 api-fuzz:
     bash .ci/schemathesis

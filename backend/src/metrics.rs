@@ -47,6 +47,12 @@ struct ReasonLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatementLabels {
+    /// `read` (SELECT) or `write` (anything else).
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabels {
     state: &'static str,
 }
@@ -74,6 +80,7 @@ pub struct Metrics {
     limiter_errors: Counter,
     auth_failures: Family<ReasonLabels, Counter>,
     pool: Family<PoolLabels, Gauge>,
+    statements: Family<StatementLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -87,6 +94,7 @@ impl Default for Metrics {
         let limiter_errors = Counter::default();
         let auth_failures = Family::default();
         let pool = Family::default();
+        let statements = Family::default();
         registry.register(
             "http_requests",
             "Requests answered, by route pattern, method and status",
@@ -122,6 +130,11 @@ impl Default for Metrics {
             "Database pool connections, by state (in_use, idle, max)",
             pool.clone(),
         );
+        registry.register(
+            "db_statements",
+            "SQL statements sent to the database, by kind (read, write): what a route costs the database",
+            statements.clone(),
+        );
         Self {
             registry,
             requests,
@@ -131,6 +144,7 @@ impl Default for Metrics {
             limiter_errors,
             auth_failures,
             pool,
+            statements,
         }
     }
 }
@@ -140,6 +154,17 @@ impl Metrics {
         let result = if hit { "hit" } else { "miss" };
         self.cache
             .get_or_create(&CacheLabels { cache, result })
+            .inc();
+    }
+
+    /// Counts a statement the database connection ran (its metric callback).
+    pub fn db_statement(&self, sql: &str) {
+        let kind = match is_read(sql) {
+            true => "read",
+            false => "write",
+        };
+        self.statements
+            .get_or_create(&StatementLabels { kind })
             .inc();
     }
 
@@ -178,6 +203,13 @@ impl Metrics {
         encode(&mut text, &self.registry).expect("writing to a String cannot fail");
         text
     }
+}
+
+/// Whether a statement only reads: a `SELECT` (sea-orm writes no `WITH`).
+fn is_read(sql: &str) -> bool {
+    sql.trim_start()
+        .get(..6)
+        .is_some_and(|verb| verb.eq_ignore_ascii_case("select"))
 }
 
 /// (open, idle, most allowed) connections of the database pool.
@@ -248,4 +280,24 @@ pub async fn serve(
         }),
     );
     axum::serve(listener, app).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_read;
+
+    #[test]
+    fn only_selects_are_reads() {
+        assert!(is_read(r#"SELECT "tenants"."id" FROM "tenants""#));
+        assert!(is_read("  select 1"));
+        for write in [
+            r#"INSERT INTO "leads" ("id") VALUES ($1)"#,
+            r#"UPDATE "api_keys" SET "last_used_at" = $1"#,
+            "DELETE FROM sessions",
+            "SEL",
+            "",
+        ] {
+            assert!(!is_read(write), "{write}");
+        }
+    }
 }

@@ -18,6 +18,7 @@ mod m20261125_000010_create_identity;
 mod m20261125_000011_create_passkeys;
 mod m20261125_000012_create_domain_claims;
 mod m20261125_000013_add_tenant_rate_limits;
+mod m20261125_000014_add_leads_page_index;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000011_create_passkeys::Migration),
             Box::new(m20261125_000012_create_domain_claims::Migration),
             Box::new(m20261125_000013_add_tenant_rate_limits::Migration),
+            Box::new(m20261125_000014_add_leads_page_index::Migration),
         ]
     }
 }

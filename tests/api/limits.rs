@@ -19,6 +19,7 @@ db_tests!(
     oversized_and_slow_requests_get_clear_errors,
     metrics_are_served_apart_and_count_what_happened,
     unknown_hosts_are_answered_from_memory,
+    kept_graphql_documents_are_checked_as_new_ones,
 );
 
 const SET_LIMIT: &str = "mutation($slug: String!, $n: Int) { setTenantRateLimit(slug: $slug, perMinute: $n) { slug rateLimitPerMinute } }";
@@ -314,6 +315,19 @@ async fn metrics_are_served_apart_and_count_what_happened(backend: Backend) {
         ) >= 2.0
     );
     assert!(sample(&text, r#"tenantry_db_pool_connections{state="max"}"#) >= 1.0);
+    // The branding was rendered once and then answered from memory (a flush in between, from a
+    // change seen late, would render it once more).
+    let documents = |result: &str| {
+        sample(
+            &text,
+            &format!(r#"tenantry_cache_lookups_total{{cache="documents",result="{result}"}}"#),
+        )
+    };
+    assert_eq!(documents("hit") + documents("miss"), 3.0, "{text}");
+    assert!(documents("hit") >= 1.0, "{text}");
+    // The lead was written; every request read something first.
+    assert!(sample(&text, r#"tenantry_db_statements_total{kind="write"}"#) >= 1.0);
+    assert!(sample(&text, r#"tenantry_db_statements_total{kind="read"}"#) >= 1.0);
     assert!(text.ends_with("# EOF\n"));
 }
 
@@ -351,4 +365,56 @@ async fn unknown_hosts_are_answered_from_memory(backend: Backend) {
         app.get_branding(&globex_host).await.status(),
         StatusCode::OK
     );
+}
+
+/// Parsed and validated documents are kept by their text; a kept one must be refused or answered
+/// exactly as a first sight would be, whatever variables and operation come with it.
+async fn kept_graphql_documents_are_checked_as_new_ones(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let operator = app.operator().await;
+    for _ in 0..2 {
+        let (status, body) = app
+            .graphql_with(&operator, &[], "{ viewer { noSuchField } }", json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+        let (_, body) = app
+            .graphql_with(&operator, &[], "{ viewer { role ", json!({}))
+            .await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    }
+    let query = "query Own { viewer { role } } query Tenant($slug: String!) { tenant(slug: $slug) { slug } }";
+    let ask = |operation: &'static str, variables: Value| {
+        let operator = &operator;
+        let app = &app;
+        async move {
+            let body =
+                json!({ "query": query, "operationName": operation, "variables": variables });
+            app.client
+                .post(app.url("/graphql"))
+                .header(
+                    "X-Api-Key",
+                    match operator {
+                        Credential::Key(key) => key.as_str(),
+                        _ => unreachable!(),
+                    },
+                )
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    for _ in 0..2 {
+        let own = ask("Own", json!({})).await;
+        assert_eq!(own["data"]["viewer"]["role"], "OPERATOR", "{own}");
+        // The same text, another operation: its missing variable is refused every time.
+        let refused = ask("Tenant", json!({})).await;
+        assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{refused}");
+        let main = ask("Tenant", json!({ "slug": "main" })).await;
+        assert_eq!(main["data"]["tenant"]["slug"], "main", "{main}");
+    }
 }

@@ -5,6 +5,7 @@ mod aliases;
 mod api_keys;
 mod context;
 mod discovery;
+mod documents;
 mod domains;
 mod guards;
 mod identity;
@@ -55,7 +56,9 @@ pub fn build_schema(state: AppState) -> AppSchema {
         .data(state)
         .limit_depth(config.graphql_max_depth)
         .limit_complexity(config.graphql_max_complexity)
-        .extension(aliases::AliasLimit(config.graphql_max_aliases));
+        .extension(aliases::AliasLimit(config.graphql_max_aliases))
+        // Inside the alias limit, which counts cached documents too.
+        .extension(documents::ParsedDocuments::default());
     if !config.graphql_introspection {
         schema = schema.disable_introspection();
     }

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::cacheable::cacheable_json;
+use super::cacheable::Document;
 use super::host_tenant::FromHost;
 use super::openapi::{BadHost, HostNotFound, RateLimited, Unavailable};
 use crate::error::AppError;
@@ -40,6 +40,11 @@ pub async fn branding(
     FromHost(host): FromHost,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let document = branding::for_host(&state.db, &host).await?;
-    cacheable_json(&headers, &document, CACHE_CONTROL)
+    let document = state
+        .documents
+        .get(Document::Branding, &host, || {
+            branding::for_host(&state.db, &host)
+        })
+        .await?;
+    Ok(document.respond(&headers, CACHE_CONTROL))
 }

@@ -3,7 +3,7 @@
 
 mod auth;
 mod branding;
-mod cacheable;
+pub mod cacheable;
 mod client_ip;
 mod contact;
 mod graphql;

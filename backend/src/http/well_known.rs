@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::cacheable::cacheable_json;
+use super::cacheable::Document;
 use super::host_tenant::FromHost;
 use super::openapi::{
     AppleAppSiteAssociation, AssetLinkStatement, BadHost, HostNotFound, RateLimited, Unavailable,
@@ -45,12 +45,14 @@ pub async fn apple_app_site_association(
     FromHost(host): FromHost,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let links = app_links::for_host(&state.db, &host).await?;
-    cacheable_json(
-        &headers,
-        &app_links::apple_app_site_association(&links),
-        CACHE_CONTROL,
-    )
+    let document = state
+        .documents
+        .get(Document::AppleAppSiteAssociation, &host, || async {
+            let links = app_links::for_host(&state.db, &host).await?;
+            Ok(app_links::apple_app_site_association(&links))
+        })
+        .await?;
+    Ok(document.respond(&headers, CACHE_CONTROL))
 }
 
 /// App links and shared sign-in credentials of the host's app for Android.
@@ -80,8 +82,14 @@ pub async fn assetlinks(
     FromHost(host): FromHost,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let links = app_links::for_host(&state.db, &host).await?;
-    cacheable_json(&headers, &app_links::assetlinks(&links), CACHE_CONTROL)
+    let document = state
+        .documents
+        .get(Document::AssetLinks, &host, || async {
+            let links = app_links::for_host(&state.db, &host).await?;
+            Ok(app_links::assetlinks(&links))
+        })
+        .await?;
+    Ok(document.respond(&headers, CACHE_CONTROL))
 }
 
 /// The origins whose passkeys this host's relying party accepts.
@@ -111,7 +119,12 @@ pub async fn webauthn(
     FromHost(host): FromHost,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let links = app_links::for_host(&state.db, &host).await?;
-    let document = app_links::webauthn(&state.db, &host, &links).await?;
-    cacheable_json(&headers, &document, CACHE_CONTROL)
+    let document = state
+        .documents
+        .get(Document::Webauthn, &host, || async {
+            let links = app_links::for_host(&state.db, &host).await?;
+            app_links::webauthn(&state.db, &host, &links).await
+        })
+        .await?;
+    Ok(document.respond(&headers, CACHE_CONTROL))
 }

@@ -13,8 +13,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::sync::Notify;
+use uuid::Uuid;
 use xorf::{BinaryFuse8, Filter as _};
 
 use crate::entities::tenant_domain;
@@ -79,14 +80,16 @@ impl KnownHosts {
 
     async fn rebuild(&self, db: &DatabaseConnection) -> Result<(), AppError> {
         let generation = self.generation.load(Ordering::Acquire);
-        let hosts: Vec<String> = tenant_domain::Entity::find()
-            .select_only()
-            .column(tenant_domain::Column::Host)
-            .filter(tenant_domain::Column::Verified.eq(true))
-            .into_tuple()
-            .all(db)
-            .await?;
-        let mut keys: Vec<u64> = hosts.iter().map(|host| key(host)).collect();
+        let mut keys = Vec::new();
+        let mut after = None;
+        loop {
+            let page = verified_hosts(db, after).await?;
+            keys.extend(page.iter().map(|(_, host)| key(host)));
+            match page.last() {
+                Some((id, _)) if page.len() == PAGE => after = Some(*id),
+                _ => break,
+            }
+        }
         keys.sort_unstable();
         keys.dedup();
         let filter = match keys.is_empty() {
@@ -100,6 +103,31 @@ impl KnownHosts {
         }
         Ok(())
     }
+}
+
+/// Hosts read at a time: with every host of a large deployment in memory at once (as strings),
+/// the heap grew by over a hundred megabytes that the process then kept.
+const PAGE: usize = 10_000;
+
+/// One page of verified hosts, by id, after `after`.
+async fn verified_hosts(
+    db: &DatabaseConnection,
+    after: Option<Uuid>,
+) -> Result<Vec<(Uuid, String)>, AppError> {
+    let mut query = tenant_domain::Entity::find()
+        .select_only()
+        .column(tenant_domain::Column::Id)
+        .column(tenant_domain::Column::Host)
+        .filter(tenant_domain::Column::Verified.eq(true));
+    if let Some(after) = after {
+        query = query.filter(tenant_domain::Column::Id.gt(after));
+    }
+    Ok(query
+        .order_by_asc(tenant_domain::Column::Id)
+        .limit(PAGE as u64)
+        .into_tuple()
+        .all(db)
+        .await?)
 }
 
 fn key(host: &str) -> u64 {

@@ -1,0 +1,146 @@
+//! The scenarios: what each sends, and what a correct answer looks like (checked once before the
+//! load, so a benchmark of error pages cannot pass for a fast one).
+
+use std::error::Error;
+
+use tenantry::config::Config;
+use tenantry::services::{demo, tenants};
+
+use crate::load::Shape;
+use crate::seed::Seeded;
+
+type Result<T> = std::result::Result<T, Box<dyn Error>>;
+
+/// The query of the GraphQL scenarios and of the peer.
+const VIEWER: &str = r#"{"query":"{ viewer { tenant { slug } role } }"}"#;
+const LEADS: &str = r#"{"query":"{ leads(first: 20) { nodes { id email firstName createdAt } pageInfo { hasNextPage endCursor } } }"}"#;
+const CONTACT: &str = r#"{"email":"ada@example.com","first_name":"Ada","last_name":"Lovelace","message":"A quote for 40 cars, please.","source_page":"/fleet"}"#;
+
+pub struct Scenario {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub shape: Shape,
+    /// The status every answer must have.
+    pub status: u16,
+    /// Text the answer must contain.
+    pub contains: &'static str,
+    /// Only reads: a write per request here is a finding.
+    pub read_only: bool,
+}
+
+pub struct Scenarios(Vec<Scenario>);
+
+impl Scenarios {
+    pub fn get(&self, id: &str) -> Result<&Scenario> {
+        Ok(self
+            .0
+            .iter()
+            .find(|scenario| scenario.id == id)
+            .ok_or_else(|| format!("no scenario {id}"))?)
+    }
+}
+
+impl Scenario {
+    /// Every scenario, with the credentials `seeded` minted.
+    pub fn all(seeded: &Seeded) -> Scenarios {
+        let host = tenants::system_host(&Config::default(), demo::DEMO_SLUG, "TAXI_PASSENGER")
+            .expect("the demo host is valid");
+        let scenario = |id, name, shape, status, contains, read_only| Scenario {
+            id,
+            name,
+            shape,
+            status,
+            contains,
+            read_only,
+        };
+        let bearer = format!("Bearer {}", seeded.access_token);
+        Scenarios(vec![
+            scenario(
+                "1",
+                "baseline: GET /healthz",
+                Shape::get("/healthz"),
+                200,
+                "ok",
+                true,
+            ),
+            scenario(
+                "1b",
+                "peer: axum + async-graphql, viewer query, no tenancy",
+                Shape::post_json("/graphql", VIEWER.into()),
+                200,
+                r#""slug":"acme""#,
+                true,
+            ),
+            scenario(
+                "2",
+                "GET /api/branding by Host",
+                Shape::get("/api/branding").header("Host", host.clone()),
+                200,
+                "Acme Rides",
+                true,
+            ),
+            scenario(
+                "3",
+                "GET /.well-known/apple-app-site-association by Host",
+                Shape::get("/.well-known/apple-app-site-association").header("Host", host.clone()),
+                200,
+                "applinks",
+                true,
+            ),
+            scenario(
+                "4",
+                "GraphQL viewer, Bearer JWT",
+                Shape::post_json("/graphql", VIEWER.into()).header("Authorization", bearer.clone()),
+                200,
+                r#""slug":"acme""#,
+                true,
+            ),
+            scenario(
+                "5",
+                "GraphQL viewer, btk_ key",
+                Shape::post_json("/graphql", VIEWER.into())
+                    .header("X-Api-Key", seeded.secret_key.clone()),
+                200,
+                r#""slug":"acme""#,
+                true,
+            ),
+            scenario(
+                "6",
+                "GraphQL leads(first: 20) of 10k, Bearer JWT",
+                Shape::post_json("/graphql", LEADS.into()).header("Authorization", bearer),
+                200,
+                r#""hasNextPage":true"#,
+                true,
+            ),
+            scenario(
+                "7",
+                "POST /api/contact (a write)",
+                Shape::post_json("/api/contact", CONTACT.into()).header("Host", host),
+                201,
+                "ada@example.com",
+                false,
+            ),
+            scenario(
+                "9",
+                "unknown-host flood: GET /api/branding, a new random host each",
+                Shape::get("/api/branding").random_hosts(),
+                404,
+                "",
+                true,
+            ),
+        ])
+    }
+
+    /// Sends the scenario's request once and checks the answer.
+    pub async fn check(&self, base: &str) -> Result<()> {
+        let (status, body) = self.shape.send_once(base).await?;
+        if status != self.status || !body.contains(self.contains) || body.contains("\"errors\"") {
+            return Err(format!(
+                "scenario {} expects {} with {:?}; got {status}: {body}",
+                self.id, self.status, self.contains
+            )
+            .into());
+        }
+        Ok(())
+    }
+}

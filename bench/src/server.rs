@@ -1,0 +1,117 @@
+//! The processes under load: a release `tenantry serve` on a database the benchmark seeded, and
+//! the peer. Each listens on a free loopback port and is killed when dropped.
+
+use std::error::Error;
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+type Result<T> = std::result::Result<T, Box<dyn Error>>;
+
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:{port}`.
+    pub base: String,
+    /// `http://127.0.0.1:{port}/metrics` of a Tenantry server.
+    metrics: Option<String>,
+}
+
+impl Server {
+    /// `tenantry serve` with `config` (a TOML file), its log (stderr) in `log`.
+    pub async fn tenantry(bin_dir: &Path, config: &Path, log: &Path) -> Result<Self> {
+        let (addr, metrics) = (free_port()?, free_port()?);
+        let child = Command::new(bin_dir.join("tenantry"))
+            .arg("--config")
+            .arg(config)
+            .args(["serve", "--bind", &addr.to_string()])
+            .env("TENANTRY_METRICS_BIND", metrics.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log)?)
+            .spawn()?;
+        let server = Self {
+            child,
+            base: format!("http://{addr}"),
+            metrics: Some(format!("http://{metrics}/metrics")),
+        };
+        server.wait_ready("/healthz").await?;
+        Ok(server)
+    }
+
+    /// The peer (`bench-peer`).
+    pub async fn peer(bin_dir: &Path) -> Result<Self> {
+        let addr = free_port()?;
+        let child = Command::new(bin_dir.join("bench-peer"))
+            .arg(addr.to_string())
+            .stdin(Stdio::null())
+            .spawn()?;
+        let server = Self {
+            child,
+            base: format!("http://{addr}"),
+            metrics: None,
+        };
+        server.wait_ready("/graphql").await?;
+        Ok(server)
+    }
+
+    async fn wait_ready(&self, path: &str) -> Result<()> {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if client
+                .get(format!("{}{path}", self.base))
+                .send()
+                .await
+                .is_ok()
+            {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(format!("no answer from {} within 120 s", self.base).into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Resident and peak resident memory, in KiB, from `/proc`.
+    pub fn memory_kib(&self) -> Result<(u64, u64)> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix(name))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|kib| kib.parse().ok())
+                .ok_or_else(|| format!("no {name} in /proc/{}/status", self.child.id()))
+        };
+        Ok((field("VmRSS:")?, field("VmHWM:")?))
+    }
+
+    /// SQL statements the server has run so far, (reads, writes).
+    pub async fn statements(&self) -> Result<Option<(u64, u64)>> {
+        let Some(url) = &self.metrics else {
+            return Ok(None);
+        };
+        let text = reqwest::get(url).await?.error_for_status()?.text().await?;
+        let count = |kind: &str| {
+            let prefix = format!("tenantry_db_statements_total{{kind=\"{kind}\"}} ");
+            text.lines()
+                .find_map(|line| line.strip_prefix(&prefix))
+                .map_or(Ok(0), |n| n.trim().parse::<u64>())
+        };
+        Ok(Some((count("read")?, count("write")?)))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A loopback address with a port nobody listens on (released just before the server binds it).
+fn free_port() -> Result<SocketAddr> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?)
+}
