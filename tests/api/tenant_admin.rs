@@ -300,18 +300,19 @@ async fn branding_and_app_links_reach_the_host_routes(backend: Backend) {
     let app = spawn_app(backend).await;
     let (_, admin) = admin_of(&app, "acme").await;
     let rides = app.host("acme", "TAXI_PASSENGER");
+    let aasa = || async {
+        let response = app
+            .get(
+                "/.well-known/apple-app-site-association",
+                &[("host", &rides)],
+            )
+            .await;
+        response.json::<Value>().await.unwrap()
+    };
     // Answered once before the changes: the rendered answers kept since must give way to them.
     let before: Value = app.get_branding(&rides).await.json().await.unwrap();
     assert_eq!(before["display_name"], Value::Null, "{before}");
-    let before: Value = app
-        .get(
-            "/.well-known/apple-app-site-association",
-            &[("host", &rides)],
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let before = aasa().await;
     assert_eq!(before["webcredentials"]["apps"], json!([]), "{before}");
 
     let body = app
@@ -347,17 +348,9 @@ async fn branding_and_app_links_reach_the_host_routes(backend: Backend) {
         body["data"]["updateAppLinks"]["iosAppIds"],
         json!(["TEAM123456.com.acme.rides"])
     );
-    let aasa: Value = app
-        .get(
-            "/.well-known/apple-app-site-association",
-            &[("host", &rides)],
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let after = aasa().await;
     assert_eq!(
-        aasa["webcredentials"]["apps"],
+        after["webcredentials"]["apps"],
         json!(["TEAM123456.com.acme.rides"])
     );
 
