@@ -12,7 +12,7 @@ use tenantry::db;
 use tenantry::entities::tenant::TenantStatus;
 use tenantry::entities::tenant_domain::DomainKind;
 use tenantry::entities::{lead, tenant, tenant_domain};
-use tenantry::services::{accounts, demo, sessions, tenants};
+use tenantry::services::{accounts, demo, domains, sessions, tenants};
 use uuid::Uuid;
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
@@ -83,7 +83,7 @@ async fn insert_tenants(
 ) -> Result<()> {
     let now = db::now();
     let mut rows = Vec::new();
-    let mut domains = Vec::new();
+    let mut hosts = Vec::new();
     for n in range {
         let id = Uuid::now_v7();
         let slug = filler_slug(n);
@@ -98,24 +98,17 @@ async fn insert_tenants(
             updated_at: Set(now),
         });
         for app in config.apps.apps() {
-            domains.push(tenant_domain::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                tenant_id: Set(id),
-                app: Set(app.to_owned()),
-                host: Set(tenants::system_host(config, &slug, app)?),
-                kind: Set(DomainKind::System),
-                verified: Set(true),
-                verified_at: Set(Some(now)),
-                created_at: Set(now),
-                auto_verified: Set(false),
-                failed_checks: Set(0),
-                checks: Set(None),
-                checked_at: Set(None),
-            });
+            hosts.push(domains::verified_row(
+                Uuid::now_v7(),
+                id,
+                app.to_owned(),
+                tenants::system_host(config, &slug, app)?,
+                DomainKind::System,
+            ));
         }
     }
     tenant::Entity::insert_many(rows).exec(db).await?;
-    tenant_domain::Entity::insert_many(domains).exec(db).await?;
+    tenant_domain::Entity::insert_many(hosts).exec(db).await?;
     Ok(())
 }
 

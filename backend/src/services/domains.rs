@@ -86,12 +86,29 @@ pub(crate) async fn insert_verified(
     host: String,
     kind: DomainKind,
 ) -> Result<tenant_domain::Model, AppError> {
+    verified_row(id, tenant_id, app, host.clone(), kind)
+        .insert(db)
+        .await
+        .map_err(|e| match is_unique_violation(&e) {
+            true => AppError::Conflict(format!("'{host}' is already in use")),
+            false => e.into(),
+        })
+}
+
+/// The row of a domain verified now (by construction, or by an operator).
+pub fn verified_row(
+    id: Uuid,
+    tenant_id: Uuid,
+    app: String,
+    host: String,
+    kind: DomainKind,
+) -> tenant_domain::ActiveModel {
     let now = db::now();
     tenant_domain::ActiveModel {
         id: Set(id),
         tenant_id: Set(tenant_id),
         app: Set(app),
-        host: Set(host.clone()),
+        host: Set(host),
         kind: Set(kind),
         verified: Set(true),
         verified_at: Set(Some(now)),
@@ -101,12 +118,6 @@ pub(crate) async fn insert_verified(
         checks: Set(None),
         checked_at: Set(None),
     }
-    .insert(db)
-    .await
-    .map_err(|e| match is_unique_violation(&e) {
-        true => AppError::Conflict(format!("'{host}' is already in use")),
-        false => e.into(),
-    })
 }
 
 /// A tenant's domains, by app, system host first.
