@@ -37,6 +37,15 @@ schema-check:
 bench *ARGS:
     cargo run --release --locked -p tenantry-bench -- {{ARGS}}
 
+# What the browser tests need: Debian's Chromium (when missing) and tests/browser's playwright-core
+browser-deps:
+    [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || DEBIAN_FRONTEND=noninteractive apt-get install -yq chromium
+    npm ci --prefix tests/browser --no-audit --no-fund
+
+# The web console in headless Chromium (TEST_LOG=1 for the server's logs); screenshots in target/browser-screenshots/
+test-browser:
+    cargo test -p tenantry-tests --test browser
+
 # schemathesis against /openapi.json of a demo server, as CI runs it
 api-fuzz:
     bash .ci/schemathesis

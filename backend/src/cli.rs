@@ -14,6 +14,7 @@ use crate::entities::tenant::TenantStatus;
 use crate::error::AppError;
 use crate::services::api_keys::{self, NewKey};
 use crate::services::{accounts, demo, domains, mail, tenants};
+use crate::tenancy::catalog::ADMIN_CONSOLE;
 use crate::{Application, db, graphql, telemetry};
 
 #[derive(Parser, Debug)]
@@ -318,6 +319,20 @@ async fn serve(config: Config, with_demo: bool) -> Result<(), AppError> {
         );
         println!("  acme admin             X-Api-Key: {}", demo.admin_key);
         println!("  acme public            X-Api-Key: {}", demo.public_key);
+        println!();
+        println!("The console: sign in with an email code (the message is printed here and kept");
+        println!("in the outbox: `tenantry outbox list`):");
+        let base = &app.state().config.base_domain;
+        println!(
+            "  operators              http://admin.{base}:{port}/   as {}",
+            demo::DEMO_OPERATOR
+        );
+        if let Some((_, host)) = demo.hosts.iter().find(|(app, _)| app == ADMIN_CONSOLE) {
+            println!(
+                "  acme admins            http://{host}:{port}/   as {}",
+                demo::DEMO_ADMIN
+            );
+        }
     }
     tracing::info!(%addr, "listening");
     if let Some(metrics) = app.metrics_addr() {

@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod branding;
 mod cli;
+mod console;
 mod contact;
 mod custom_domains;
 mod faults;

@@ -8,6 +8,8 @@ use crate::helpers::{Backend, TestApp, spawn_app};
 /// Every REST route of the router (`backend/src/http/mod.rs`) with its method. `/graphql` is the
 /// one route the document leaves out.
 const ROUTES: &[(&str, &str)] = &[
+    ("get", "/"),
+    ("get", "/console/{file}"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/openapi.json"),

@@ -189,6 +189,13 @@ async fn another_tenants_ids_are_not_found(backend: Backend) {
         .gql(&acme_admin, "mutation { updateBranding(tenantSlug: \"beta\", input: { displayName: \"Pwned\" }) { displayName } }", json!({}))
         .await;
     assert_eq!(error_code(&body), "FORBIDDEN");
+    for read in [
+        "{ storedBranding(tenantSlug: \"beta\") { displayName } }",
+        "{ appLinks(tenantSlug: \"beta\", app: \"TAXI_PASSENGER\") { iosAppIds } }",
+    ] {
+        let body = app.gql(&acme_admin, read, json!({})).await;
+        assert_eq!(error_code(&body), "FORBIDDEN", "{read}: {body}");
+    }
 
     // Beta's things are untouched.
     let viewer = app
@@ -352,6 +359,26 @@ async fn branding_and_app_links_reach_the_host_routes(backend: Backend) {
     assert_eq!(
         after["webcredentials"]["apps"],
         json!(["TEAM123456.com.acme.rides"])
+    );
+
+    // What an editor loads: each scope's stored values, unmerged, and the app links as set.
+    let body = app
+        .gql(
+            &admin,
+            "{ defaults: storedBranding { displayName primaryColor }
+               rides: storedBranding(app: \"TAXI_PASSENGER\") { displayName primaryColor }
+               appLinks(app: \"TAXI_PASSENGER\") { iosAppIds androidApps { packageName } webauthnOrigins } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"],
+        json!({
+            "defaults": { "displayName": "Acme", "primaryColor": "#112233" },
+            "rides": { "displayName": "Acme Rides", "primaryColor": null },
+            "appLinks": { "iosAppIds": ["TEAM123456.com.acme.rides"], "androidApps": [], "webauthnOrigins": [] },
+        }),
+        "{body}"
     );
 
     for (mutation, field) in [

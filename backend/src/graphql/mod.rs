@@ -31,6 +31,7 @@ pub struct Query(
     accounts::AccountsQuery,
     leads::LeadsQuery,
     identity::IdentityQuery,
+    settings::SettingsQuery,
 );
 
 #[derive(MergedObject, Default)]

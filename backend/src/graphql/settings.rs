@@ -9,6 +9,52 @@ use crate::entities::account::Role;
 use crate::services::{app_links, branding};
 
 #[derive(Default)]
+pub struct SettingsQuery;
+
+/// What an admin edits: the values stored for one scope, not merged with the tenant's defaults
+/// (the `branding` field answers the merged values an app shows).
+#[Object]
+impl SettingsQuery {
+    /// The branding stored for `app` (omit it for the tenant's defaults); unset values are null
+    /// and are inherited from the defaults.
+    #[graphql(guard = "RoleGuard(Role::Admin)")]
+    async fn stored_branding(
+        &self,
+        ctx: &Context<'_>,
+        tenant_slug: Option<String>,
+        app: Option<String>,
+    ) -> async_graphql::Result<Branding> {
+        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let state = state(ctx);
+        let app = app
+            .map(|app| state.config.apps.check("app", &app))
+            .transpose()
+            .gql()?;
+        let stored = branding::stored(&state.db, scope.tenant_id, app.as_deref())
+            .await
+            .gql()?;
+        Ok(stored.into())
+    }
+
+    /// The app links of `app`, from which its well-known files are built.
+    #[graphql(guard = "RoleGuard(Role::Admin)")]
+    async fn app_links(
+        &self,
+        ctx: &Context<'_>,
+        tenant_slug: Option<String>,
+        app: String,
+    ) -> async_graphql::Result<AppLinksValue> {
+        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let state = state(ctx);
+        let app = state.config.apps.check("app", &app).gql()?;
+        Ok(app_links::get(&state.db, scope.tenant_id, &app)
+            .await
+            .gql()?
+            .into())
+    }
+}
+
+#[derive(Default)]
 pub struct SettingsMutation;
 
 #[Object]

@@ -29,21 +29,28 @@ pub enum Document {
     Webauthn,
 }
 
-/// A JSON document with a strong `ETag` over its bytes.
+/// A document with a strong `ETag` over its bytes.
 pub struct Rendered {
     body: Bytes,
     etag: HeaderValue,
+    content_type: &'static str,
 }
 
 impl Rendered {
+    /// `document` as JSON.
     pub fn of(document: &impl Serialize) -> Result<Self, AppError> {
         let body = serde_json::to_vec(document).map_err(AppError::internal)?;
+        Ok(Self::bytes(body.into(), "application/json"))
+    }
+
+    pub fn bytes(body: Bytes, content_type: &'static str) -> Self {
         let digest = Sha256::digest(&body);
         let etag = format!("\"{}\"", hex::encode(&digest[..16]));
-        Ok(Self {
-            body: body.into(),
-            etag: HeaderValue::from_str(&etag).map_err(AppError::internal)?,
-        })
+        Self {
+            body,
+            etag: HeaderValue::from_str(&etag).expect("hex digits make a valid header value"),
+            content_type,
+        }
     }
 
     /// The document, or `304 Not Modified` when the client already holds it (RFC 9110 §13.1.2).
@@ -61,7 +68,7 @@ impl Rendered {
         }
         let content_type = [(
             header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
+            HeaderValue::from_static(self.content_type),
         )];
         (headers, content_type, self.body.clone()).into_response()
     }

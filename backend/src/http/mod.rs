@@ -5,6 +5,7 @@ mod auth;
 mod branding;
 pub mod cacheable;
 mod client_ip;
+mod console;
 mod contact;
 mod graphql;
 mod health;
@@ -38,6 +39,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The whole application router.
 pub fn app(state: AppState) -> Router {
     Router::new()
+        .route("/", get(console::page))
+        .route("/console/{file}", get(console::file))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/openapi.json", get(openapi::openapi_json))

@@ -13,7 +13,7 @@ use axum::response::IntoResponse;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
 
-use super::{auth, branding, contact, health, jwks, well_known};
+use super::{auth, branding, console, contact, health, jwks, well_known};
 use crate::error::ErrorBody;
 
 #[derive(OpenApi)]
@@ -50,6 +50,8 @@ use crate::error::ErrorBody;
         auth::passkey_register_finish,
         auth::passkey_login_start,
         auth::passkey_login_finish,
+        console::page,
+        console::file,
     ),
     components(responses(
         BadHost,
@@ -66,6 +68,7 @@ use crate::error::ErrorBody;
         (name = "site", description = "What a tenant's pages need: branding and the contact form"),
         (name = "well-known", description = "Documents fetched from a tenant's host (RFC 8615)"),
         (name = "auth", description = "Sign-in on a tenant's host, for `/graphql`'s Bearer token"),
+        (name = "console", description = "The web console, on each tenant's admin host"),
         (name = "meta", description = "This document"),
     ),
 )]

@@ -6,6 +6,9 @@ use serde::Deserialize;
 
 use crate::error::AppError;
 
+/// The app whose hosts serve the console (`http::console`).
+pub const ADMIN_CONSOLE: &str = "ADMIN_CONSOLE";
+
 /// App catalog keys mapped to their system-subdomain suffix: `TAXI_PASSENGER` → `rides` gives
 /// `acme-rides.example.io` to tenant `acme`. Configuration, not code, so it is checked at start-up.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -23,7 +26,7 @@ impl Default for AppCatalog {
                 ("PARKING_APP", "parking"),
                 ("SERVICE_CUSTOMER", "service"),
                 ("SERVICE_PROVIDER", "provider"),
-                ("ADMIN_CONSOLE", "admin"),
+                (ADMIN_CONSOLE, "admin"),
             ]
             .into_iter()
             .map(|(app, suffix)| (app.to_owned(), suffix.to_owned()))
