@@ -2,7 +2,7 @@
 // its well-known files are built.
 
 import { gql } from './api.js';
-import { field, fill, form, h, heading, select, status } from './ui.js';
+import { failure, field, fill, form, h, heading, select, status } from './ui.js';
 
 const FILES = ['apple-app-site-association', 'assetlinks.json', 'webauthn'];
 
@@ -16,6 +16,7 @@ export async function render(view) {
   const app = select(apps.map((a) => [a, a]));
   const editor = h('div');
   async function load() {
+    fill(editor, status('Loading…'));
     const { appLinks } = await gql(
       'query Links($app: String!) { appLinks(app: $app) { iosAppIds webauthnOrigins androidApps { packageName sha256CertFingerprints } } }',
       { app: app.value },
@@ -23,7 +24,7 @@ export async function render(view) {
     const system = domains.find((d) => d.app === app.value && d.kind === 'SYSTEM');
     fill(editor, linksForm(app.value, appLinks, system?.host));
   }
-  app.addEventListener('change', load);
+  app.addEventListener('change', () => load().catch((error) => fill(editor, failure(error))));
   await load();
   fill(
     view,

@@ -2,7 +2,7 @@
 // app's host now serves at /api/branding.
 
 import { gql } from './api.js';
-import { field, fill, form, h, heading, input, select, status } from './ui.js';
+import { failure, field, fill, form, h, heading, input, select, status } from './ui.js';
 
 const FIELDS = [
   ['displayName', 'Display name', 'text'],
@@ -25,6 +25,7 @@ export async function render(view) {
   const editor = h('div');
   async function load() {
     const app = scope.value || null;
+    fill(editor, status('Loading…'));
     const { storedBranding, effective } = await gql(
       `query Stored($app: String) { storedBranding(app: $app) { ${SELECTION} } effective: branding(app: $app) { ${SELECTION} } }`,
       { app },
@@ -32,7 +33,7 @@ export async function render(view) {
     const system = domains.find((d) => d.app === app && d.kind === 'SYSTEM');
     fill(editor, brandingForm(app, storedBranding, effective, system?.host));
   }
-  scope.addEventListener('change', load);
+  scope.addEventListener('change', () => load().catch((error) => fill(editor, failure(error))));
   await load();
   fill(
     view,

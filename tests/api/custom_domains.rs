@@ -503,6 +503,13 @@ async fn claims_expire_and_one_custom_domain_per_app(backend: Backend) {
         .gql(&lab.admin, "{ domains { host kind } }", json!({}))
         .await;
     assert!(!listed.to_string().contains("one.example"), "{listed}");
+    // Each app's system host leads its hosts.
+    let hosts = listed["data"]["domains"].as_array().unwrap();
+    let passenger: Vec<_> = hosts
+        .iter()
+        .filter(|d| d["host"].as_str().unwrap().contains("-rides."))
+        .collect();
+    assert_eq!(passenger[0]["kind"], "SYSTEM", "{listed}");
     let body = lab
         .app
         .gql(

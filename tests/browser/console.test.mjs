@@ -50,6 +50,10 @@ async function startServer() {
       'address_rate_per_minute = 1000000',
       'tenant_rate_per_minute = 1000000',
       'api_key_rate_per_minute = 1000000',
+      // The custom domain the scenario adds resolves, but its TXT record is never published:
+      // verification fails on ownership, in words, without any lookup leaving the machine.
+      '[dns_static.a]',
+      '"rides.globex.test" = ["192.0.2.10"]',
       '',
     ].join('\n'),
   );
@@ -225,16 +229,121 @@ test('harness: sign-in codes reach the outbox', async () => {
   assert.match(await emailCode(server, OPERATOR), /^\d{6}$/);
 });
 
-test('operator console: the sign-in page', () =>
+/** Signs in on the page's console with an emailed code, as a person would. */
+async function signIn(page, email) {
+  await page.getByLabel('Email').fill(email);
+  await page.getByRole('button', { name: 'Send code' }).click();
+  await page.getByLabel('Code').fill(await emailCode(server, email));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** `POST /api/contact` as the page on `host` would send it, through the trusted loopback proxy. */
+function contact(host, email) {
+  return fetch(`http://127.0.0.1:${server.port}/api/contact`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-Forwarded-Host': host },
+    body: JSON.stringify({ email, first_name: 'Ana', message: 'Airport runs?' }),
+  });
+}
+
+async function hostBranding(host) {
+  const response = await fetch(`http://127.0.0.1:${server.port}/api/branding`, {
+    headers: { 'X-Forwarded-Host': host },
+  });
+  assert.equal(response.status, 200);
+  return response.json();
+}
+
+const ADMIN = 'boss@globex.example';
+
+test('an operator signs in and provisions a tenant', () =>
   withPage('operator', async (page) => {
     const response = await page.goto(server.url('admin'));
     assert.equal(response.status(), 200, `GET ${page.url()}`);
-    await page.getByRole('heading', { name: /Sign in/ }).waitFor();
+    await page.getByRole('heading', { name: 'Sign in to Tenantry' }).waitFor();
     await shot(page, 'signin');
+    await signIn(page, OPERATOR);
+    await page.getByRole('heading', { name: 'Tenants' }).waitFor();
+    await page.getByRole('cell', { name: 'acme', exact: true }).waitFor();
 
-    // Next, as the console grows:
-    // await page.getByLabel('Email').fill(OPERATOR);
-    // await page.getByRole('button', { name: 'Send code' }).click();
-    // await page.getByLabel('Code').fill(await emailCode(server, OPERATOR));
-    // await page.getByRole('button', { name: 'Sign in' }).click();
+    // The slug's availability is asked as it is typed, with the reason when taken.
+    const slug = page.getByLabel('Slug', { exact: true });
+    await slug.fill('acme');
+    await page.getByText(/^acme is taken: .+/).waitFor();
+    await slug.fill('globex');
+    await page.getByText('globex is available.').waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('Globex');
+    await page.getByLabel('Admin email').fill(ADMIN);
+    await page.getByRole('button', { name: 'Provision' }).click();
+    await page.getByText(/Globex \(globex\) is ready/).waitFor();
+    await page.getByRole('cell', { name: 'globex', exact: true }).waitFor();
+    await shot(page, 'tenants');
+  }));
+
+test("a tenant admin manages keys, domains, branding and leads on the tenant's admin host", () =>
+  withPage('tenant-admin', async (page) => {
+    await page.goto(server.url('globex-admin'));
+    await page.getByRole('heading', { name: 'Sign in to Globex' }).waitFor();
+    await signIn(page, ADMIN);
+    await page.getByRole('heading', { name: 'Globex', exact: true }).waitFor();
+    await shot(page, 'overview');
+
+    // A key: the API asks for step-up, the console asks for an emailed code inline.
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('billing backend');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const stepUp = page.getByRole('dialog', { name: "Confirm it's you" });
+    await stepUp.getByRole('button', { name: 'Email me a code' }).click();
+    await stepUp.getByText(`A code is on its way to ${ADMIN}.`).waitFor();
+    await stepUp.getByLabel('Code').fill(await emailCode(server, ADMIN));
+    await stepUp.getByRole('button', { name: 'Confirm with code' }).click();
+    const secret = page.getByLabel('New key secret');
+    await secret.waitFor();
+    assert.match(await secret.inputValue(), /^btk_[0-9A-Za-z]{49}$/);
+    await page.getByText('It is shown this once').waitFor();
+    await shot(page, 'keys');
+    const row = page.getByRole('row').filter({ hasText: 'billing backend' });
+    await row.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke key' }).click();
+    await row.getByText('Revoked').waitFor();
+
+    // A custom domain: the records to publish, then why verification fails.
+    await page.getByRole('link', { name: 'Domains' }).click();
+    await page.getByLabel('App', { exact: true }).selectOption('TAXI_PASSENGER');
+    await page.getByLabel('Host').fill('rides.globex.test');
+    await page.getByRole('button', { name: 'Add domain' }).click();
+    const domain = page.getByRole('article', { name: 'rides.globex.test' });
+    await domain.getByText('_tenantry-challenge.rides.globex.test.').waitFor();
+    await domain.getByText(/"tenantry-verify=.+"/).waitFor();
+    await domain.getByRole('button', { name: 'Verify' }).click();
+    await domain.getByText('did not pass: see the failed checks above').waitFor();
+    await domain.getByText(/✗ failed: ownership — .*TXT record/).waitFor();
+    await shot(page, 'domains');
+
+    // Branding: what the app's host serves changes with the save.
+    assert.notEqual((await hostBranding('globex-rides.localhost')).display_name, 'Globex Rides');
+    await page.getByRole('link', { name: 'Branding' }).click();
+    await page.getByLabel('Edit').selectOption('TAXI_PASSENGER');
+    await page.getByLabel('Display name').fill('Globex Rides');
+    await page.getByLabel('Primary colour').fill('#7A1FA2');
+    await page.getByLabel('Preview').getByText('Globex Rides').waitFor();
+    await page.getByRole('button', { name: 'Save branding' }).click();
+    await page.getByText('Saved. Apps show it at once.').waitFor();
+    await shot(page, 'branding');
+    const served = await hostBranding('globex-rides.localhost');
+    assert.equal(served.display_name, 'Globex Rides');
+    assert.equal(served.primary_color, '#7A1FA2');
+
+    // Leads: one sent to Globex's host shows; one sent to Acme's never does.
+    assert.equal((await contact('globex-rides.localhost', 'ana@example.com')).status, 201);
+    assert.equal((await contact('acme-rides.localhost', 'acme-only@example.com')).status, 201);
+    await page.getByRole('link', { name: 'Leads' }).click();
+    await page.getByRole('cell', { name: 'ana@example.com' }).waitFor();
+    assert.equal(await page.getByText('acme-only@example.com').count(), 0);
+    await shot(page, 'leads');
+
+    // No operator page for a tenant admin: the API refuses, the console says so.
+    await page.goto(server.url('globex-admin', '/#/tenants'));
+    await page.getByText(/Only platform operators can see tenants\. The API answered: .+/).waitFor();
+    assert.equal(await page.getByRole('link', { name: 'Tenants' }).count(), 0);
   }));

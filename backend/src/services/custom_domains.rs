@@ -172,14 +172,13 @@ pub async fn claim(
     Ok(claim.into())
 }
 
-/// The tenant's custom domains and live claims, by app.
+/// The tenant's hosts (system, custom and alias) and live claims, by app, system host first.
 pub async fn list(
     db: &impl ConnectionTrait,
     tenant_id: Uuid,
 ) -> Result<Vec<CustomDomain>, AppError> {
     let rows = tenant_domain::Entity::find()
         .filter(tenant_domain::Column::TenantId.eq(tenant_id))
-        .filter(tenant_domain::Column::Kind.ne(DomainKind::System))
         .all(db)
         .await?;
     let claims = domain_claim::Entity::find()
