@@ -152,9 +152,10 @@ async function route() {
   main.focus({ preventScroll: true });
 }
 
+/** Back to the page the address named before sign-in, or the role's first page. */
 async function afterSignIn() {
   context.viewer = null;
-  navigate('');
+  await route();
 }
 
 /**

@@ -347,3 +347,41 @@ test("a tenant admin manages keys, domains, branding and leads on the tenant's a
     await page.getByText(/Only platform operators can see tenants\. The API answered: .+/).waitFor();
     assert.equal(await page.getByRole('link', { name: 'Tenants' }).count(), 0);
   }));
+
+test('a passkey added under "My account" signs in; sessions can be revoked', () =>
+  withPage('passkey', async (page) => {
+    // Chromium's virtual authenticator stands in for a phone or a security key.
+    const devtools = await page.context().newCDPSession(page);
+    await devtools.send('WebAuthn.enable');
+    await devtools.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+      },
+    });
+    await page.goto(server.url('globex-admin', '/#/account'));
+    await signIn(page, ADMIN);
+    await page.getByRole('heading', { name: 'My account' }).waitFor();
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.getByText(/^Passkey added for globex-admin\.localhost\./).waitFor();
+    // The session of the earlier test is listed beside this one, and can be ended from here.
+    const others = page.getByRole('row').filter({ has: page.getByRole('button', { name: 'Revoke' }) });
+    assert.ok((await others.count()) >= 1);
+    const before = await others.count();
+    await others.first().getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke session' }).click();
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('tbody tr button').length < n,
+      before,
+    );
+    await shot(page, 'account');
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Passkey', exact: true }).click();
+    await page.getByLabel('Email').fill(ADMIN);
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.getByRole('heading', { name: 'Globex', exact: true }).waitFor();
+  }));

@@ -55,6 +55,17 @@ async fn relying_party(
     for other in &hosts[1..] {
         builder = builder.append_allowed_origin(&origin(other)?);
     }
+    // `*.localhost` names only ever reach this machine (RFC 6761) and browsers count them as
+    // secure over plain HTTP, so a deployment on the `localhost` base domain (the demo, a laptop)
+    // accepts its own hosts' `http://` origins on whatever port it listens.
+    if is_loopback_name(&rp_id) {
+        builder = builder.allow_any_port(true);
+        for local in hosts.iter().filter(|h| is_loopback_name(h)) {
+            let url = Url::parse(&format!("http://{local}"))
+                .map_err(|e| AppError::internal(format!("origin of {local}: {e}")))?;
+            builder = builder.append_allowed_origin(&url);
+        }
+    }
     for extra in app_links::get(db, host.tenant_id, app)
         .await?
         .webauthn_origins
@@ -67,6 +78,10 @@ async fn relying_party(
         .build()
         .map_err(|e| AppError::internal(format!("relying party: {e}")))?;
     Ok((webauthn, rp_id))
+}
+
+fn is_loopback_name(host: &str) -> bool {
+    host == "localhost" || host.ends_with(".localhost")
 }
 
 /// Starts adding a passkey to a signed-in account.
@@ -255,4 +270,18 @@ async fn take_ceremony<S: DeserializeOwned>(
     }
     let state = serde_json::from_str(&row.state).map_err(AppError::internal)?;
     Ok((row, state))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_name;
+
+    #[test]
+    fn only_localhost_names_count_as_loopback() {
+        assert!(is_loopback_name("localhost"));
+        assert!(is_loopback_name("acme-admin.localhost"));
+        assert!(!is_loopback_name("localhost.example.com"));
+        assert!(!is_loopback_name("evillocalhost"));
+        assert!(!is_loopback_name("acme-admin.example.io"));
+    }
 }
