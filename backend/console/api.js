@@ -102,6 +102,9 @@ export const auth = {
   async password(email, password) {
     keep(await send('/auth/password/login', { body: { email, password } }));
   },
+  startReset: (email) => send('/auth/password/reset/start', { body: { email } }),
+  finishReset: (token, password) =>
+    send('/auth/password/reset/finish', { body: { token, new_password: password } }),
   async passkey(email) {
     const challenge = await send('/auth/passkey/login/start', { body: { email } });
     const credential = await getPasskey(challenge.options);

@@ -64,15 +64,23 @@ const FORMS = {
     return fill(wrapper, ask, sent);
   },
   password(done) {
-    return form({
-      fields: [email(), field('Password', input({ type: 'password', autocomplete: 'current-password', required: true }), { name: 'password' })],
-      submit: 'Sign in',
-      busy: 'Signing in…',
-      action: async ({ email: address, password }) => {
-        await auth.password(address, password);
-        done();
-      },
-    });
+    const wrapper = h('div');
+    const signIn = (note = null) =>
+      fill(
+        wrapper,
+        note,
+        form({
+          fields: [email(), field('Password', input({ type: 'password', autocomplete: 'current-password', required: true }), { name: 'password' })],
+          submit: 'Sign in',
+          busy: 'Signing in…',
+          action: async ({ email: address, password }) => {
+            await auth.password(address, password);
+            done();
+          },
+          extra: h('button', { type: 'button', onclick: () => fill(wrapper, reset(signIn)) }, 'Forgot or never set a password?'),
+        }),
+      );
+    return signIn();
   },
   passkey(done) {
     if (!window.PublicKeyCredential?.parseRequestOptionsFromJSON) {
@@ -89,3 +97,35 @@ const FORMS = {
     });
   },
 };
+
+/** A new password through a token mailed to the address; then back to signing in with it. */
+function reset(signIn) {
+  const wrapper = h('div');
+  const ask = form({
+    fields: email(),
+    submit: 'Email me a reset token',
+    busy: 'Sending…',
+    action: async ({ email: address }) => {
+      await auth.startReset(address);
+      fill(
+        wrapper,
+        h('p', { class: 'hint', role: 'status' }, `If ${address} has an account here, a reset token is on its way. It works once, for 30 minutes.`),
+        form({
+          fields: [
+            field('Reset token', input({ autocomplete: 'off', spellcheck: 'false', required: true }), { name: 'token' }),
+            field('New password', input({ type: 'password', autocomplete: 'new-password', minlength: 10, required: true }), { name: 'new_password', hint: 'At least 10 characters. Every session of the account ends.' }),
+          ],
+          submit: 'Set password',
+          busy: 'Saving…',
+          action: async ({ token, new_password: password }) => {
+            await auth.finishReset(token, password);
+            signIn(h('p', { class: 'notice', role: 'status' }, 'Password set. Sign in with it.'));
+          },
+        }),
+      );
+      wrapper.querySelector('input').focus();
+    },
+    extra: h('button', { type: 'button', onclick: () => signIn() }, 'Back to sign-in'),
+  });
+  return fill(wrapper, ask);
+}
