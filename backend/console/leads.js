@@ -98,5 +98,5 @@ async function exportCsv(filter, progress) {
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10000);
-  progress.textContent = `Exported ${rows.length} leads.`;
+  progress.textContent = `Exported ${rows.length} ${rows.length === 1 ? 'lead' : 'leads'}.`;
 }

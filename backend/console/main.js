@@ -45,15 +45,24 @@ function navigate(path) {
   else location.hash = `#/${path}`;
 }
 
+/** Black or white, whichever reads better on `hex` (WCAG relative luminance). */
+function readableOn(hex) {
+  const [r, g, b] = [1, 3, 5].map((i) => {
+    const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  const luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  return luminance > 0.179 ? '#000000' : '#ffffff';
+}
+
 function applyBrand(brand) {
   const root = document.documentElement.style;
-  const colours = {
-    '--primary': brand.primary_color,
-    '--accent': brand.accent_color,
-  };
-  for (const [name, value] of Object.entries(colours)) {
-    if (value) root.setProperty(name, value);
+  const primary = brand.primary_color;
+  if (/^#[0-9a-f]{6}$/i.test(primary ?? '')) {
+    root.setProperty('--primary', primary);
+    root.setProperty('--on-primary', readableOn(primary));
   }
+  if (brand.accent_color) root.setProperty('--accent', brand.accent_color);
   document.title = `${brand.display_name ?? brand.tenant_name} console`;
   if (brand.favicon_url) {
     document.head.append(h('link', { rel: 'icon', href: brand.favicon_url }));

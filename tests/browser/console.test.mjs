@@ -12,7 +12,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -342,6 +342,20 @@ test("a tenant admin manages keys, domains, branding and leads on the tenant's a
     await page.getByRole('cell', { name: 'ana@example.com' }).waitFor();
     assert.equal(await page.getByText('acme-only@example.com').count(), 0);
     await shot(page, 'leads');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
+    const csv = await readFile(await download.path(), 'utf8');
+    assert.match(csv, /^createdAt,email,firstName,/);
+    assert.match(csv, /ana@example\.com,Ana,/);
+    assert.doesNotMatch(csv, /acme-only/);
+    await page.getByText('Exported 1 lead.').waitFor();
+    // On a phone the page fits its width: tables become stacked rows, nothing scrolls sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot(page, 'leads-phone');
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'the page scrolls sideways at 390 px');
+    await page.setViewportSize({ width: 1280, height: 720 });
 
     // No operator page for a tenant admin: the API refuses, the console says so.
     await page.goto(server.url('globex-admin', '/#/tenants'));
