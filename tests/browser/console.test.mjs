@@ -357,6 +357,23 @@ test("a tenant admin manages keys, domains, branding and leads on the tenant's a
     assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'the page scrolls sideways at 390 px');
     await page.setViewportSize({ width: 1280, height: 720 });
 
+    // Members: invite one, who is listed with the role given.
+    await page.getByRole('link', { name: 'Members' }).click();
+    await page.getByLabel('Email').fill('clerk@globex.example');
+    await page.getByLabel('Role', { exact: true }).selectOption('MEMBER');
+    await page.getByRole('button', { name: 'Invite' }).click();
+    await page.getByRole('row').filter({ hasText: 'clerk@globex.example' }).getByText('invited').waitFor();
+
+    // Every other page opens with no error: app links, audit (which saw the step-up), account.
+    await page.getByRole('link', { name: 'App links' }).click();
+    await page.getByRole('button', { name: 'Save app links' }).waitFor();
+    await page.getByRole('link', { name: 'Audit' }).click();
+    await page.getByRole('cell', { name: 'elevation.granted' }).waitFor();
+    await shot(page, 'audit');
+    await page.getByRole('link', { name: 'My account' }).click();
+    await page.getByRole('heading', { name: 'Sessions' }).waitFor();
+    assert.equal(await page.locator('.form-error:visible').count(), 0);
+
     // No operator page for a tenant admin: the API refuses, the console says so.
     await page.goto(server.url('globex-admin', '/#/tenants'));
     await page.getByText(/Only platform operators can see tenants\. The API answered: .+/).waitFor();
