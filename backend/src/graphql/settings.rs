@@ -1,6 +1,7 @@
 //! A tenant's branding and app links.
 
 use async_graphql::{Context, Object};
+use uuid::Uuid;
 
 use super::context::{GqlResult, scope, state};
 use super::guards::RoleGuard;
@@ -24,16 +25,8 @@ impl SettingsQuery {
         tenant_slug: Option<String>,
         app: Option<String>,
     ) -> async_graphql::Result<Branding> {
-        let scope = scope(ctx, tenant_slug).await.gql()?;
-        let state = state(ctx);
-        let app = app
-            .map(|app| state.config.apps.check("app", &app))
-            .transpose()
-            .gql()?;
-        let stored = branding::stored(&state.db, scope.tenant_id, app.as_deref())
-            .await
-            .gql()?;
-        Ok(stored.into())
+        let (tenant_id, app) = branding_scope(ctx, tenant_slug, app).await?;
+        branding_stored_in(ctx, tenant_id, app.as_deref()).await
     }
 
     /// The app links of `app`, from which its well-known files are built.
@@ -69,20 +62,13 @@ impl SettingsMutation {
         app: Option<String>,
         input: Branding,
     ) -> async_graphql::Result<Branding> {
-        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let (tenant_id, app) = branding_scope(ctx, tenant_slug, app).await?;
         let state = state(ctx);
-        let app = app
-            .map(|app| state.config.apps.check("app", &app))
-            .transpose()
-            .gql()?;
-        branding::set(&state.db, scope.tenant_id, app.as_deref(), input.into())
+        branding::set(&state.db, tenant_id, app.as_deref(), input.into())
             .await
             .gql()?;
         state.invalidate_caches();
-        let stored = branding::stored(&state.db, scope.tenant_id, app.as_deref())
-            .await
-            .gql()?;
-        Ok(stored.into())
+        branding_stored_in(ctx, tenant_id, app.as_deref()).await
     }
 
     /// Replaces the app links of `app`, from which the well-known files are built.
@@ -106,4 +92,29 @@ impl SettingsMutation {
             .gql()?
             .into())
     }
+}
+
+/// The tenant in scope and the branding scope `app` names (`None`: the tenant's defaults).
+async fn branding_scope(
+    ctx: &Context<'_>,
+    tenant_slug: Option<String>,
+    app: Option<String>,
+) -> async_graphql::Result<(Uuid, Option<String>)> {
+    let scope = scope(ctx, tenant_slug).await.gql()?;
+    let app = app
+        .map(|app| state(ctx).config.apps.check("app", &app))
+        .transpose()
+        .gql()?;
+    Ok((scope.tenant_id, app))
+}
+
+async fn branding_stored_in(
+    ctx: &Context<'_>,
+    tenant_id: Uuid,
+    app: Option<&str>,
+) -> async_graphql::Result<Branding> {
+    let stored = branding::stored(&state(ctx).db, tenant_id, app)
+        .await
+        .gql()?;
+    Ok(stored.into())
 }
