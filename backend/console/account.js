@@ -49,5 +49,5 @@ function revokeButton(session, reload) {
     if (!sure) return;
     await gql('mutation Revoke($id: ID!) { revokeSession(id: $id) }', { id: session.id });
     await reload();
-  }, { danger: true });
+  }, { danger: true, name: `Revoke the session started ${new Date(session.createdAt).toLocaleString()}` });
 }

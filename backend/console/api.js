@@ -24,6 +24,10 @@ function loadSession() {
 }
 
 let session = loadSession();
+// Another tab's sign-in, refresh or sign-out is this tab's too.
+window.addEventListener('storage', (event) => {
+  if (event.key === STORE) session = loadSession();
+});
 
 export function signedIn() {
   return session !== null;
@@ -115,9 +119,8 @@ export const auth = {
     );
   },
   async signOut() {
-    const token = session?.access;
+    if (session) await withToken((token) => send('/auth/logout', { token })).catch(() => {});
     forget();
-    if (token) await send('/auth/logout', { token }).catch(() => {});
   },
   async addPasskey() {
     const challenge = await withToken((token) =>
@@ -140,7 +143,8 @@ export const auth = {
       const credential = await getPasskey(challenge.options);
       body = { ceremony_id: challenge.ceremony_id, credential };
     }
-    keep(await withToken((token) => send('/auth/elevate', { body, token })));
+    // A 401 here means the proof was wrong: sending it again would spend another try.
+    keep(await withToken((token) => send('/auth/elevate', { body, token }), { retry: false }));
   },
 };
 
@@ -150,7 +154,35 @@ async function getPasskey(options) {
   return credential.toJSON();
 }
 
-async function refresh() {
+/** Whether the access token's `exp` has passed (or is about to). */
+function expired(token) {
+  try {
+    const payload = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+    return payload.exp * 1000 < Date.now() + 5000;
+  } catch {
+    return false;
+  }
+}
+
+let refreshing = null;
+
+/**
+ * A new token pair, once: a refresh token shown twice ends the session, so concurrent callers
+ * share one refresh, and a pair another tab already got (`stale` was spent) is adopted instead.
+ */
+function refresh(stale) {
+  const stored = loadSession();
+  if (stored?.refresh && stored.refresh !== stale) {
+    session = stored;
+    return Promise.resolve(true);
+  }
+  refreshing ??= renew().finally(() => {
+    refreshing = null;
+  });
+  return refreshing;
+}
+
+async function renew() {
   if (!session?.refresh) return false;
   try {
     keep(await send('/auth/refresh', { body: { refresh_token: session.refresh } }));
@@ -164,16 +196,22 @@ async function refresh() {
   }
 }
 
-/** Runs `call` with the access token, refreshing it once when the server says it expired. */
-async function withToken(call) {
+/**
+ * Runs `call` with the access token, refreshed first when it has expired, and once more after a
+ * refresh when the server refuses it anyway (`retry`).
+ */
+async function withToken(call, { retry = true } = {}) {
+  const signedOut = () => new ApiError('You are signed out.', { status: 401, code: 'UNAUTHENTICATED' });
   if (!session) {
     endedHandler(null);
-    throw new ApiError('You are signed out.', { status: 401, code: 'UNAUTHENTICATED' });
+    throw signedOut();
   }
+  if (expired(session.access) && !(await refresh(session.refresh))) throw signedOut();
+  const used = session.refresh;
   try {
     return await call(session.access);
   } catch (error) {
-    if (error.status !== 401 || !(await refresh())) throw error;
+    if (!retry || error.status !== 401 || !(await refresh(used))) throw error;
     return call(session.access);
   }
 }

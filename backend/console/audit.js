@@ -1,7 +1,7 @@
 // The audit trail: sign-ins, failures, step-ups, revocations and changes, newest first.
 
 import { gql } from './api.js';
-import { fill, h, heading, table, when } from './ui.js';
+import { failure, fill, h, heading, table, when } from './ui.js';
 
 const PAGE = 50;
 
@@ -28,7 +28,7 @@ export async function render(view) {
         events,
         'No events yet. Sign-ins, step-ups and revocations appear here.',
       ),
-      after ? h('button', { type: 'button', onclick: more }, 'Load older events') : null,
+      after ? h('button', { type: 'button', onclick: () => more().catch((error) => list.append(failure(error))) }, 'Load older events') : null,
     );
   }
   await more();

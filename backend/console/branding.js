@@ -44,13 +44,12 @@ export async function render(view) {
 }
 
 function brandingForm(app, stored, effective, host) {
-  const preview = h('div', { class: 'preview', 'aria-label': 'Preview' });
+  const preview = h('div', { class: 'preview', role: 'region', 'aria-label': 'Preview' });
   const controls = FIELDS.map(([name, label, type]) => {
     const control = input({
       type: type === 'url' ? 'url' : 'text',
       value: stored[name] ?? '',
       placeholder: app && effective[name] ? `inherits ${effective[name]}` : '',
-      pattern: type === 'color' ? '#[0-9A-Fa-f]{6}' : null,
     });
     control.addEventListener('input', update);
     return field(label, control, { name, hint: type === 'color' ? 'A hex colour such as #0F62FE.' : null });
@@ -66,7 +65,7 @@ function brandingForm(app, stored, effective, host) {
   }
   function update() {
     const v = current();
-    const colour = (value, fallback) => (/^#[0-9a-f]{6}$/i.test(value ?? '') ? value : fallback);
+    const colour = (value, fallback) => (/^#([0-9a-f]{3}|[0-9a-f]{6}|[0-9a-f]{8})$/i.test(value ?? '') ? value : fallback);
     preview.style.setProperty('--p-primary', colour(v.primaryColor, '#0f62fe'));
     preview.style.setProperty('--p-accent', colour(v.accentColor, '#ff832b'));
     preview.style.setProperty('--p-background', colour(v.backgroundColor, '#ffffff'));

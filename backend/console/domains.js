@@ -72,7 +72,7 @@ function customDomain(domain, system, reload) {
           progress.textContent = '';
           throw error;
         }
-      }, { busy: 'Checking…' }),
+      }, { busy: 'Checking…', name: `${domain.verified ? 'Check again' : 'Verify'} ${domain.host}` }),
       actionButton('Remove', async () => {
         const sure = await confirm({
           title: `Remove ${domain.host}?`,
@@ -82,7 +82,7 @@ function customDomain(domain, system, reload) {
         if (!sure) return;
         await gql('mutation Remove($id: ID!) { removeCustomDomain(id: $id) }', { id: domain.id });
         await reload();
-      }, { danger: true }),
+      }, { danger: true, name: `Remove ${domain.host}` }),
     ),
   );
 }

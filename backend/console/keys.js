@@ -60,7 +60,7 @@ function revokeButton(key, reload) {
     if (!sure) return;
     await gql('mutation Revoke($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }', { id: key.id });
     await reload();
-  }, { danger: true });
+  }, { danger: true, name: `Revoke ${key.name}` });
 }
 
 function createForm(apps, role, created, reload) {

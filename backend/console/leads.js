@@ -2,7 +2,7 @@
 // everything the filters match.
 
 import { gql } from './api.js';
-import { field, fill, form, h, heading, input, select, status, table, when } from './ui.js';
+import { failure, field, fill, form, h, heading, input, select, status, table, when } from './ui.js';
 
 const PAGE = 25;
 const EXPORT_PAGE = 100;
@@ -43,10 +43,12 @@ export async function render(view, { viewer }) {
           : 'No leads yet. They arrive when a page on one of your hosts posts its contact form to /api/contact.',
       ),
       h('div', { class: 'actions' },
-        h('button', { type: 'button', disabled: cursors.length === 0, onclick: () => { after = cursors.pop(); load(); } }, 'Previous page'),
-        h('button', { type: 'button', disabled: !leads.pageInfo.hasNextPage, onclick: () => { cursors.push(after); after = leads.pageInfo.endCursor; load(); } }, 'Next page')),
+        h('button', { type: 'button', disabled: cursors.length === 0, onclick: () => { after = cursors.pop(); turn(); } }, 'Previous page'),
+        h('button', { type: 'button', disabled: !leads.pageInfo.hasNextPage, onclick: () => { cursors.push(after); after = leads.pageInfo.endCursor; turn(); } }, 'Next page')),
     );
   }
+
+  const turn = () => load().catch((error) => results.append(failure(error)));
 
   const filters = form({
     fields: h('div', { class: 'filters' },

@@ -1,7 +1,7 @@
 // The console's shell: who this console belongs to (the host's branding), who is signed in
 // (`viewer`), the navigation their role allows, and the step-up dialog sensitive actions share.
 
-import { auth, gql, hostBranding, onSessionEnded, onStepUp, signedIn } from './api.js';
+import { auth, forget, gql, hostBranding, onSessionEnded, onStepUp, signedIn } from './api.js';
 import { describe, field, fill, form, h, input } from './ui.js';
 import * as account from './account.js';
 import * as applinks from './applinks.js';
@@ -45,6 +45,14 @@ function navigate(path) {
   else location.hash = `#/${path}`;
 }
 
+/** `#RGB`, `#RRGGBB` or `#RRGGBBAA` as `#RRGGBB`; null for anything else. */
+function sixDigits(colour) {
+  const m = /^#([0-9a-f]{3}|[0-9a-f]{6}|[0-9a-f]{8})$/i.exec(colour ?? '');
+  if (!m) return null;
+  const hex = m[1].length === 3 ? [...m[1]].map((c) => c + c).join('') : m[1].slice(0, 6);
+  return `#${hex}`;
+}
+
 /** Black or white, whichever reads better on `hex` (WCAG relative luminance). */
 function readableOn(hex) {
   const [r, g, b] = [1, 3, 5].map((i) => {
@@ -57,8 +65,8 @@ function readableOn(hex) {
 
 function applyBrand(brand) {
   const root = document.documentElement.style;
-  const primary = brand.primary_color;
-  if (/^#[0-9a-f]{6}$/i.test(primary ?? '')) {
+  const primary = sixDigits(brand.primary_color);
+  if (primary) {
     root.setProperty('--primary', primary);
     root.setProperty('--on-primary', readableOn(primary));
   }
@@ -113,8 +121,14 @@ async function loadViewer() {
   context.viewer = data.viewer;
 }
 
+// Each call of `route` draws only while it is the latest: a slower, older one (quick navigation, a
+// session that ended mid-load) must not draw over what came after it.
+let routes = 0;
+
 /** Shows the page the address names, or sign-in when nobody is signed in. */
 async function route() {
+  const seq = ++routes;
+  const current = () => seq === routes;
   const path = location.hash.slice(2).split('/')[0];
   if (!signedIn()) {
     context.viewer = null;
@@ -127,10 +141,18 @@ async function route() {
     try {
       await loadViewer();
     } catch (error) {
+      if (!current()) return;
       renderTop();
       fill(main, h('h1', {}, 'The console could not start'), h('p', { role: 'alert' }, describe(error)));
       return;
     }
+  }
+  if (!current()) return;
+  if (!context.viewer) {
+    // The token names no one any more (the account was removed): start again.
+    forget();
+    route();
+    return;
   }
   const { role } = context.viewer;
   if (!CONSOLE_ROLES.includes(role)) {
@@ -154,9 +176,9 @@ async function route() {
   const view = h('div', { class: 'page' });
   try {
     await entry.page.render(view, context);
-    fill(main, view);
+    if (current()) fill(main, view);
   } catch (error) {
-    fill(main, h('h1', {}, entry.title), h('p', { class: 'form-error', role: 'alert' }, describe(error)));
+    if (current()) fill(main, h('h1', {}, entry.title), h('p', { class: 'form-error', role: 'alert' }, describe(error)));
   }
   main.focus({ preventScroll: true });
 }

@@ -75,5 +75,5 @@ function removeButton(account, reload) {
     if (!sure) return;
     await gql('mutation Remove($id: ID!) { removeAccount(id: $id) }', { id: account.id });
     await reload();
-  }, { danger: true });
+  }, { danger: true, name: `Remove ${account.email}` });
 }

@@ -132,7 +132,7 @@ function statusAction(tenant, reload) {
       );
       await reload();
     },
-    { danger: suspend },
+    { danger: suspend, name: `${suspend ? 'Suspend' : 'Activate'} ${tenant.slug}` },
   );
 }
 

@@ -86,7 +86,7 @@ export function form({ fields, submit, action, busy = 'Working…', extra = [] }
     const values = Object.fromEntries(
       [...element.elements]
         .filter((control) => control.name && control.type !== 'submit')
-        .map((control) => [control.name, control.type === 'checkbox' ? control.checked : control.value.trim()]),
+        .map((control) => [control.name, valueOf(control)]),
     );
     button.disabled = true;
     button.textContent = busy;
@@ -102,6 +102,12 @@ export function form({ fields, submit, action, busy = 'Working…', extra = [] }
     }
   });
   return element;
+}
+
+/** A control's value as the API takes it; passwords exactly as typed. */
+function valueOf(control) {
+  if (control.type === 'checkbox') return control.checked;
+  return control.type === 'password' ? control.value : control.value.trim();
 }
 
 function clearErrors(formElement, problem) {
@@ -132,9 +138,10 @@ function showError(formElement, problem, error) {
 }
 
 /** An action button next to a row: busy while it runs, its error shown beside it. */
-export function actionButton(label, action, { danger = false, busy = 'Working…' } = {}) {
+export function actionButton(label, action, { danger = false, busy = 'Working…', name = null } = {}) {
   const problem = h('span', { class: 'inline-error', role: 'alert' });
-  const button = h('button', { type: 'button', class: danger ? 'danger' : null }, label);
+  // `name` tells rows apart for screen readers: "Revoke billing backend", not "Revoke".
+  const button = h('button', { type: 'button', class: danger ? 'danger' : null, 'aria-label': name }, label);
   button.addEventListener('click', async () => {
     problem.textContent = '';
     button.disabled = true;
@@ -162,7 +169,7 @@ export function table(columns, rows, empty) {
     h(
       'table',
       {},
-      h('thead', {}, h('tr', {}, columns.map(([title]) => h('th', { scope: 'col' }, title)))),
+      h('thead', {}, h('tr', {}, columns.map(([title]) => h('th', { scope: 'col' }, title || h('span', { class: 'visually-hidden' }, 'Actions'))))),
       h(
         'tbody',
         {},

@@ -257,7 +257,7 @@ async function hostBranding(host) {
 
 const ADMIN = 'boss@globex.example';
 
-test('an operator signs in and provisions a tenant', () =>
+test('an operator signs in, provisions a tenant, suspends and reactivates one', () =>
   withPage('operator', async (page) => {
     const response = await page.goto(server.url('admin'));
     assert.equal(response.status(), 200, `GET ${page.url()}`);
@@ -279,6 +279,25 @@ test('an operator signs in and provisions a tenant', () =>
     await page.getByText(/Globex \(globex\) is ready/).waitFor();
     await page.getByRole('cell', { name: 'globex', exact: true }).waitFor();
     await shot(page, 'tenants');
+
+    // Suspension asks first, then for step-up (the operator has not re-proven who they are), and
+    // stops the tenant's hosts at once; activation brings them back.
+    await page.getByRole('button', { name: 'Suspend acme' }).click();
+    await page.getByRole('dialog', { name: 'Suspend acme?' }).getByRole('button', { name: 'Suspend tenant' }).click();
+    const stepUp = page.getByRole('dialog', { name: "Confirm it's you" });
+    await stepUp.getByRole('button', { name: 'Email me a code' }).click();
+    await stepUp.getByText(`A code is on its way to ${OPERATOR}.`).waitFor();
+    await stepUp.getByLabel('Code').fill(await emailCode(server, OPERATOR));
+    await stepUp.getByRole('button', { name: 'Confirm with code' }).click();
+    await page.getByRole('button', { name: 'Activate acme' }).waitFor();
+    const suspended = await fetch(`http://127.0.0.1:${server.port}/api/branding`, {
+      headers: { 'X-Forwarded-Host': 'acme-rides.localhost' },
+    });
+    assert.equal(suspended.status, 404);
+    await page.getByRole('button', { name: 'Activate acme' }).click();
+    await page.getByRole('dialog', { name: 'Activate acme?' }).getByRole('button', { name: 'Activate tenant' }).click();
+    await page.getByRole('button', { name: 'Suspend acme' }).waitFor();
+    await hostBranding('acme-rides.localhost');
   }));
 
 test("a tenant admin manages keys, domains, branding and leads on the tenant's admin host", () =>
