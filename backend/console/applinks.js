@@ -2,7 +2,7 @@
 // its well-known files are built.
 
 import { gql } from './api.js';
-import { failure, field, fill, form, h, heading, select, status } from './ui.js';
+import { failure, field, fill, form, h, heading, hostUrl, select, status } from './ui.js';
 
 const FILES = ['apple-app-site-association', 'assetlinks.json', 'webauthn'];
 
@@ -78,7 +78,7 @@ function linksForm(app, links, host) {
       saved.textContent = 'Saved. The well-known files show it at once.';
     },
   });
-  const base = host ? `${location.protocol}//${host}${location.port ? `:${location.port}` : ''}/.well-known/` : null;
+  const base = host ? hostUrl(host, '/.well-known/') : null;
   return h(
     'div',
     {},

@@ -2,7 +2,7 @@
 // app's host now serves at /api/branding.
 
 import { gql } from './api.js';
-import { failure, field, fill, form, h, heading, input, select, status } from './ui.js';
+import { failure, field, fill, form, h, heading, hostUrl, input, select, status } from './ui.js';
 
 const FIELDS = [
   ['displayName', 'Display name', 'text'],
@@ -101,6 +101,6 @@ function brandingForm(app, stored, effective, host) {
 }
 
 function link(host) {
-  const url = `${location.protocol}//${host}${location.port ? `:${location.port}` : ''}/api/branding`;
+  const url = hostUrl(host, '/api/branding');
   return h('a', { href: url, target: '_blank', rel: 'noopener' }, url);
 }

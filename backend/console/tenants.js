@@ -3,7 +3,8 @@
 
 import { gql } from './api.js';
 import {
-  actionButton, confirm, debounce, failure, field, fill, form, h, heading, input, select, status, table,
+  actionButton, confirm, debounce, failure, field, fill, form, h, heading, hostUrl, input, select, status,
+  table,
 } from './ui.js';
 
 const PAGE = 20;
@@ -100,11 +101,6 @@ export async function render(view, { viewer }) {
     provisionForm(restart),
   );
   await load();
-}
-
-/** A page on `host`, reached the way this console was. */
-function hostUrl(host) {
-  return `${location.protocol}//${host}${location.port ? `:${location.port}` : ''}/`;
 }
 
 /** The tenant's console, on its admin system host beside this one. */

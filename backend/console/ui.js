@@ -241,6 +241,11 @@ export function copyButton(text, label = 'Copy') {
   return button;
 }
 
+/** `path` on another of the tenant's hosts, reached the way this console was (scheme, port). */
+export function hostUrl(host, path = '/') {
+  return `${location.protocol}//${host}${location.port ? `:${location.port}` : ''}${path}`;
+}
+
 /** Calls `fn` once typing pauses. */
 export function debounce(fn, ms = 300) {
   let timer;

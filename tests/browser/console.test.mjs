@@ -349,6 +349,8 @@ test("a tenant admin manages keys, domains, branding and leads on the tenant's a
     await page.getByLabel('Preview').getByText('Globex Rides').waitFor();
     await page.getByRole('button', { name: 'Save branding' }).click();
     await page.getByText('Saved. Apps show it at once.').waitFor();
+    const servedAt = server.url('globex-rides', '/api/branding');
+    assert.ok((await page.getByRole('link', { name: servedAt }).count()) >= 1, `a link to ${servedAt}`);
     await shot(page, 'branding');
     const served = await hostBranding('globex-rides.localhost');
     assert.equal(served.display_name, 'Globex Rides');
