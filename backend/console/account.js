@@ -1,7 +1,7 @@
-// The signed-in person's own account: sessions (revoke), passkeys (add), sign out.
+// The signed-in person's own account: sessions (revoke), passkeys (list, add, remove), sign out.
 
 import { auth, gql } from './api.js';
-import { actionButton, confirm, fill, h, heading, status, table, when } from './ui.js';
+import { actionButton, confirm, field, fill, h, heading, input, status, table, when } from './ui.js';
 
 export async function render(view, context) {
   const list = h('div');
@@ -19,8 +19,24 @@ export async function render(view, context) {
     ));
   }
   await load();
+  const passkeys = h('div');
+  async function loadPasskeys() {
+    const { passkeys: rows } = await gql('{ passkeys { id name createdAt lastUsedAt } }');
+    fill(passkeys, table(
+      [
+        ['Name', (p) => p.name],
+        ['Added', (p) => when(p.createdAt)],
+        ['Last used', (p) => (p.lastUsedAt ? when(p.lastUsedAt) : 'never')],
+        ['', (p) => removePasskeyButton(p, loadPasskeys)],
+      ],
+      rows,
+      'No passkeys yet.',
+    ));
+  }
+  await loadPasskeys();
   const passkeyStatus = status();
   const canPasskey = Boolean(window.PublicKeyCredential?.parseCreationOptionsFromJSON);
+  const passkeyName = input({ name: 'passkeyName', maxlength: 100, placeholder: 'Work laptop' });
   fill(
     view,
     heading('My account', context.viewer.account?.email),
@@ -28,15 +44,33 @@ export async function render(view, context) {
     h('p', { class: 'hint' }, 'Every browser or device signed in as you. Revoke one you do not recognise.'),
     list,
     h('h2', {}, 'Passkeys'),
-    h('p', { class: 'hint' }, 'A passkey signs you in with this device’s screen lock or a security key, with no code to wait for.'),
+    h('p', { class: 'hint' }, 'A passkey signs you in with this device’s screen lock or a security key, with no code to wait for. Remove one you do not recognise.'),
+    passkeys,
     canPasskey
-      ? actionButton('Add a passkey', async () => {
-        const added = await auth.addPasskey();
-        passkeyStatus.textContent = `Passkey added for ${added.rp_id}. Next time, choose “Passkey” when you sign in.`;
-      }, { busy: 'Waiting for your device…' })
+      ? h('div', {},
+        field('Name of the new passkey (optional)', passkeyName, { name: 'passkeyName' }),
+        actionButton('Add a passkey', async () => {
+          const added = await auth.addPasskey(passkeyName.value.trim());
+          passkeyName.value = '';
+          passkeyStatus.textContent = `Passkey “${added.name}” added. Next time, choose “Passkey” when you sign in.`;
+          await loadPasskeys();
+        }, { busy: 'Waiting for your device…' }))
       : h('p', { role: 'alert' }, 'This browser cannot make passkeys here.'),
     passkeyStatus,
   );
+}
+
+function removePasskeyButton(passkey, reload) {
+  return actionButton('Remove', async () => {
+    const sure = await confirm({
+      title: `Remove the passkey “${passkey.name}”?`,
+      message: 'It can no longer sign in as you.',
+      action: 'Remove passkey',
+    });
+    if (!sure) return;
+    await gql('mutation RemovePasskey($id: ID!) { removePasskey(id: $id) }', { id: passkey.id });
+    await reload();
+  }, { danger: true, name: `Remove the passkey ${passkey.name}` });
 }
 
 function revokeButton(session, reload) {

@@ -60,9 +60,11 @@ export function onSessionEnded(handler) {
 
 async function readError(response) {
   let detail = `The server answered ${response.status}.`;
+  let reason = null;
   try {
     const body = await response.json();
     if (body?.detail) detail = body.detail;
+    reason = body?.reason ?? null;
   } catch {
     // The status line says enough.
   }
@@ -70,7 +72,17 @@ async function readError(response) {
     const wait = response.headers.get('Retry-After');
     detail = `Too many attempts; try again${wait ? ` in ${wait} s` : ' shortly'}.`;
   }
-  return new ApiError(detail, { status: response.status });
+  return new ApiError(detail, { status: response.status, reason });
+}
+
+/** Runs `action`; when it needs a recent proof of identity, asks for one and runs it once more. */
+async function withStepUp(action) {
+  try {
+    return await action();
+  } catch (error) {
+    if (error.reason !== 'ELEVATION_REQUIRED' || !(await stepUpHandler())) throw error;
+    return action();
+  }
 }
 
 async function send(path, { method = 'POST', body, token } = {}) {
@@ -122,15 +134,17 @@ export const auth = {
     if (session) await withToken((token) => send('/auth/logout', { token })).catch(() => {});
     forget();
   },
-  async addPasskey() {
-    const challenge = await withToken((token) =>
-      send('/auth/passkey/register/start', { body: {}, token }),
+  /** Adds a passkey called `name` (the server names it after the date when empty). */
+  async addPasskey(name) {
+    // A passkey is a way in for good, so the server asks for a recent proof first.
+    const challenge = await withStepUp(() =>
+      withToken((token) => send('/auth/passkey/register/start', { body: {}, token })),
     );
     const options = PublicKeyCredential.parseCreationOptionsFromJSON(challenge.options.publicKey);
     const created = await navigator.credentials.create({ publicKey: options });
     return withToken((token) =>
       send('/auth/passkey/register/finish', {
-        body: { ceremony_id: challenge.ceremony_id, credential: created.toJSON() },
+        body: { ceremony_id: challenge.ceremony_id, credential: created.toJSON(), name: name || undefined },
         token,
       }),
     );
@@ -245,11 +259,6 @@ async function post(query, variables) {
  * A GraphQL operation. When the server answers that the action needs a recent proof of identity,
  * the step-up handler asks for one and the operation runs once more.
  */
-export async function gql(query, variables = {}) {
-  try {
-    return await post(query, variables);
-  } catch (error) {
-    if (error.reason !== 'ELEVATION_REQUIRED' || !(await stepUpHandler())) throw error;
-    return post(query, variables);
-  }
+export function gql(query, variables = {}) {
+  return withStepUp(() => post(query, variables));
 }

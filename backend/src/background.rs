@@ -54,8 +54,8 @@ pub fn spawn(state: &AppState) -> JoinSet<()> {
         ticker.tick().await;
         loop {
             ticker.tick().await;
-            let limit = s.config.domain_recheck_failures;
-            if let Err(err) = custom_domains::recheck_all(&s.db, &s.domain_checker, limit).await {
+            if let Err(err) = custom_domains::recheck_all(&s.db, &s.config, &s.domain_checker).await
+            {
                 tracing::warn!(error = %err.chain(), "domain re-check failed");
             }
         }

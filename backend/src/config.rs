@@ -69,6 +69,10 @@ pub struct Config {
     pub elevation_ttl: Duration,
     /// argon2id cost of password hashes.
     pub password_cost: crate::auth::password::Cost,
+    /// How many password hashes may run at once (each holds the cost's memory), and how long a
+    /// sign-in waits for its turn before it is answered `503` with `Retry-After`.
+    pub password_hash_concurrency: usize,
+    pub password_hash_wait: Duration,
     /// Requests per minute: of one tenant (operators may set a tenant's own), of one API key, from
     /// one client IP on the anonymous Host routes (contact form, sign-in), and for one sign-in
     /// address.
@@ -187,6 +191,9 @@ impl Default for Config {
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             elevation_ttl: Duration::from_secs(5 * 60),
             password_cost: crate::auth::password::Cost::default(),
+            password_hash_concurrency: 2 * std::thread::available_parallelism()
+                .map_or(1, std::num::NonZeroUsize::get),
+            password_hash_wait: Duration::from_secs(5),
             tenant_rate_per_minute: 6_000,
             api_key_rate_per_minute: 1_200,
             ip_rate_per_minute: 30,
@@ -315,6 +322,8 @@ struct FileConfig {
     elevation_ttl_secs: Option<u64>,
     password_memory_kib: Option<u32>,
     password_iterations: Option<u32>,
+    password_hash_concurrency: Option<usize>,
+    password_hash_wait_secs: Option<u64>,
     tenant_rate_per_minute: Option<u32>,
     api_key_rate_per_minute: Option<u32>,
     ip_rate_per_minute: Option<u32>,
@@ -431,6 +440,12 @@ impl Config {
                     .password_iterations
                     .unwrap_or(defaults.password_cost.iterations),
             },
+            password_hash_concurrency: file
+                .password_hash_concurrency
+                .unwrap_or(defaults.password_hash_concurrency),
+            password_hash_wait: file
+                .password_hash_wait_secs
+                .map_or(defaults.password_hash_wait, Duration::from_secs),
             tenant_rate_per_minute: file
                 .tenant_rate_per_minute
                 .unwrap_or(defaults.tenant_rate_per_minute),
@@ -525,6 +540,10 @@ impl Config {
                 i64::from(self.address_rate_per_minute),
             ),
             ("db_max_connections", i64::from(self.db_max_connections)),
+            (
+                "password_hash_concurrency",
+                i64::try_from(self.password_hash_concurrency).unwrap_or(i64::MAX),
+            ),
         ];
         if let Some((name, _)) = at_least_one.iter().find(|(_, value)| *value < 1) {
             return Err(format!("{name} must be at least 1"));

@@ -83,6 +83,10 @@ pub enum AppError {
         wait: std::time::Duration,
         scope: &'static str,
     },
+    /// 503: too many password checks are waiting already; `Retry-After` says when to come back.
+    /// The request changed nothing.
+    #[error("Too many sign-ins at once; try again in {} seconds", .wait.as_secs().max(1))]
+    Busy { wait: std::time::Duration },
     /// 503: the database cannot be reached; the request changed nothing and may be retried.
     #[error("{}", UNAVAILABLE)]
     Unavailable(#[source] DbErr),
@@ -136,7 +140,7 @@ impl AppError {
             AppError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -160,7 +164,10 @@ impl AppError {
             AppError::Unauthenticated { .. } => "UNAUTHENTICATED",
             AppError::Forbidden { .. } => "FORBIDDEN",
             AppError::RateLimited { .. } => "RATE_LIMITED",
-            AppError::Unavailable(_) | AppError::Timeout(_) | AppError::Internal(_) => "INTERNAL",
+            AppError::Unavailable(_)
+            | AppError::Busy { .. }
+            | AppError::Timeout(_)
+            | AppError::Internal(_) => "INTERNAL",
         }
     }
 
@@ -188,7 +195,7 @@ impl AppError {
     /// Adds what every answer of this error carries besides its body, whatever shape the body
     /// has (REST or GraphQL): `Retry-After`, and the refusal the metrics count.
     pub fn mark(&self, response: &mut Response) {
-        if let AppError::RateLimited { wait, .. } = self {
+        if let AppError::RateLimited { wait, .. } | AppError::Busy { wait } = self {
             response
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, retry_after(*wait));
@@ -244,13 +251,22 @@ fn is_outage(err: &DbErr) -> bool {
 pub struct ErrorBody {
     /// What went wrong, in words fit to show; never an internal cause.
     pub detail: String,
+    /// A machine-readable reason where one applies (`ELEVATION_REQUIRED`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub reason: Option<&'static str>,
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log();
+        let reason = match &self {
+            AppError::Forbidden { reason, .. } => *reason,
+            _ => None,
+        };
         let body = ErrorBody {
             detail: self.to_string(),
+            reason,
         };
         let mut response = (self.status(), Json(body)).into_response();
         self.mark(&mut response);
@@ -402,6 +418,13 @@ mod tests {
             ),
             (
                 AppError::Unavailable(DbErr::Custom("down".into())),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "INTERNAL",
+            ),
+            (
+                AppError::Busy {
+                    wait: std::time::Duration::from_secs(1),
+                },
                 StatusCode::SERVICE_UNAVAILABLE,
                 "INTERNAL",
             ),

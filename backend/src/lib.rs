@@ -55,10 +55,11 @@ impl Application {
             None => None,
         };
         TokenService::ensure_signing_key(&db).await?;
+        let decoys = services::passkeys::Decoys::load(&db).await?;
         Ok(Self {
             listener,
             metrics_listener,
-            state: AppState::new(db, config, demo)?,
+            state: AppState::new(db, config, demo, decoys)?,
         })
     }
 

@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::directory::Directory;
 use crate::auth::jwt::TokenService;
+use crate::auth::password::Passwords;
 use crate::auth::usage::KeyUsage;
 use crate::config::Config;
 use crate::error::AppError;
@@ -15,6 +16,7 @@ use crate::metrics::Metrics;
 use crate::rate_limit::RateLimits;
 use crate::services::domain_checks::DomainChecker;
 use crate::services::mail::Mailer;
+use crate::services::passkeys::Decoys;
 use crate::tenancy::resolver::Resolver;
 
 /// One pointer: each middleware layer clones the state for every request, and a clone of the
@@ -35,6 +37,9 @@ pub struct Shared {
     pub limits: Arc<RateLimits>,
     pub metrics: Arc<Metrics>,
     pub domain_checker: Arc<DomainChecker>,
+    pub passwords: Arc<Passwords>,
+    /// Decoy passkey ids for addresses without passkeys.
+    pub passkey_decoys: Arc<Decoys>,
 }
 
 impl AppState {
@@ -42,6 +47,7 @@ impl AppState {
         mut db: DatabaseConnection,
         config: Config,
         echo_mail: bool,
+        passkey_decoys: Decoys,
     ) -> Result<Self, AppError> {
         let metrics = Arc::new(Metrics::default());
         // Every clone made from here on counts its statements.
@@ -58,6 +64,12 @@ impl AppState {
             limits: Arc::new(RateLimits::new(&config, metrics.clone())?),
             metrics,
             domain_checker: Arc::new(DomainChecker::new(&config)),
+            passwords: Arc::new(Passwords::new(
+                config.password_cost,
+                config.password_hash_concurrency,
+                config.password_hash_wait,
+            )?),
+            passkey_decoys: Arc::new(passkey_decoys),
             config: Arc::new(config),
         })))
     }

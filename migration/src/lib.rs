@@ -19,6 +19,7 @@ mod m20261125_000011_create_passkeys;
 mod m20261125_000012_create_domain_claims;
 mod m20261125_000013_add_tenant_rate_limits;
 mod m20261125_000014_add_leads_page_index;
+mod m20261202_000015_name_passkeys_and_keep_server_secrets;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000012_create_domain_claims::Migration),
             Box::new(m20261125_000013_add_tenant_rate_limits::Migration),
             Box::new(m20261125_000014_add_leads_page_index::Migration),
+            Box::new(m20261202_000015_name_passkeys_and_keep_server_secrets::Migration),
         ]
     }
 }

@@ -72,14 +72,14 @@ async fn proxy() -> u16 {
     port
 }
 
-struct Lab {
-    app: TestApp,
+pub(crate) struct Lab {
+    pub app: TestApp,
     dns: Arc<RwLock<StaticDns>>,
-    admin: Credential,
+    pub admin: Credential,
 }
 
 impl Lab {
-    fn point(&self, host: &str) {
+    pub fn point(&self, host: &str) {
         self.dns
             .write()
             .unwrap()
@@ -87,11 +87,11 @@ impl Lab {
             .insert(host.into(), vec!["127.0.0.1".parse().unwrap()]);
     }
 
-    fn unpoint(&self, host: &str) {
+    pub fn unpoint(&self, host: &str) {
         self.dns.write().unwrap().a.remove(host);
     }
 
-    fn publish(&self, host: &str, value: &str) {
+    pub fn publish(&self, host: &str, value: &str) {
         let name = format!("_tenantry-challenge.{host}");
         self.dns
             .write()
@@ -100,7 +100,7 @@ impl Lab {
             .insert(name, vec![value.into()]);
     }
 
-    async fn add(&self, host: &str, alias: bool) -> Value {
+    pub async fn add(&self, host: &str, alias: bool) -> Value {
         let body = self
             .app
             .gql(
@@ -113,7 +113,7 @@ impl Lab {
     }
 
     /// Runs verification; returns the domain with its checks, and how long the run took.
-    async fn verify(&self, id: &Value) -> (Value, Duration) {
+    pub async fn verify(&self, id: &Value) -> (Value, Duration) {
         let started = Instant::now();
         let body = self
             .app
@@ -130,7 +130,10 @@ impl Lab {
     }
 }
 
-async fn lab(backend: Backend, configure: impl FnOnce(&mut tenantry::config::Config)) -> Lab {
+pub(crate) async fn lab(
+    backend: Backend,
+    configure: impl FnOnce(&mut tenantry::config::Config),
+) -> Lab {
     let port = proxy().await;
     let dns = Arc::new(RwLock::new(StaticDns::default()));
     let shared = dns.clone();
@@ -420,7 +423,7 @@ async fn removal_and_repeated_failed_rechecks_stop_routing(backend: Backend) {
     lab.unpoint(alias);
     let checker = DomainChecker::new(&lab.app.config);
     for run in 1..=3 {
-        custom_domains::recheck_all(&lab.app.db, &checker, 3)
+        custom_domains::recheck_all(&lab.app.db, &lab.app.config, &checker)
             .await
             .unwrap();
         if run < 3 {

@@ -28,7 +28,7 @@ db_tests!(
     sign_up_is_a_tenant_setting_and_off_on_main,
 );
 
-async fn app_with_mail(backend: Backend) -> (TestApp, SmtpSink) {
+pub(crate) async fn app_with_mail(backend: Backend) -> (TestApp, SmtpSink) {
     let sink = SmtpSink::start().await;
     let url = sink.url();
     let app = spawn_app_with(backend, move |config| {
@@ -43,7 +43,7 @@ async fn app_with_mail(backend: Backend) -> (TestApp, SmtpSink) {
     (app, sink)
 }
 
-async fn post(
+pub(crate) async fn post(
     app: &TestApp,
     host: &str,
     path: &str,
@@ -64,17 +64,47 @@ async fn post(
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-/// The newest mail to `address`, once it has arrived.
-async fn mail_to(sink: &SmtpSink, address: &str, count: usize) -> String {
+/// Subjects of the notices an account is sent when it changes (no secret in them).
+const NOTICES: [&str; 2] = [
+    "Subject: Your password was changed",
+    "Subject: A passkey was added to your account",
+];
+
+/// The mail to `address` that asked for something (a code, a token), not a notice.
+pub(crate) fn requested(sink: &SmtpSink, address: &str) -> Vec<String> {
+    sink.to(address)
+        .into_iter()
+        .map(|m| m.data)
+        .filter(|data| !NOTICES.iter().any(|notice| data.contains(notice)))
+        .collect()
+}
+
+/// The newest mail to `address` that carries a code or token, once `count` such have arrived.
+/// Notices are left out: they may arrive at any moment around it.
+pub(crate) async fn mail_to(sink: &SmtpSink, address: &str, count: usize) -> String {
     eventually("mail delivered", || async {
-        sink.to(address).len() >= count
+        requested(sink, address).len() >= count
     })
     .await;
-    sink.to(address).pop().unwrap().data
+    requested(sink, address).pop().unwrap()
+}
+
+/// The notice to `address` with this subject, once it has arrived.
+pub(crate) async fn notice_to(sink: &SmtpSink, address: &str, subject: &str) -> String {
+    let line = format!("Subject: {subject}");
+    eventually("notice delivered", || async {
+        sink.to(address).iter().any(|m| m.data.contains(&line))
+    })
+    .await;
+    sink.to(address)
+        .into_iter()
+        .map(|m| m.data)
+        .rfind(|data| data.contains(&line))
+        .unwrap()
 }
 
 /// The six-digit code, or the `bpr_` token, in a delivered message.
-fn secret_in(mail: &str, prefix: &str) -> String {
+pub(crate) fn secret_in(mail: &str, prefix: &str) -> String {
     mail.lines()
         .map(str::trim)
         .find(|line| {
@@ -88,8 +118,13 @@ fn secret_in(mail: &str, prefix: &str) -> String {
         .to_owned()
 }
 
-async fn sign_in_by_code(app: &TestApp, sink: &SmtpSink, host: &str, email: &str) -> Value {
-    let before = sink.to(email).len();
+pub(crate) async fn sign_in_by_code(
+    app: &TestApp,
+    sink: &SmtpSink,
+    host: &str,
+    email: &str,
+) -> Value {
+    let before = requested(sink, email).len();
     let (status, _) = post(
         app,
         host,
@@ -327,7 +362,7 @@ async fn reset_password(
     email: &str,
     password: &str,
 ) -> (StatusCode, Value) {
-    let before = sink.to(email).len();
+    let before = requested(sink, email).len();
     post(
         app,
         host,
@@ -433,7 +468,7 @@ async fn password_reset_ends_every_session(backend: Backend) {
     }
     assert_eq!(login("battery staple horse").await.0, StatusCode::OK);
     // The reset token was single-use.
-    let mail = sink.to("ana@example.com").pop().unwrap().data;
+    let mail = requested(&sink, "ana@example.com").pop().unwrap();
     let used = secret_in(&mail, "bpr_");
     let (status, _) = post(
         &app,
@@ -793,7 +828,7 @@ async fn sign_up_is_a_tenant_setting_and_off_on_main(backend: Backend) {
     let (app, sink) = app_with_mail(backend).await;
     let acme = app.provision("acme", "Acme").await.tenant;
     let (admin, _) = app.sign_in(acme.id, "boss@acme.example", Role::Admin).await;
-    let admin = Credential::Bearer(app.token_for(&admin).await);
+    let admin = Credential::Bearer(app.elevated_token_for(&admin).await);
     let host = app.host("acme", "TAXI_PASSENGER");
 
     let closed = app
@@ -889,6 +924,26 @@ mod passkey_ceremonies {
         let session = sign_in_by_code(&app, &sink, &host, "ana@example.com").await;
         let access = session["access_token"].as_str().unwrap().to_owned();
         let mut authenticator = SoftPasskey::new(true);
+        // Adding a passkey needs a step-up: here with a second emailed code.
+        post(
+            &app,
+            &host,
+            "/auth/email/start",
+            json!({ "email": "ana@example.com" }),
+            None,
+        )
+        .await;
+        let code = secret_in(&mail_to(&sink, "ana@example.com", 2).await, "");
+        let (status, elevated) = post(
+            &app,
+            &host,
+            "/auth/elevate",
+            json!({ "code": code }),
+            Some(&access),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{elevated}");
+        let access = elevated["access_token"].as_str().unwrap().to_owned();
 
         // Registration needs a signed-in person.
         let (status, _) = post(&app, &host, "/auth/passkey/register/start", json!({}), None).await;

@@ -9,4 +9,5 @@ pub mod jwt;
 pub mod password;
 pub mod principal;
 pub mod secrets;
+pub mod step_up;
 pub mod usage;

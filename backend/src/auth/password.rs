@@ -1,7 +1,12 @@
-//! Passwords: argon2id, hashed and checked off the async runtime so a sign-in never stalls it.
+//! Passwords: argon2id, hashed and checked off the async runtime, a few at a time, so a sign-in
+//! never stalls the runtime and a flood of sign-ins cannot take all the memory.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::Semaphore;
 
 use crate::error::AppError;
 
@@ -52,42 +57,85 @@ pub fn check_policy(password: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// A PHC string (`$argon2id$v=19$…`) with a fresh salt.
-pub async fn hash(password: String, cost: Cost) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || {
-        let hash = hasher(cost)?
-            .hash_password(password.as_bytes())
-            .map_err(AppError::internal)?;
-        Ok(hash.to_string())
-    })
-    .await
-    .map_err(AppError::internal)?
+/// The one way passwords are hashed and checked.
+///
+/// Every check costs exactly one argon2 verification, whether or not the account exists or has a
+/// password: without a stored hash the input is checked against a dummy hash of a random secret
+/// made at start-up, and the answer is `false` whatever the input (nobody knows the secret, and it
+/// would not count if they did). At most `concurrency` hashes run at once (each holds `memory_kib`
+/// of memory); a caller that cannot start within `wait` gets [`AppError::Busy`].
+pub struct Passwords {
+    cost: Cost,
+    permits: Semaphore,
+    wait: Duration,
+    dummy: String,
+    verifications: AtomicU64,
 }
 
-/// Whether `password` matches `stored`. With no stored hash (an unknown account, or one with no
-/// password) the same work is done against a throw-away hash, so the answer takes as long.
-pub async fn verify(
-    password: String,
-    stored: Option<String>,
-    cost: Cost,
-) -> Result<bool, AppError> {
-    let too_long = password.chars().count() > MAX_LEN;
-    tokio::task::spawn_blocking(move || {
-        let argon = hasher(cost)?;
-        let target = match stored {
-            Some(hash) => hash,
-            None => argon
-                .hash_password(b"no account has this password")
-                .map_err(AppError::internal)?
-                .to_string(),
-        };
-        let matches = argon
-            .verify_password(password.as_bytes(), target.as_str())
-            .is_ok();
-        Ok(matches && !too_long)
-    })
-    .await
-    .map_err(AppError::internal)?
+impl Passwords {
+    pub fn new(cost: Cost, concurrency: usize, wait: Duration) -> Result<Self, AppError> {
+        let dummy = hash_now(&super::secrets::random_bytes::<32>(), cost)?;
+        Ok(Self {
+            cost,
+            permits: Semaphore::new(concurrency.max(1)),
+            wait,
+            dummy,
+            verifications: AtomicU64::new(0),
+        })
+    }
+
+    /// A PHC string (`$argon2id$v=19$…`) with a fresh salt.
+    pub async fn hash(&self, password: String) -> Result<String, AppError> {
+        let _permit = self.permit().await?;
+        let cost = self.cost;
+        tokio::task::spawn_blocking(move || hash_now(password.as_bytes(), cost))
+            .await
+            .map_err(AppError::internal)?
+    }
+
+    /// Whether `password` matches `stored`; always `false` without a stored hash, after the same
+    /// work as with one.
+    pub async fn verify(&self, password: String, stored: Option<String>) -> Result<bool, AppError> {
+        let _permit = self.permit().await?;
+        let too_long = password.chars().count() > MAX_LEN;
+        let has_hash = stored.is_some();
+        let target = stored.unwrap_or_else(|| self.dummy.clone());
+        let cost = self.cost;
+        self.verifications.fetch_add(1, Ordering::Relaxed);
+        let matches = tokio::task::spawn_blocking(move || {
+            // The stored hash names its own parameters; the cost only builds the verifier.
+            let argon = hasher(cost)?;
+            Ok::<_, AppError>(
+                argon
+                    .verify_password(password.as_bytes(), target.as_str())
+                    .is_ok(),
+            )
+        })
+        .await
+        .map_err(AppError::internal)??;
+        Ok(matches && has_hash && !too_long)
+    }
+
+    /// How many argon2 verifications this process has run (tests count them per attempt).
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
+    }
+
+    async fn permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, AppError> {
+        match tokio::time::timeout(self.wait, self.permits.acquire()).await {
+            Ok(permit) => permit.map_err(AppError::internal),
+            Err(_) => Err(AppError::Busy {
+                wait: Duration::from_secs(1),
+            }),
+        }
+    }
+}
+
+fn hash_now(password: &[u8], cost: Cost) -> Result<String, AppError> {
+    let hash = hasher(cost)?
+        .hash_password(password)
+        .map_err(AppError::internal)?;
+    Ok(hash.to_string())
 }
 
 #[cfg(test)]
@@ -99,23 +147,60 @@ mod tests {
         iterations: 1,
     };
 
+    fn passwords() -> Passwords {
+        Passwords::new(CHEAP, 2, Duration::from_secs(5)).unwrap()
+    }
+
     #[tokio::test]
     async fn hashes_verify_and_differ() {
-        let first = hash("correct horse battery".into(), CHEAP).await.unwrap();
-        let second = hash("correct horse battery".into(), CHEAP).await.unwrap();
+        let passwords = passwords();
+        let first = passwords
+            .hash("correct horse battery".into())
+            .await
+            .unwrap();
+        let second = passwords
+            .hash("correct horse battery".into())
+            .await
+            .unwrap();
         assert!(first.starts_with("$argon2id$"));
         assert_ne!(first, second, "salted");
+        let check = |text: &str, stored: Option<String>| passwords.verify(text.into(), stored);
         assert!(
-            verify("correct horse battery".into(), Some(first.clone()), CHEAP)
+            check("correct horse battery", Some(first.clone()))
                 .await
                 .unwrap()
         );
+        assert!(!check("wrong horse battery", Some(first)).await.unwrap());
+        assert_eq!(passwords.verifications(), 2);
+    }
+
+    #[tokio::test]
+    async fn no_stored_hash_never_verifies() {
+        let passwords = passwords();
+        // The dummy's own secret is random and unknown; even the strings an attacker might guess,
+        // and the empty one, fail, each after exactly one verification.
+        for guess in ["no account has this password", "", " ", "password"] {
+            assert!(!passwords.verify(guess.into(), None).await.unwrap());
+        }
+        assert_eq!(passwords.verifications(), 4);
+        // Were the check to trust a match against the dummy, this would pass: the dummy is a real
+        // hash of something, so only `has_hash` keeps the answer false.
+        assert!(passwords.dummy.starts_with("$argon2id$"));
+    }
+
+    #[tokio::test]
+    async fn a_caller_waiting_too_long_is_told_to_come_back() {
+        let passwords = Passwords::new(CHEAP, 1, Duration::from_millis(20)).unwrap();
+        let held = passwords.permits.acquire().await.unwrap();
+        let refused = passwords.verify("anything at all".into(), None).await;
+        assert!(matches!(refused, Err(AppError::Busy { .. })), "{refused:?}");
+        drop(held);
         assert!(
-            !verify("wrong horse battery".into(), Some(first), CHEAP)
+            !passwords
+                .verify("anything at all".into(), None)
                 .await
                 .unwrap()
         );
-        assert!(!verify("anything at all".into(), None, CHEAP).await.unwrap());
     }
 
     #[test]

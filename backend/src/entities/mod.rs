@@ -14,6 +14,7 @@ pub mod outbox_message;
 pub mod passkey;
 pub mod password_reset;
 pub mod refresh_token;
+pub mod server_secret;
 pub mod session;
 pub mod tenant;
 pub mod tenant_domain;

@@ -12,6 +12,8 @@ pub struct Model {
     pub credential_id: String,
     /// The relying party the passkey was made for: the app's system host.
     pub rp_id: String,
+    /// What its owner calls it ("Work laptop"); "Passkey <date>" unless they said.
+    pub name: String,
     /// The public key and counters (webauthn-rs `Passkey`, JSON).
     pub passkey: String,
     pub created_at: DateTimeUtc,

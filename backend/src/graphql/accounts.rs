@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Object};
 
 use super::context::{GqlResult, principal, scope, state, uuid};
-use super::guards::{ElevationGuard, RoleGuard};
+use super::guards::RoleGuard;
 use super::types::{Account, RoleValue};
 use crate::entities::account::{AccountStatus, Role};
 use crate::services::accounts;
@@ -56,7 +56,7 @@ impl AccountsMutation {
         Ok(account.into())
     }
 
-    #[graphql(guard = "RoleGuard(Role::Admin).and(ElevationGuard)")]
+    #[graphql(guard = "RoleGuard(Role::Admin)")]
     async fn set_account_role(
         &self,
         ctx: &Context<'_>,

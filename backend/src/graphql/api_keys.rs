@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::context::{GqlResult, scope, state, uuid};
-use super::guards::{ElevationGuard, RoleGuard};
+use super::guards::RoleGuard;
 use super::types::{ApiKey, KeyKindValue, RoleValue};
 use crate::entities::account::Role;
 use crate::services::api_keys::{self, NewKey};
@@ -51,7 +51,7 @@ impl ApiKeysQuery {
 
 #[Object]
 impl ApiKeysMutation {
-    #[graphql(guard = "RoleGuard(Role::Admin).and(ElevationGuard)")]
+    #[graphql(guard = "RoleGuard(Role::Admin)")]
     async fn create_api_key(
         &self,
         ctx: &Context<'_>,
@@ -78,7 +78,7 @@ impl ApiKeysMutation {
     }
 
     /// Revokes a key at once, on every instance.
-    #[graphql(guard = "RoleGuard(Role::Admin).and(ElevationGuard)")]
+    #[graphql(guard = "RoleGuard(Role::Admin)")]
     async fn revoke_api_key(
         &self,
         ctx: &Context<'_>,

@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Object};
 
 use super::context::{GqlResult, scope, state, uuid};
-use super::guards::{ElevationGuard, RoleGuard};
+use super::guards::RoleGuard;
 use super::types::Domain;
 use crate::entities::account::Role;
 use crate::services::custom_domains;
@@ -35,7 +35,7 @@ impl DomainsQuery {
 impl DomainsMutation {
     /// Claims a custom domain for an app. It routes nothing until `verifyCustomDomain` passes:
     /// publish the TXT record, point the name at your proxy, forward `/.well-known/*`.
-    #[graphql(guard = "RoleGuard(Role::Admin).and(ElevationGuard)")]
+    #[graphql(guard = "RoleGuard(Role::Admin)")]
     async fn add_custom_domain(
         &self,
         ctx: &Context<'_>,
@@ -84,7 +84,7 @@ impl DomainsMutation {
     }
 
     /// Removes a claim or a custom domain; it stops routing at once.
-    #[graphql(guard = "RoleGuard(Role::Admin).and(ElevationGuard)")]
+    #[graphql(guard = "RoleGuard(Role::Admin)")]
     async fn remove_custom_domain(
         &self,
         ctx: &Context<'_>,

@@ -32,26 +32,3 @@ impl Guard for TenantCallerGuard {
         }
     }
 }
-
-/// Admits API keys, and people only with a recent step-up (`POST /auth/elevate`): sensitive
-/// changes need a re-proof, not just a token that may have been left in a browser.
-pub struct ElevationGuard;
-
-impl Guard for ElevationGuard {
-    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
-        let principal = principal(ctx);
-        let is_person = principal.account_id.is_some();
-        let elevated = principal
-            .elevation
-            .as_ref()
-            .is_some_and(|e| e.expires_at > crate::db::now());
-        if is_person && !elevated {
-            return Err(AppError::Forbidden {
-                message: "this change needs a recent step-up: POST /auth/elevate, then retry with the new token".into(),
-                reason: Some("ELEVATION_REQUIRED"),
-            }
-            .extend());
-        }
-        Ok(())
-    }
-}

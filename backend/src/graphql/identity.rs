@@ -9,9 +9,9 @@ use super::context::{
 };
 use super::guards::RoleGuard;
 use crate::entities::account::Role;
-use crate::entities::{audit_event, session};
+use crate::entities::{audit_event, passkey, session};
 use crate::error::AppError;
-use crate::services::{audit, sessions, tenants};
+use crate::services::{audit, passkeys, sessions, tenants};
 
 #[derive(Default)]
 pub struct IdentityQuery;
@@ -28,6 +28,38 @@ pub struct Session {
     pub expires_at: DateTime<Utc>,
     /// Whether the request asking is made with this session.
     pub current: bool,
+}
+
+/// One of the signed-in person's passkeys.
+#[derive(SimpleObject)]
+pub struct Passkey {
+    pub id: ID,
+    /// What its owner called it at registration.
+    pub name: String,
+    /// The relying party it was made for: the app's system host.
+    pub rp_id: String,
+    pub created_at: DateTime<Utc>,
+    /// When it last signed in or stepped up; null: never.
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl From<passkey::Model> for Passkey {
+    fn from(p: passkey::Model) -> Self {
+        Passkey {
+            id: ID(p.id.to_string()),
+            name: p.name,
+            rp_id: p.rp_id,
+            created_at: p.created_at,
+            last_used_at: p.last_used_at,
+        }
+    }
+}
+
+/// The signed-in person's account id; API keys have no account.
+fn own_account(ctx: &Context<'_>, what: &str) -> Result<uuid::Uuid, AppError> {
+    principal(ctx)
+        .account_id
+        .ok_or_else(|| AppError::invalid(what, "API keys have no account; sign in as a person"))
 }
 
 #[derive(SimpleObject)]
@@ -84,6 +116,14 @@ impl IdentityQuery {
             .into_iter()
             .map(|s| session_view(s, principal.session_id))
             .collect())
+    }
+
+    /// The signed-in person's passkeys, newest first.
+    #[graphql(guard = "RoleGuard(Role::User)")]
+    async fn passkeys(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Passkey>> {
+        let account = own_account(ctx, "passkeys").gql()?;
+        let rows = passkeys::list(&state(ctx).db, account).await.gql()?;
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 
     #[graphql(guard = "RoleGuard(Role::Admin)")]
@@ -147,6 +187,26 @@ impl IdentityMutation {
             )
             .await;
         }
+        Ok(id)
+    }
+
+    /// Removes one of the signed-in person's passkeys; it never signs in again. Needs a recent
+    /// step-up. Returns the removed passkey's id.
+    #[graphql(guard = "RoleGuard(Role::User)")]
+    async fn remove_passkey(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
+        let state = state(ctx);
+        let account = own_account(ctx, "id").gql()?;
+        let passkey = uuid("id", &id).gql()?;
+        let removed = passkeys::remove(&state.db, account, passkey).await.gql()?;
+        audit::record(
+            &state.db,
+            removed.tenant_id,
+            Some(account),
+            "passkey.removed",
+            format!("the passkey \"{}\" was removed", removed.name),
+            None,
+        )
+        .await;
         Ok(id)
     }
 

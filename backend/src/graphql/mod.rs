@@ -12,6 +12,7 @@ mod identity;
 mod leads;
 mod meta;
 mod settings;
+mod step_up;
 mod tenants;
 mod types;
 mod viewer;
@@ -59,7 +60,8 @@ pub fn build_schema(state: AppState) -> AppSchema {
         .limit_complexity(config.graphql_max_complexity)
         .extension(aliases::AliasLimit(config.graphql_max_aliases))
         // Inside the alias limit, which counts cached documents too.
-        .extension(documents::ParsedDocuments::default());
+        .extension(documents::ParsedDocuments::default())
+        .extension(step_up::StepUp);
     if !config.graphql_introspection {
         schema = schema.disable_introspection();
     }

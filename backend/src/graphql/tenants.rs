@@ -4,7 +4,7 @@ use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 
 use super::context::{GqlResult, connection, page_size, state};
-use super::guards::{ElevationGuard, RoleGuard};
+use super::guards::RoleGuard;
 use super::types::{Account, Domain, Tenant, TenantStatusValue};
 use crate::entities::account::{AccountStatus, Role};
 use crate::error::AppError;
@@ -115,7 +115,7 @@ impl TenantsMutation {
     }
 
     /// Suspends or reactivates a tenant; takes effect at once on every host and credential.
-    #[graphql(guard = "RoleGuard(Role::Operator).and(ElevationGuard)")]
+    #[graphql(guard = "RoleGuard(Role::Operator)")]
     async fn set_tenant_status(
         &self,
         ctx: &Context<'_>,

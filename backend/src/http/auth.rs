@@ -17,8 +17,8 @@ use super::client_ip::ClientIp;
 use super::host_tenant::FromHost;
 use super::json_body::JsonBody;
 use super::openapi::{BadHost, HostNotFound, Invalid, NotJson, RateLimited, TooLarge, Unavailable};
-use crate::auth::guard;
 use crate::auth::principal::Principal;
+use crate::auth::{guard, step_up};
 use crate::entities::account;
 use crate::error::{AppError, ErrorBody};
 use crate::services::sessions::TokenResponse;
@@ -120,6 +120,8 @@ pub struct Challenge<O> {
 #[derive(Serialize, ToSchema)]
 pub struct PasskeyAdded {
     id: Uuid,
+    /// What the passkey is called in the owner's list.
+    name: String,
     /// The relying party it was made for: the app's system host.
     rp_id: String,
     created_at: DateTime<Utc>,
@@ -211,7 +213,7 @@ pub async fn email_verify(
     let code = required("code", body.code)?;
     state
         .limits
-        .sign_in(ip, host.tenant_id, Some(&email))
+        .sign_in(ip, host.tenant_id, Some(&email_codes::budget_key(&email)))
         .await?;
     let verified = email_codes::verify(&state.db, &state.config, &host, &email, &code).await;
     signed_in(&state, &host, ip, verified, "email code").await
@@ -247,10 +249,16 @@ pub async fn password_login(
     let password = required("password", body.password)?;
     state
         .limits
-        .sign_in(ip, host.tenant_id, Some(&email))
+        .sign_in(ip, host.tenant_id, Some(&email_codes::budget_key(&email)))
         .await?;
-    let verified =
-        passwords::login(&state.db, &state.config, host.tenant_id, &email, &password).await;
+    let verified = passwords::login(
+        &state.db,
+        &state.passwords,
+        host.tenant_id,
+        &email,
+        &password,
+    )
+    .await;
     signed_in(&state, &host, ip, verified, "password").await
 }
 
@@ -386,8 +394,9 @@ pub async fn reset_finish(
     state.limits.sign_in(ip, host.tenant_id, None).await?;
     let account = passwords::finish_reset(
         &state.db,
-        &state.config,
-        host.tenant_id,
+        &state.passwords,
+        &state.mailer,
+        &host,
         &token,
         &new_password,
     )
@@ -523,7 +532,7 @@ pub async fn elevate(
         (Some(password), None, None) => {
             passwords::login(
                 &state.db,
-                &state.config,
+                &state.passwords,
                 host.tenant_id,
                 &account.email,
                 &password,
@@ -591,6 +600,10 @@ pub struct PasskeyFinish<C> {
     /// The browser's `PublicKeyCredential`, as JSON.
     #[schema(value_type = Object, required = true)]
     credential: Option<C>,
+    /// Registration only: what to call the new passkey ("Work laptop", at most 100 characters;
+    /// default "Passkey <date>").
+    #[schema(max_length = 100)]
+    name: Option<String>,
 }
 
 fn challenge(ceremony_id: Uuid, options: impl Serialize) -> Response {
@@ -610,7 +623,7 @@ fn finishing<C>(body: PasskeyFinish<C>) -> Result<(Uuid, C), AppError> {
     Ok((ceremony, credential))
 }
 
-/// Starts adding a passkey to the signed-in account, for the host's app.
+/// Starts adding a passkey to the signed-in account, for the host's app. Needs a recent step-up.
 #[utoipa::path(
     post,
     path = "/auth/passkey/register/start",
@@ -624,6 +637,8 @@ fn finishing<C>(body: PasskeyFinish<C>) -> Result<(Uuid, C), AppError> {
             description = "No Host or an invalid one, or a host of no app (passkeys belong to an app)"),
         (status = 401, body = ErrorBody,
             description = "No valid `Authorization: Bearer` token (missing, expired, revoked, another tenant's)"),
+        (status = 403, body = ErrorBody,
+            description = "The token carries no recent step-up (`reason`: `ELEVATION_REQUIRED`): `POST /auth/elevate` first"),
         (status = 404, response = HostNotFound),
         (status = 503, response = Unavailable),
     ),
@@ -632,6 +647,8 @@ pub async fn passkey_register_start(
     State(state): State<AppState>,
     signed_in: SignedIn,
 ) -> Result<Response, AppError> {
+    // A passkey is a way in for good: a token without a fresh proof may not add one.
+    step_up::require(&signed_in.principal)?;
     let account = signed_in.account(&state).await?;
     let (ceremony, options) =
         passkeys::start_registration(&state.db, &signed_in.host, &account).await?;
@@ -664,22 +681,34 @@ pub async fn passkey_register_finish(
     signed_in: SignedIn,
     JsonBody(body): JsonBody<PasskeyFinish<RegisterPublicKeyCredential>>,
 ) -> Result<Response, AppError> {
+    let name = body.name.clone();
     let (ceremony, credential) = finishing(body)?;
     let account = signed_in.account(&state).await?;
-    let key =
-        passkeys::finish_registration(&state.db, &signed_in.host, &account, ceremony, &credential)
-            .await?;
+    let key = passkeys::finish_registration(
+        &state.db,
+        &state.mailer,
+        &signed_in.host,
+        &account,
+        ceremony,
+        &credential,
+        name.as_deref(),
+    )
+    .await?;
     audit::record(
         &state.db,
         account.tenant_id,
         Some(account.id),
         "passkey.added",
-        format!("{} added a passkey for {}", account.email, key.rp_id),
+        format!(
+            "{} added the passkey \"{}\" for {}",
+            account.email, key.name, key.rp_id
+        ),
         ip,
     )
     .await;
     let added = PasskeyAdded {
         id: key.id,
+        name: key.name,
         rp_id: key.rp_id,
         created_at: key.created_at,
     };
@@ -716,9 +745,10 @@ pub async fn passkey_login_start(
     let email = required("email", body.email)?;
     state
         .limits
-        .sign_in(ip, host.tenant_id, Some(&email))
+        .sign_in(ip, host.tenant_id, Some(&email_codes::budget_key(&email)))
         .await?;
-    let (ceremony, options) = passkeys::start_login(&state.db, &host, &email).await?;
+    let (ceremony, options) =
+        passkeys::start_login(&state.db, &state.passkey_decoys, &host, &email).await?;
     Ok(challenge(ceremony, options))
 }
 

@@ -200,7 +200,8 @@ pub async fn list(
 }
 
 /// Runs the checks for a claim (and verifies it when all pass) or for an attached domain (which
-/// a failure here never unroutes: only the background re-check does, after repeated failures).
+/// a failure here never unroutes: only the background re-check does, after repeated failures,
+/// and then the domain is a claim again).
 pub async fn verify<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     config: &Config,
@@ -223,24 +224,21 @@ pub async fn verify<C: ConnectionTrait + TransactionTrait>(
     }
     let row = attached(db, tenant_id, id).await?;
     let checks = checker.run(&row.host, None).await;
-    let passed = domain_checks::all_passed(&checks);
-    let was_verified = row.verified;
+    if !row.verified && row.auto_verified {
+        // Unrouted by a re-check of an older version, which kept the row: a claim like any other
+        // lapsed domain, which must prove ownership again.
+        let txn = db.begin().await?;
+        let claim = lapse(&txn, config, row, &checks).await?;
+        txn.commit().await?;
+        return Ok(claim.into());
+    }
     let mut active: tenant_domain::ActiveModel = row.into();
     active.checks = Set(Some(to_json(&checks)?));
     active.checked_at = Set(Some(db::now()));
-    if passed {
-        // A domain the re-check had unrouted comes back once everything passes again.
-        active.verified = Set(true);
-        active.verified_at = Set(Some(db::now()));
+    if domain_checks::all_passed(&checks) {
         active.failed_checks = Set(0);
     }
-    let txn = db.begin().await?;
-    let row = active.update(&txn).await?;
-    if passed && !was_verified {
-        epoch::bump(&txn).await?;
-    }
-    txn.commit().await?;
-    Ok(row.into())
+    Ok(active.update(db).await?.into())
 }
 
 /// A claim that passed: it becomes a routing row, and every claim on the host (anyone's) goes.
@@ -324,12 +322,12 @@ pub async fn remove<C: ConnectionTrait + TransactionTrait>(
 }
 
 /// Re-checks every domain the checks verified (not the ones operators attached): DNS and the
-/// probes, ownership having been proven once. One failure changes nothing; `limit` consecutive
-/// failures unroute the domain until it passes again.
+/// probes, ownership having been proven once. One failure changes nothing; `domain_recheck_failures`
+/// consecutive failures take the domain away: it goes back to being a claim (see [`lapse`]).
 pub async fn recheck_all<C: ConnectionTrait + TransactionTrait>(
     db: &C,
+    config: &Config,
     checker: &DomainChecker,
-    limit: i32,
 ) -> Result<(), AppError> {
     domain_claim::Entity::delete_many()
         .filter(domain_claim::Column::ExpiresAt.lte(db::now()))
@@ -344,22 +342,12 @@ pub async fn recheck_all<C: ConnectionTrait + TransactionTrait>(
         let checks = checker.run(&row.host, None).await;
         let passed = domain_checks::all_passed(&checks);
         let failures = if passed { 0 } else { row.failed_checks + 1 };
-        let unroute = failures >= limit;
-        let (tenant_id, host) = (row.tenant_id, row.host.clone());
-        let mut active: tenant_domain::ActiveModel = row.into();
-        active.checks = Set(Some(to_json(&checks)?));
-        active.checked_at = Set(Some(db::now()));
-        active.failed_checks = Set(failures);
-        if unroute {
-            active.verified = Set(false);
-        }
-        let txn = db.begin().await?;
-        active.update(&txn).await?;
-        if unroute {
+        if failures >= config.domain_recheck_failures {
+            let (tenant_id, host) = (row.tenant_id, row.host.clone());
+            let txn = db.begin().await?;
+            lapse(&txn, config, row, &checks).await?;
             epoch::bump(&txn).await?;
-        }
-        txn.commit().await?;
-        if unroute {
+            txn.commit().await?;
             let reason = checks
                 .iter()
                 .find(|c| !c.passed)
@@ -370,13 +358,49 @@ pub async fn recheck_all<C: ConnectionTrait + TransactionTrait>(
                 tenant_id,
                 None,
                 "domain.unverified",
-                format!("{host} stopped routing after {failures} failed checks: {reason}"),
+                format!(
+                    "{host} stopped routing after {failures} failed checks: {reason}; it is a claim again and must prove ownership anew"
+                ),
                 None,
             )
             .await;
+            continue;
         }
+        let mut active: tenant_domain::ActiveModel = row.into();
+        active.checks = Set(Some(to_json(&checks)?));
+        active.checked_at = Set(Some(db::now()));
+        active.failed_checks = Set(failures);
+        active.update(db).await?;
     }
     Ok(())
+}
+
+/// A domain that stopped answering is no longer the tenant's: whoever controls the name now may
+/// be someone else (an expired registration, a dangling CNAME). The routing row goes and a claim
+/// takes its place, with the same id, a new ownership token and a fresh lifetime; it routes again
+/// only after the TXT check passes anew, and meanwhile another tenant may claim and verify the
+/// host (whose verification removes this claim).
+async fn lapse(
+    txn: &impl ConnectionTrait,
+    config: &Config,
+    row: tenant_domain::Model,
+    checks: &[CheckResult],
+) -> Result<domain_claim::Model, AppError> {
+    let ttl = chrono::Duration::from_std(config.domain_claim_ttl).map_err(AppError::internal)?;
+    let claim = domain_claim::ActiveModel {
+        id: Set(row.id),
+        tenant_id: Set(row.tenant_id),
+        app: Set(row.app.clone()),
+        host: Set(row.host.clone()),
+        alias: Set(row.kind == DomainKind::Alias),
+        token: Set(secrets::random_token("tenantry-verify=")),
+        checks: Set(Some(to_json(checks)?)),
+        checked_at: Set(Some(db::now())),
+        created_at: Set(db::now()),
+        expires_at: Set(db::now() + ttl),
+    };
+    row.delete(txn).await?;
+    Ok(claim.insert(txn).await?)
 }
 
 async fn live_claim(

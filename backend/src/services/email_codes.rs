@@ -25,6 +25,14 @@ pub fn normalise(email: &str) -> Result<String, AppError> {
         .ok_or_else(|| AppError::invalid("email", "is not a valid email address"))
 }
 
+/// What a sign-in address is counted as by the per-address limit: the address exactly as account
+/// look-up normalises it, so every spelling that reaches one account (case, soft hyphens or
+/// full-width letters in the domain, a trailing dot) spends one budget. What is not an address
+/// reaches no account and is counted as sent, lower-cased.
+pub fn budget_key(email: &str) -> String {
+    normalise(email).unwrap_or_else(|_| email.trim().to_lowercase())
+}
+
 /// Whether an unknown address may become a `USER` of the host's tenant.
 pub async fn signup_allowed(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<bool, AppError> {
     let tenant = tenants::by_id(db, tenant_id).await?;
@@ -95,7 +103,20 @@ pub async fn verify<C: ConnectionTrait + TransactionTrait>(
     if challenge.consumed_at.is_some() || challenge.expires_at <= db::now() {
         return Err(refused());
     }
-    if challenge.attempts >= config.otp_max_attempts {
+    // Each guess first takes one of the challenge's tries, in one conditional update: guesses sent
+    // together cannot all read a count under the limit, so at most `otp_max_attempts` of them are
+    // ever compared, and the right code sent after them finds no try left.
+    let took_a_try = email_challenge::Entity::update_many()
+        .col_expr(
+            email_challenge::Column::Attempts,
+            Expr::col(email_challenge::Column::Attempts).add(1),
+        )
+        .filter(email_challenge::Column::Id.eq(challenge.id))
+        .filter(email_challenge::Column::Attempts.lt(config.otp_max_attempts))
+        .filter(email_challenge::Column::ConsumedAt.is_null())
+        .exec(db)
+        .await?;
+    if took_a_try.rows_affected == 0 {
         return Err(AppError::unauthenticated(
             "wrong_code",
             "too many wrong codes; ask for a new one",
@@ -103,14 +124,6 @@ pub async fn verify<C: ConnectionTrait + TransactionTrait>(
     }
     let presented = code_hash(challenge.id, code.trim());
     if !secrets::constant_time_eq(presented.as_bytes(), challenge.code_hash.as_bytes()) {
-        email_challenge::Entity::update_many()
-            .col_expr(
-                email_challenge::Column::Attempts,
-                Expr::col(email_challenge::Column::Attempts).add(1),
-            )
-            .filter(email_challenge::Column::Id.eq(challenge.id))
-            .exec(db)
-            .await?;
         return Err(refused());
     }
     // Consumed only if still unconsumed: two racing uses of one code cannot both win.

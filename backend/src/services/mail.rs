@@ -123,6 +123,20 @@ pub async fn send_branded(
     mailer.send(db, mail).await
 }
 
+/// Tells `to` of a change to their account (a passkey added, a password changed), in the host's
+/// tenant's name: the person learns of it even when someone else made it.
+pub async fn send_notice(
+    db: &impl ConnectionTrait,
+    mailer: &Mailer,
+    host: &HostTenant,
+    to: String,
+    subject: &str,
+    paragraphs: &[String],
+) -> Result<(), AppError> {
+    let subject = subject.to_owned();
+    send_branded(db, mailer, host, to, |_| subject, paragraphs, "").await
+}
+
 /// The newest messages in the outbox.
 pub async fn outbox(
     db: &impl ConnectionTrait,
@@ -148,17 +162,25 @@ pub fn branded(
     let primary = branding.primary_color.as_deref().unwrap_or("#111111");
     let background = branding.background_color.as_deref().unwrap_or("#ffffff");
     let text_color = branding.text_color.as_deref().unwrap_or("#111111");
-    let text = format!("{name}\n\n{}\n\n    {highlight}\n", paragraphs.join("\n\n"));
+    let text = match highlight {
+        "" => format!("{name}\n\n{}\n", paragraphs.join("\n\n")),
+        _ => format!("{name}\n\n{}\n\n    {highlight}\n", paragraphs.join("\n\n")),
+    };
+    let highlighted = match highlight {
+        "" => String::new(),
+        _ => format!(
+            "<p style=\"font-size:24px;letter-spacing:4px;color:{primary}\"><strong>{}</strong></p>",
+            escape(highlight)
+        ),
+    };
     let body: String = paragraphs
         .iter()
         .map(|p| format!("<p>{}</p>", escape(p)))
         .collect();
     let html = format!(
         "<!doctype html><html><body style=\"background:{background};color:{text_color};font-family:sans-serif\">\
-         <h1 style=\"color:{primary}\">{}</h1>{body}\
-         <p style=\"font-size:24px;letter-spacing:4px;color:{primary}\"><strong>{}</strong></p></body></html>",
+         <h1 style=\"color:{primary}\">{}</h1>{body}{highlighted}</body></html>",
         escape(name),
-        escape(highlight),
     );
     (subject, text, html)
 }

@@ -8,20 +8,23 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait,
-    QueryFilter,
+    QueryFilter, QueryOrder,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
+use webauthn_rs::fake::{FakePasskeyDistribution, WebauthnFakeCredentialGenerator};
 use webauthn_rs::prelude::{
     CreationChallengeResponse, Passkey, PasskeyAuthentication, PasskeyRegistration,
     PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse, Url, Webauthn,
     WebauthnBuilder,
 };
+use webauthn_rs_proto::AllowCredentials;
 
 use crate::db;
 use crate::entities::{account, passkey, webauthn_ceremony};
 use crate::error::AppError;
+use crate::services::mail::{self, Mailer};
 use crate::services::{accounts, app_links, domains};
 use crate::tenancy::resolver::HostTenant;
 
@@ -80,6 +83,52 @@ async fn relying_party(
     Ok((webauthn, rp_id))
 }
 
+/// Decoy credential ids for addresses without passkeys, from webauthn-rs's fake-credential
+/// generator: derived from the address with a secret every instance shares (HMAC-SHA256 seeding a
+/// distribution of counts and lengths observed on real authenticators), so they are the same on
+/// every call and every instance and look like a real person's passkeys. Without the secret they
+/// cannot be told from real ids.
+pub struct Decoys {
+    generator: WebauthnFakeCredentialGenerator<FakePasskeyDistribution>,
+}
+
+/// Name of the shared secret in `server_secrets`.
+const DECOY_SECRET: &str = "passkey_decoys";
+
+impl Decoys {
+    /// The shared secret, made by whichever instance starts first.
+    pub async fn load(db: &impl ConnectionTrait) -> Result<Self, AppError> {
+        let secret = super::server_secrets::get_or_create(db, DECOY_SECRET).await?;
+        Self::from_secret(&secret)
+    }
+
+    pub fn from_secret(secret: &[u8]) -> Result<Self, AppError> {
+        let generator = WebauthnFakeCredentialGenerator::new(secret)
+            .map_err(|e| AppError::internal(format!("decoy passkey secret: {e}")))?;
+        Ok(Self { generator })
+    }
+
+    /// The decoys of `email` at one tenant's relying party.
+    pub fn for_address(&self, tenant_id: Uuid, rp_id: &str, email: &str) -> Vec<AllowCredentials> {
+        let mut name = Vec::with_capacity(16 + rp_id.len() + email.len() + 2);
+        name.extend_from_slice(tenant_id.as_bytes());
+        for part in [rp_id, email] {
+            name.extend_from_slice(part.as_bytes());
+            name.push(0);
+        }
+        self.generator
+            .generate(&name)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|id| AllowCredentials {
+                type_: "public-key".into(),
+                id,
+                transports: None,
+            })
+            .collect()
+    }
+}
+
 fn is_loopback_name(host: &str) -> bool {
     host == "localhost" || host.ends_with(".localhost")
 }
@@ -111,14 +160,36 @@ pub async fn start_registration(
     Ok((ceremony, challenge))
 }
 
-/// Checks the authenticator's answer and stores the new passkey.
+/// Longest passkey name.
+const MAX_NAME: usize = 100;
+
+/// Checks the authenticator's answer, stores the new passkey under `name` ("Passkey <date>" when
+/// none is given) and tells the account by mail, so a passkey planted by someone else is noticed.
 pub async fn finish_registration(
     db: &impl ConnectionTrait,
+    mailer: &Mailer,
     host: &HostTenant,
     account: &account::Model,
     ceremony: Uuid,
     credential: &RegisterPublicKeyCredential,
+    name: Option<&str>,
 ) -> Result<passkey::Model, AppError> {
+    let name = match name.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(name) if name.chars().count() > MAX_NAME => {
+            return Err(AppError::invalid(
+                "name",
+                format!("must be at most {MAX_NAME} characters"),
+            ));
+        }
+        Some(name) if name.chars().any(char::is_control) => {
+            return Err(AppError::invalid(
+                "name",
+                "must not hold control characters",
+            ));
+        }
+        Some(name) => name.to_owned(),
+        None => format!("Passkey {}", db::now().format("%Y-%m-%d")),
+    };
     let (webauthn, rp_id) = relying_party(db, host).await?;
     let (row, state): (_, PasskeyRegistration) =
         take_ceremony(db, host.tenant_id, ceremony, REGISTER).await?;
@@ -133,23 +204,76 @@ pub async fn finish_registration(
                 format!("the passkey was not accepted: {e}"),
             )
         })?;
-    Ok(passkey::ActiveModel {
+    let stored = passkey::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(host.tenant_id),
         account_id: Set(account.id),
         credential_id: Set(URL_SAFE_NO_PAD.encode(key.cred_id())),
         rp_id: Set(rp_id),
+        name: Set(name),
         passkey: Set(serde_json::to_string(&key).map_err(AppError::internal)?),
         created_at: Set(db::now()),
         last_used_at: Set(None),
     }
     .insert(db)
-    .await?)
+    .await?;
+    let paragraphs = [
+        format!(
+            "A passkey named \"{}\" was added to your account; it can sign in as you.",
+            stored.name
+        ),
+        "If you did not add it, remove it under \"My account\" at once and change your password."
+            .to_owned(),
+    ];
+    let notice = mail::send_notice(
+        db,
+        mailer,
+        host,
+        account.email.clone(),
+        "A passkey was added to your account",
+        &paragraphs,
+    )
+    .await;
+    if let Err(err) = notice {
+        tracing::error!(error = %err.chain(), "cannot send the passkey-added notice");
+    }
+    Ok(stored)
 }
 
-/// Starts a passkey sign-in for `email`.
+/// The person's passkeys, newest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+) -> Result<Vec<passkey::Model>, AppError> {
+    Ok(passkey::Entity::find()
+        .filter(passkey::Column::AccountId.eq(account_id))
+        .order_by_desc(passkey::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Removes one of the person's own passkeys; it never signs in again. Another account's passkey
+/// is not found.
+pub async fn remove(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    id: Uuid,
+) -> Result<passkey::Model, AppError> {
+    let row = passkey::Entity::find_by_id(id)
+        .filter(passkey::Column::AccountId.eq(account_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("passkey not found".into()))?;
+    row.clone().delete(db).await?;
+    Ok(row)
+}
+
+/// Starts a passkey sign-in for `email`. An address with no passkeys here (unknown, or known
+/// without passkeys) is answered with decoy credential ids (see [`Decoys`]), so the answer does
+/// not tell whether the address has an account.
 pub async fn start_login(
     db: &impl ConnectionTrait,
+    decoys: &Decoys,
     host: &HostTenant,
     email: &str,
 ) -> Result<(Uuid, RequestChallengeResponse), AppError> {
@@ -164,10 +288,14 @@ pub async fn start_login(
             .collect(),
         None => Vec::new(),
     };
-    // With no passkeys the challenge still goes out; it can never be answered.
-    let (challenge, state) = webauthn
+    // With no passkeys the challenge still goes out, naming decoys; it can never be answered, as
+    // the ceremony's state names no credential.
+    let (mut challenge, state) = webauthn
         .start_passkey_authentication(&keys)
         .map_err(|e| AppError::internal(format!("passkey sign-in: {e}")))?;
+    if keys.is_empty() {
+        challenge.public_key.allow_credentials = decoys.for_address(host.tenant_id, &rp_id, &email);
+    }
     let account_id = account.map(|a| a.id);
     let ceremony = save_ceremony(db, host.tenant_id, account_id, LOGIN, &rp_id, &state).await?;
     Ok((ceremony, challenge))
@@ -274,7 +402,32 @@ async fn take_ceremony<S: DeserializeOwned>(
 
 #[cfg(test)]
 mod tests {
-    use super::is_loopback_name;
+    use super::*;
+
+    #[test]
+    fn decoys_are_stable_per_address_and_secret() {
+        let decoys = Decoys::from_secret(&[7; 32]).unwrap();
+        let tenant = Uuid::now_v7();
+        let rp = "acme-rides.example.io";
+        let ids = |decoys: &Decoys, email: &str| -> Vec<Vec<u8>> {
+            decoys
+                .for_address(tenant, rp, email)
+                .into_iter()
+                .map(|c| c.id)
+                .collect()
+        };
+        let addresses: Vec<String> = (0..40).map(|i| format!("user{i}@example.com")).collect();
+        let first: Vec<_> = addresses.iter().map(|a| ids(&decoys, a)).collect();
+        let again: Vec<_> = addresses.iter().map(|a| ids(&decoys, a)).collect();
+        assert_eq!(first, again, "the same on every call");
+        assert!(
+            first.iter().filter(|set| !set.is_empty()).count() > 20,
+            "most addresses get decoys, as most people have a passkey"
+        );
+        let other = Decoys::from_secret(&[8; 32]).unwrap();
+        let theirs: Vec<_> = addresses.iter().map(|a| ids(&other, a)).collect();
+        assert_ne!(first, theirs, "nobody without the secret can derive them");
+    }
 
     #[test]
     fn only_localhost_names_count_as_loopback() {

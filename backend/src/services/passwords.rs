@@ -7,10 +7,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::auth::{password, secrets};
+use crate::auth::password::{self, Passwords};
+use crate::auth::secrets;
 use crate::config::Config;
 use crate::db;
-use crate::entities::{account, password_reset};
+use crate::entities::{account, email_challenge, password_reset};
 use crate::error::AppError;
 use crate::services::email_codes::normalise;
 use crate::services::mail::{self, Mailer};
@@ -20,10 +21,11 @@ use crate::tenancy::resolver::HostTenant;
 
 const RESET_PREFIX: &str = "bpr_";
 
-/// The account whose password this is. A wrong password and an unknown address answer alike.
+/// The account whose password this is. A wrong password, an account without one and an unknown
+/// address answer alike, after the same work: exactly one argon2 verification.
 pub async fn login(
     db: &impl ConnectionTrait,
-    config: &Config,
+    passwords: &Passwords,
     tenant_id: Uuid,
     email: &str,
     password_text: &str,
@@ -33,7 +35,7 @@ pub async fn login(
         Err(_) => None,
     };
     let stored = account.as_ref().and_then(|a| a.password_hash.clone());
-    let matches = password::verify(password_text.to_owned(), stored, config.password_cost).await?;
+    let matches = passwords.verify(password_text.to_owned(), stored).await?;
     match account {
         Some(account) if matches => Ok(account),
         _ => Err(AppError::unauthenticated(
@@ -81,14 +83,17 @@ pub async fn start_reset(
     Ok(Some(account.id))
 }
 
-/// Sets a new password with a reset token and ends every session of the account.
+/// Sets a new password with a reset token, spends every other reset token and pending sign-in
+/// code of the account, ends every session, and tells the account by mail.
 pub async fn finish_reset<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    config: &Config,
-    tenant_id: Uuid,
+    passwords: &Passwords,
+    mailer: &Mailer,
+    host: &HostTenant,
     token: &str,
     new_password: &str,
 ) -> Result<account::Model, AppError> {
+    let tenant_id = host.tenant_id;
     password::check_policy(new_password)?;
     let refused = || {
         AppError::unauthenticated(
@@ -107,7 +112,7 @@ pub async fn finish_reset<C: ConnectionTrait + TransactionTrait>(
     if reset.used_at.is_some() || reset.expires_at <= db::now() {
         return Err(refused());
     }
-    let hash = password::hash(new_password.to_owned(), config.password_cost).await?;
+    let hash = passwords.hash(new_password.to_owned()).await?;
     let txn = db.begin().await?;
     let used = password_reset::Entity::update_many()
         .col_expr(password_reset::Column::UsedAt, Expr::value(db::now()))
@@ -125,8 +130,39 @@ pub async fn finish_reset<C: ConnectionTrait + TransactionTrait>(
     let mut active: account::ActiveModel = account.into();
     active.password_hash = Set(Some(hash));
     let account = active.update(&txn).await?;
+    // Whoever asked for the other tokens or codes (maybe not the owner) loses them with this one.
+    password_reset::Entity::update_many()
+        .col_expr(password_reset::Column::UsedAt, Expr::value(db::now()))
+        .filter(password_reset::Column::AccountId.eq(account.id))
+        .filter(password_reset::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
+    email_challenge::Entity::update_many()
+        .col_expr(email_challenge::Column::ConsumedAt, Expr::value(db::now()))
+        .filter(email_challenge::Column::TenantId.eq(tenant_id))
+        .filter(email_challenge::Column::Email.eq(&account.email))
+        .filter(email_challenge::Column::ConsumedAt.is_null())
+        .exec(&txn)
+        .await?;
     epoch::bump(&txn).await?;
     txn.commit().await?;
     sessions::end_all(db, account.id).await?;
+    let paragraphs = [
+        "The password of your account was changed, and every session was signed out.".to_owned(),
+        "If you did not change it, reset it again at once and tell your administrator.".to_owned(),
+    ];
+    let notice = mail::send_notice(
+        db,
+        mailer,
+        host,
+        account.email.clone(),
+        "Your password was changed",
+        &paragraphs,
+    )
+    .await;
+    if let Err(err) = notice {
+        // The password is changed either way; a lost notice must not undo or hide that.
+        tracing::error!(error = %err.chain(), "cannot send the password-changed notice");
+    }
     Ok(account)
 }

@@ -1,0 +1,941 @@
+//! Attacks on the promises of the README's "Security" section, one test per promise, each
+//! performed over real HTTP the way an attacker would (concurrently where a race could win).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+use tenantry::auth::step_up;
+use tenantry::config::Config;
+use tenantry::entities::account::{self, Role};
+use tenantry::entities::email_challenge;
+use tenantry::services::accounts;
+use webauthn_authenticator_rs::WebauthnAuthenticator;
+use webauthn_authenticator_rs::softpasskey::SoftPasskey;
+use webauthn_rs::prelude::{CreationChallengeResponse, Url};
+
+use crate::cli::cli;
+use crate::custom_domains::lab;
+use crate::helpers::{
+    Backend, Credential, TestApp, db_tests, error_code, eventually, spawn_app_with,
+};
+use crate::identity::{mail_to, notice_to, post, requested, secret_in, sign_in_by_code};
+use crate::smtp_sink::SmtpSink;
+
+db_tests!(
+    accounts_without_a_password_never_pass_a_password_check,
+    every_password_attempt_costs_one_argon2_verification,
+    password_checks_wait_their_turn_and_refuse_past_the_wait,
+    sensitive_changes_need_a_recent_step_up,
+    passkeys_are_named_listed_removed_and_announced,
+    finishing_a_reset_spends_every_other_way_in_and_tells_the_owner,
+    forty_simultaneous_wrong_codes_evaluate_at_most_five,
+    every_spelling_of_an_address_shares_one_sign_in_budget,
+    passkey_sign_in_tells_nothing_about_an_address,
+    an_unrouted_custom_domain_is_a_claim_again,
+);
+
+/// A server mailing through a real SMTP sink, with cheap password hashes and sign-in limits high
+/// enough that the defence under test, not a limit, is what answers.
+async fn mailing_app(backend: Backend, configure: impl FnOnce(&mut Config)) -> (TestApp, SmtpSink) {
+    let sink = SmtpSink::start().await;
+    let url = sink.url();
+    let app = spawn_app_with(backend, move |config| {
+        config.smtp_url = Some(url);
+        config.password_cost = tenantry::auth::password::Cost {
+            memory_kib: 64,
+            iterations: 1,
+        };
+        config.ip_rate_per_minute = 10_000;
+        config.address_rate_per_minute = 10_000;
+        configure(config);
+    })
+    .await;
+    (app, sink)
+}
+
+async fn account_of(app: &TestApp, tenant_slug: &str, email: &str) -> account::Model {
+    let tenant = tenantry::services::tenants::get(&app.db, tenant_slug)
+        .await
+        .unwrap();
+    accounts::find_by_email(&app.db, tenant.id, email)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("{email} has an account at {tenant_slug}"))
+}
+
+/// Gives `account` a password, as a finished reset would.
+async fn set_password(app: &TestApp, account: &account::Model, password: &str) {
+    let hash = app.state.passwords.hash(password.into()).await.unwrap();
+    let mut active: account::ActiveModel = account.clone().into();
+    active.password_hash = Set(Some(hash));
+    active.update(&app.db).await.unwrap();
+}
+
+async fn password_login(app: &TestApp, host: &str, email: &str, password: &str) -> StatusCode {
+    let body = json!({ "email": email, "password": password });
+    post(app, host, "/auth/password/login", body, None).await.0
+}
+
+/// An elevated access token of `email`, stepped up with an emailed code through the API.
+async fn stepped_up(
+    app: &TestApp,
+    sink: &SmtpSink,
+    host: &str,
+    email: &str,
+    token: &str,
+) -> String {
+    let before = requested(sink, email).len();
+    let (status, _) = post(
+        app,
+        host,
+        "/auth/email/start",
+        json!({ "email": email }),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let code = secret_in(&mail_to(sink, email, before + 1).await, "");
+    let (status, body) = post(
+        app,
+        host,
+        "/auth/elevate",
+        json!({ "code": code }),
+        Some(token),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+/// Registers a passkey of `authenticator` for the holder of `token` (which must be elevated).
+async fn register_passkey(
+    app: &TestApp,
+    host: &str,
+    token: &str,
+    authenticator: &mut SoftPasskey,
+    name: Option<&str>,
+) -> Value {
+    let (status, started) = post(
+        app,
+        host,
+        "/auth/passkey/register/start",
+        json!({}),
+        Some(token),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{started}");
+    let options: CreationChallengeResponse =
+        serde_json::from_value(started["options"].clone()).unwrap();
+    let origin = Url::parse(&format!("https://{host}")).unwrap();
+    let credential = authenticator.do_registration(origin, options).unwrap();
+    let mut finish = json!({ "ceremony_id": started["ceremony_id"], "credential": credential });
+    if let Some(name) = name {
+        finish["name"] = json!(name);
+    }
+    let (status, added) = post(
+        app,
+        host,
+        "/auth/passkey/register/finish",
+        finish,
+        Some(token),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    added
+}
+
+/// The `allowCredentials` of a passkey sign-in challenge for `email`.
+async fn passkey_challenge(app: &TestApp, host: &str, email: &str) -> Value {
+    let (status, started) = post(
+        app,
+        host,
+        "/auth/passkey/login/start",
+        json!({ "email": email }),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{started}");
+    started["options"]["publicKey"].clone()
+}
+
+/// Promise: an account without a password never passes a password check, whatever is sent —
+/// not the string the dummy hash was once made of, not an empty or blank one.
+async fn accounts_without_a_password_never_pass_a_password_check(backend: Backend) {
+    let (app, sink) = mailing_app(backend, |_| {}).await;
+    app.provision("acme", "Acme").await;
+    let rides = app.host("acme", "TAXI_PASSENGER");
+    let admin_host = app.host("acme", "ADMIN_CONSOLE");
+    // An operator from the CLI, an invited admin, and a person who signed up with an email code.
+    let created = cli(&app, &["operator", "create", "--email", "op@example.com"]).await;
+    assert!(created.status.success(), "{created:?}");
+    let invited = app
+        .gql(
+            &app.operator().await,
+            "mutation { inviteAccount(tenantSlug: \"acme\", email: \"boss@acme.example\", role: ADMIN) { id } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        invited["data"]["inviteAccount"]["id"].is_string(),
+        "{invited}"
+    );
+    sign_in_by_code(&app, &sink, &rides, "rider@example.com").await;
+    let people = [
+        ("main", "admin.localhost".to_owned(), "op@example.com"),
+        ("acme", admin_host, "boss@acme.example"),
+        ("acme", rides.clone(), "rider@example.com"),
+    ];
+    let guesses = [
+        "no account has this password",
+        "",
+        "   ",
+        "0123456789",
+        "\u{0}",
+    ];
+    for (slug, host, email) in &people {
+        let account = account_of(&app, slug, email).await;
+        assert!(account.password_hash.is_none(), "{email} has no password");
+        let token = app.token_for(&account).await;
+        for guess in guesses {
+            let status = password_login(&app, host, email, guess).await;
+            assert!(
+                status == StatusCode::UNAUTHORIZED || status == StatusCode::UNPROCESSABLE_ENTITY,
+                "{email} signed in with {guess:?}: {status}"
+            );
+            let (status, body) = post(
+                &app,
+                host,
+                "/auth/elevate",
+                json!({ "password": guess }),
+                Some(&token),
+            )
+            .await;
+            assert!(
+                status == StatusCode::UNAUTHORIZED || status == StatusCode::UNPROCESSABLE_ENTITY,
+                "{email} stepped up with {guess:?}: {status} {body}"
+            );
+        }
+    }
+}
+
+/// Promise: every password attempt costs exactly one argon2 verification, on every path, so
+/// neither the time nor the memory of an answer tells known addresses from unknown ones.
+async fn every_password_attempt_costs_one_argon2_verification(backend: Backend) {
+    let (app, _sink) = mailing_app(backend, |_| {}).await;
+    let acme = app.provision("acme", "Acme").await.tenant;
+    let host = app.host("acme", "TAXI_PASSENGER");
+    let (with_password, token) = app.sign_in(acme.id, "ana@example.com", Role::User).await;
+    set_password(&app, &with_password, "correct horse battery").await;
+    app.sign_in(acme.id, "bo@example.com", Role::User).await;
+
+    let attempts = [
+        ("ana@example.com", "correct horse battery", StatusCode::OK),
+        (
+            "ana@example.com",
+            "wrong horse battery",
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "bo@example.com",
+            "no password at all",
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "nobody@example.com",
+            "whatever it is",
+            StatusCode::UNAUTHORIZED,
+        ),
+        ("not an address", "whatever it is", StatusCode::UNAUTHORIZED),
+    ];
+    for (email, password, expected) in attempts {
+        let before = app.state.passwords.verifications();
+        assert_eq!(
+            password_login(&app, &host, email, password).await,
+            expected,
+            "{email}"
+        );
+        assert_eq!(
+            app.state.passwords.verifications() - before,
+            1,
+            "{email}: one verification per attempt"
+        );
+    }
+    for password in ["correct horse battery", "wrong horse battery"] {
+        let before = app.state.passwords.verifications();
+        post(
+            &app,
+            &host,
+            "/auth/elevate",
+            json!({ "password": password }),
+            Some(&token),
+        )
+        .await;
+        assert_eq!(app.state.passwords.verifications() - before, 1, "step-up");
+    }
+}
+
+/// Promise: password hashing runs a few at a time; a flood of sign-ins waits its turn and, past
+/// the wait, is told to come back (`503`, `Retry-After`) instead of taking all the memory.
+async fn password_checks_wait_their_turn_and_refuse_past_the_wait(backend: Backend) {
+    let (app, _sink) = mailing_app(backend, |config| {
+        config.password_cost = tenantry::auth::password::Cost {
+            memory_kib: 64 * 1024,
+            iterations: 4,
+        };
+        config.password_hash_concurrency = 1;
+        config.password_hash_wait = Duration::ZERO;
+    })
+    .await;
+    app.provision("acme", "Acme").await;
+    let host = Arc::new(app.host("acme", "TAXI_PASSENGER"));
+    let app = Arc::new(app);
+    let barrier = Arc::new(tokio::sync::Barrier::new(8));
+    let mut flood = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let (app, host, barrier) = (app.clone(), host.clone(), barrier.clone());
+        flood.spawn(async move {
+            barrier.wait().await;
+            app.client
+                .post(app.url("/auth/password/login"))
+                .header("host", host.as_str())
+                .json(&json!({ "email": format!("guess{i}@example.com"), "password": "a guess at it" }))
+                .send()
+                .await
+                .unwrap()
+        });
+    }
+    let (mut refused, mut checked) = (0, 0);
+    while let Some(response) = flood.join_next().await {
+        let response = response.unwrap();
+        match response.status() {
+            StatusCode::SERVICE_UNAVAILABLE => {
+                assert_eq!(response.headers()["retry-after"], "1");
+                let body: Value = response.json().await.unwrap();
+                assert_eq!(
+                    body["detail"],
+                    "Too many sign-ins at once; try again in 1 seconds"
+                );
+                refused += 1;
+            }
+            StatusCode::UNAUTHORIZED => checked += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(refused > 0, "someone waited past the (zero) wait");
+    assert!(checked > 0, "someone was checked");
+    assert_eq!(
+        app.state.passwords.verifications(),
+        checked,
+        "a refused attempt did no hashing"
+    );
+    // The line is empty again: the next attempt is checked.
+    assert_eq!(
+        password_login(&app, &host, "late@example.com", "a guess at it").await,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+/// The mutations of the SDL the code exports (not introspection, which can be turned off).
+fn schema_mutations() -> BTreeSet<String> {
+    let sdl = tenantry::graphql::sdl();
+    let body = sdl
+        .split("type Mutation {")
+        .nth(1)
+        .and_then(|rest| rest.split("\n}").next())
+        .expect("a Mutation type");
+    body.lines()
+        .filter(|line| line.starts_with('\t') && !line.starts_with("\t\t"))
+        .map(str::trim)
+        .filter(|line| !line.starts_with("\"\"\"") && !line.is_empty())
+        .filter_map(|line| line.split(['(', ':']).next())
+        .filter(|name| name.chars().all(|c| c.is_ascii_alphanumeric()))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Promise: a stolen access token without a fresh proof cannot add a way in or remove a defender.
+/// Every mutation is on one side of the step-up list, and every one on the list refuses a person
+/// whose token carries no elevation, and works once it does.
+async fn sensitive_changes_need_a_recent_step_up(backend: Backend) {
+    let (app, sink) = mailing_app(backend, |_| {}).await;
+    let acme = app.provision("acme", "Acme").await.tenant;
+    let host = app.host("acme", "TAXI_PASSENGER");
+    let main = tenantry::services::tenants::get(&app.db, "main")
+        .await
+        .unwrap();
+
+    // Every mutation of the schema chose a side.
+    let mutations = schema_mutations();
+    assert!(
+        mutations.contains("createApiKey") && mutations.len() > 10,
+        "{mutations:?}"
+    );
+    let listed: BTreeSet<String> = step_up::MUTATIONS
+        .iter()
+        .chain(step_up::EXEMPT_MUTATIONS.iter().map(|(name, _)| name))
+        .map(|name| name.to_string())
+        .collect();
+    let unlisted: Vec<_> = mutations.difference(&listed).collect();
+    assert!(
+        unlisted.is_empty(),
+        "add these mutations to auth::step_up::MUTATIONS, or to EXEMPT_MUTATIONS with a reason: {unlisted:?}"
+    );
+    let stale: Vec<_> = listed.difference(&mutations).collect();
+    assert!(stale.is_empty(), "listed but not in the schema: {stale:?}");
+
+    // A stolen, plain token of an admin, and of an operator.
+    let (admin, admin_token) = app.sign_in(acme.id, "boss@acme.example", Role::Admin).await;
+    let (operator, operator_token) = app.sign_in(main.id, "op@example.com", Role::Operator).await;
+    let some_id = uuid::Uuid::now_v7().to_string();
+    let calls: Vec<(&str, bool, String)> = vec![
+        ("addCustomDomain", false, "mutation { addCustomDomain(app: \"TAXI_PASSENGER\", host: \"rides.acme.example\") { id } }".into()),
+        ("createApiKey", false, "mutation { createApiKey(input: { kind: SECRET, name: \"x\", role: ADMIN }) { secret } }".into()),
+        ("inviteAccount", false, "mutation { inviteAccount(email: \"mole@example.com\", role: ADMIN) { id } }".into()),
+        ("removeAccount", false, format!("mutation {{ removeAccount(id: \"{some_id}\") }}")),
+        ("removeCustomDomain", false, format!("mutation {{ removeCustomDomain(id: \"{some_id}\") }}")),
+        ("removePasskey", false, format!("mutation {{ removePasskey(id: \"{some_id}\") }}")),
+        ("revokeApiKey", false, format!("mutation {{ revokeApiKey(id: \"{some_id}\") {{ id }} }}")),
+        ("setAccountRole", false, format!("mutation {{ setAccountRole(id: \"{some_id}\", role: ADMIN) {{ id }} }}")),
+        ("setTenantRateLimit", true, "mutation { setTenantRateLimit(slug: \"acme\", perMinute: 1000000) { slug } }".into()),
+        ("setTenantStatus", true, "mutation { setTenantStatus(slug: \"acme\", status: SUSPENDED) { slug } }".into()),
+        ("updateAppLinks", false, "mutation { updateAppLinks(app: \"TAXI_PASSENGER\", input: { iosAppIds: [], androidApps: [], webauthnOrigins: [\"https://evil.example\"] }) { webauthnOrigins } }".into()),
+        ("updateTenantSettings", false, "mutation { updateTenantSettings(signupEnabled: true) { signupEnabled } }".into()),
+    ];
+    let attacked: BTreeSet<&str> = calls.iter().map(|(name, _, _)| *name).collect();
+    let expected: BTreeSet<&str> = step_up::MUTATIONS.iter().copied().collect();
+    assert_eq!(
+        attacked, expected,
+        "each mutation of the step-up list is attacked here"
+    );
+    for (name, as_operator, query) in &calls {
+        let token = if *as_operator {
+            &operator_token
+        } else {
+            &admin_token
+        };
+        let body = app
+            .gql(&Credential::Bearer(token.clone()), query, json!({}))
+            .await;
+        assert_eq!(error_code(&body), "FORBIDDEN", "{name}: {body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["reason"], "ELEVATION_REQUIRED",
+            "{name}: {body}"
+        );
+        assert!(
+            body["data"].is_null() || body["data"][name].is_null(),
+            "{name}: {body}"
+        );
+    }
+    // Nothing they asked for happened.
+    assert!(
+        accounts::find_by_email(&app.db, acme.id, "mole@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let acme_now = tenantry::services::tenants::get(&app.db, "acme")
+        .await
+        .unwrap();
+    assert_eq!(
+        acme_now.status,
+        tenantry::entities::tenant::TenantStatus::Active
+    );
+
+    // The same calls go through once the token carries a step-up.
+    let elevated = Credential::Bearer(app.elevated_token_for(&admin).await);
+    let invited = app.gql(&elevated, &calls[2].2, json!({})).await;
+    assert!(
+        invited["data"]["inviteAccount"]["id"].is_string(),
+        "{invited}"
+    );
+    let elevated_operator = Credential::Bearer(app.elevated_token_for(&operator).await);
+    let limited = app.gql(&elevated_operator, &calls[8].2, json!({})).await;
+    assert_eq!(
+        limited["data"]["setTenantRateLimit"]["slug"], "acme",
+        "{limited}"
+    );
+
+    // REST: adding a passkey is on the list too.
+    assert_eq!(step_up::REST_ACTIONS, ["POST /auth/passkey/register/start"]);
+    let (person, plain) = app.sign_in(acme.id, "ana@example.com", Role::User).await;
+    let (status, body) = post(
+        &app,
+        &host,
+        "/auth/passkey/register/start",
+        json!({}),
+        Some(&plain),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["reason"], "ELEVATION_REQUIRED", "{body}");
+    let fresh = stepped_up(&app, &sink, &host, &person.email, &plain).await;
+    let (status, body) = post(
+        &app,
+        &host,
+        "/auth/passkey/register/start",
+        json!({}),
+        Some(&fresh),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// Promise: a person sees every passkey of their account by name, removes any of them (with a
+/// step-up), and hears by mail when one is added.
+async fn passkeys_are_named_listed_removed_and_announced(backend: Backend) {
+    let (app, sink) = mailing_app(backend, |_| {}).await;
+    let acme = app.provision("acme", "Acme").await.tenant;
+    let host = app.host("acme", "TAXI_PASSENGER");
+    let (ana, plain) = app.sign_in(acme.id, "ana@example.com", Role::User).await;
+    let elevated = stepped_up(&app, &sink, &host, &ana.email, &plain).await;
+    let mut authenticator = SoftPasskey::new(true);
+
+    let named = register_passkey(
+        &app,
+        &host,
+        &elevated,
+        &mut authenticator,
+        Some("Work laptop"),
+    )
+    .await;
+    assert_eq!(named["name"], "Work laptop");
+    let notice = notice_to(
+        &sink,
+        "ana@example.com",
+        "A passkey was added to your account",
+    )
+    .await;
+    assert!(notice.contains("Work laptop"), "{notice}");
+    let unnamed = register_passkey(&app, &host, &elevated, &mut authenticator, None).await;
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    assert_eq!(unnamed["name"], format!("Passkey {today}"));
+
+    let me = Credential::Bearer(plain.clone());
+    let listed = app
+        .gql(
+            &me,
+            "{ passkeys { id name rpId createdAt lastUsedAt } }",
+            json!({}),
+        )
+        .await;
+    let names: Vec<&str> = listed["data"]["passkeys"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{listed}"))
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, [format!("Passkey {today}").as_str(), "Work laptop"]);
+    assert_eq!(listed["data"]["passkeys"][0]["rpId"], host.as_str());
+
+    // Someone else's passkey is not found, even stepped up.
+    let (bo, bo_plain) = app.sign_in(acme.id, "bo@example.com", Role::User).await;
+    let bo_elevated = stepped_up(&app, &sink, &host, &bo.email, &bo_plain).await;
+    let remove = "mutation($id: ID!) { removePasskey(id: $id) }";
+    let theirs = app
+        .gql(
+            &Credential::Bearer(bo_elevated),
+            remove,
+            json!({ "id": named["id"] }),
+        )
+        .await;
+    assert_eq!(error_code(&theirs), "NOT_FOUND", "{theirs}");
+    // Removing needs a step-up; then the passkey is gone from the list and from sign-in.
+    let refused = app.gql(&me, remove, json!({ "id": named["id"] })).await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["reason"],
+        "ELEVATION_REQUIRED"
+    );
+    let removed = app
+        .gql(
+            &Credential::Bearer(elevated),
+            remove,
+            json!({ "id": named["id"] }),
+        )
+        .await;
+    assert_eq!(removed["data"]["removePasskey"], named["id"], "{removed}");
+    let listed = app.gql(&me, "{ passkeys { id } }", json!({})).await;
+    assert_eq!(listed["data"]["passkeys"].as_array().unwrap().len(), 1);
+    let challenge = passkey_challenge(&app, &host, "ana@example.com").await;
+    assert_eq!(challenge["allowCredentials"].as_array().unwrap().len(), 1);
+}
+
+/// Promise: finishing a password reset spends every other reset token and pending sign-in code
+/// of the account (someone else may have asked for them), and tells the owner by mail.
+async fn finishing_a_reset_spends_every_other_way_in_and_tells_the_owner(backend: Backend) {
+    let (app, sink) = mailing_app(backend, |_| {}).await;
+    let acme = app.provision("acme", "Acme").await.tenant;
+    let host = app.host("acme", "TAXI_PASSENGER");
+    app.sign_in(acme.id, "ana@example.com", Role::User).await;
+    let email = "ana@example.com";
+    let mut tokens = Vec::new();
+    for _ in 0..2 {
+        let before = requested(&sink, email).len();
+        post(
+            &app,
+            &host,
+            "/auth/password/reset/start",
+            json!({ "email": email }),
+            None,
+        )
+        .await;
+        tokens.push(secret_in(&mail_to(&sink, email, before + 1).await, "bpr_"));
+    }
+    let before = requested(&sink, email).len();
+    post(
+        &app,
+        &host,
+        "/auth/email/start",
+        json!({ "email": email }),
+        None,
+    )
+    .await;
+    let code = secret_in(&mail_to(&sink, email, before + 1).await, "");
+
+    let finish = |token: &str| json!({ "token": token, "new_password": "a brand new passphrase" });
+    let (status, body) = post(
+        &app,
+        &host,
+        "/auth/password/reset/finish",
+        finish(&tokens[1]),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let notice = notice_to(&sink, email, "Your password was changed").await;
+    assert!(notice.contains("every session was signed out"), "{notice}");
+
+    let (status, _) = post(
+        &app,
+        &host,
+        "/auth/password/reset/finish",
+        finish(&tokens[0]),
+        None,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the other reset token is spent"
+    );
+    let (status, _) = post(
+        &app,
+        &host,
+        "/auth/email/verify",
+        json!({ "email": email, "code": code }),
+        None,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the pending code is spent"
+    );
+    assert_eq!(
+        password_login(&app, &host, email, "a brand new passphrase").await,
+        StatusCode::OK
+    );
+}
+
+/// Promise: five wrong codes kill a challenge, even when forty are sent at the same moment: at
+/// most five are ever compared, and the right code sent after them is refused.
+async fn forty_simultaneous_wrong_codes_evaluate_at_most_five(backend: Backend) {
+    let (app, sink) = mailing_app(backend, |_| {}).await;
+    app.provision("acme", "Acme").await;
+    let host = Arc::new(app.host("acme", "TAXI_PASSENGER"));
+    let email = "ana@example.com";
+    post(
+        &app,
+        &host,
+        "/auth/email/start",
+        json!({ "email": email }),
+        None,
+    )
+    .await;
+    let code = secret_in(&mail_to(&sink, email, 1).await, "");
+    let wrong: u32 = (code.parse::<u32>().unwrap() + 1) % 1_000_000;
+
+    let app = Arc::new(app);
+    let barrier = Arc::new(tokio::sync::Barrier::new(40));
+    let mut guesses = tokio::task::JoinSet::new();
+    for i in 0..40u32 {
+        let (app, host, barrier) = (app.clone(), host.clone(), barrier.clone());
+        let guess = format!("{:06}", (wrong + i * 7) % 1_000_000);
+        let guess = if guess == code {
+            format!("{:06}", (wrong + 500_000) % 1_000_000)
+        } else {
+            guess
+        };
+        guesses.spawn(async move {
+            barrier.wait().await;
+            post(
+                &app,
+                &host,
+                "/auth/email/verify",
+                json!({ "email": email, "code": guess }),
+                None,
+            )
+            .await
+        });
+    }
+    let mut compared = 0;
+    while let Some(answer) = guesses.join_next().await {
+        let (status, body) = answer.unwrap();
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        match body["detail"].as_str().unwrap() {
+            "the code is wrong or has expired" => compared += 1,
+            "too many wrong codes; ask for a new one" => {}
+            other => panic!("unexpected answer: {other}"),
+        }
+    }
+    assert!(compared <= 5, "{compared} guesses were compared");
+    let (status, body) = post(
+        &app,
+        &host,
+        "/auth/email/verify",
+        json!({ "email": email, "code": code }),
+        None,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the right code came too late: {body}"
+    );
+    let challenge = email_challenge::Entity::find()
+        .filter(email_challenge::Column::Email.eq(email))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(challenge.attempts, 5);
+    assert!(challenge.consumed_at.is_none());
+}
+
+/// Promise: the per-address sign-in limit counts the address as account look-up reads it, so
+/// sixteen spellings of one address meet `429` as sixteen tries of one spelling do.
+async fn every_spelling_of_an_address_shares_one_sign_in_budget(backend: Backend) {
+    let (app, _sink) = mailing_app(backend, |config| config.address_rate_per_minute = 5).await;
+    let acme = app.provision("acme", "Acme").await.tenant;
+    let host = app.host("acme", "TAXI_PASSENGER");
+    let (ana, _) = app.sign_in(acme.id, "ana@example.com", Role::User).await;
+    set_password(&app, &ana, "correct horse battery").await;
+    let spellings = [
+        "ana@example.com",
+        "ANA@example.co\u{FF4D}",
+        "ana@example.com.",
+        "ana@ex\u{AD}ample.com",
+        "ana@exa\u{AD}mple.com",
+        "ana@exam\u{AD}ple.com",
+        "ana@examp\u{AD}le.com",
+        "ana@exampl\u{AD}e.com",
+        "ana@\u{FF45}xample.com",
+        "ana@e\u{FF58}ample.com",
+        "ana@ex\u{FF41}mple.com",
+        "ana@exa\u{FF4D}ple.com",
+        "ana@exam\u{FF50}le.com",
+        "ana@examp\u{FF4C}e.com",
+        "ana@exampl\u{FF45}.com",
+        "ana@example.\u{FF43}om",
+    ];
+    // Each spelling reaches the account: the right password signs in with it.
+    let unique: BTreeSet<String> = spellings.iter().map(|s| s.to_lowercase()).collect();
+    assert_eq!(unique.len(), 16, "sixteen different spellings");
+    let mut statuses = Vec::new();
+    for spelling in spellings {
+        statuses.push(password_login(&app, &host, spelling, "wrong horse battery").await);
+    }
+    let limited = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!(
+        limited >= 10,
+        "one budget of five for every spelling: {statuses:?}"
+    );
+    assert!(
+        statuses[..5].iter().all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+}
+
+/// Promise: a passkey sign-in answers an unknown address as it answers a known one: addresses
+/// without passkeys get stable decoy credential ids shaped like real ones.
+async fn passkey_sign_in_tells_nothing_about_an_address(backend: Backend) {
+    let (app, sink) = mailing_app(backend, |_| {}).await;
+    let acme = app.provision("acme", "Acme").await.tenant;
+    let host = app.host("acme", "TAXI_PASSENGER");
+    let (ana, plain) = app.sign_in(acme.id, "ana@example.com", Role::User).await;
+    let elevated = stepped_up(&app, &sink, &host, &ana.email, &plain).await;
+    let mut authenticator = SoftPasskey::new(true);
+    register_passkey(&app, &host, &elevated, &mut authenticator, None).await;
+    app.sign_in(acme.id, "bo@example.com", Role::User).await;
+
+    let keys = |v: &Value| -> Vec<String> {
+        let mut keys: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    let real = passkey_challenge(&app, &host, "ana@example.com").await;
+    let real_entry = real["allowCredentials"][0].clone();
+    let lengths = [16, 20, 32, 64, 65, 128];
+    let mut with_decoys = 0;
+    let strangers: Vec<String> = (0..12)
+        .map(|i| format!("stranger{i}@example.com"))
+        .collect();
+    for email in ["bo@example.com", "nobody@example.com"]
+        .into_iter()
+        .chain(strangers.iter().map(String::as_str))
+    {
+        let answer = passkey_challenge(&app, &host, email).await;
+        assert_eq!(keys(&answer), keys(&real), "{email}: the same fields");
+        assert_eq!(answer["rpId"], real["rpId"]);
+        assert_eq!(answer["userVerification"], real["userVerification"]);
+        let again = passkey_challenge(&app, &host, email).await;
+        assert_eq!(
+            answer["allowCredentials"], again["allowCredentials"],
+            "{email}: stable"
+        );
+        assert_ne!(
+            answer["challenge"], again["challenge"],
+            "a fresh challenge each time"
+        );
+        let decoys = answer["allowCredentials"].as_array().unwrap();
+        with_decoys += usize::from(!decoys.is_empty());
+        for decoy in decoys {
+            assert_eq!(
+                keys(decoy),
+                keys(&real_entry),
+                "{email}: decoys shaped like real ids"
+            );
+            let id = base64::Engine::decode(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                decoy["id"].as_str().unwrap(),
+            )
+            .unwrap();
+            assert!(
+                lengths.contains(&id.len()),
+                "{email}: a real authenticator's length"
+            );
+        }
+    }
+    assert!(
+        with_decoys >= 7,
+        "most addresses seem to have passkeys: {with_decoys} of 14"
+    );
+    let other = passkey_challenge(&app, &host, "stranger0@example.com").await;
+    let first = passkey_challenge(&app, &host, "stranger1@example.com").await;
+    if !other["allowCredentials"].as_array().unwrap().is_empty() {
+        assert_ne!(
+            other["allowCredentials"], first["allowCredentials"],
+            "per address"
+        );
+    }
+}
+
+/// Promise: a custom domain that stopped answering goes back to being a claim: it stops routing,
+/// needs a new TXT proof to route again, and meanwhile another tenant may prove and take it.
+async fn an_unrouted_custom_domain_is_a_claim_again(backend: Backend) {
+    let lab = lab(backend, |config| config.domain_recheck_failures = 2).await;
+    let host = "rides.acme.example";
+    lab.point(host);
+    let claim = lab.add(host, false).await;
+    let old_token = claim["ownershipToken"].as_str().unwrap().to_owned();
+    lab.publish(host, &old_token);
+    let (domain, _) = lab.verify(&claim["id"]).await;
+    assert_eq!(domain["verified"], true, "{domain}");
+
+    lab.unpoint(host);
+    let checker = tenantry::services::domain_checks::DomainChecker::new(&lab.app.config);
+    for _ in 0..2 {
+        tenantry::services::custom_domains::recheck_all(&lab.app.db, &lab.app.config, &checker)
+            .await
+            .unwrap();
+    }
+    eventually("unrouted", || async {
+        lab.app.get_branding(host).await.status() == StatusCode::NOT_FOUND
+    })
+    .await;
+    let listed = lab
+        .app
+        .gql(
+            &lab.admin,
+            "{ domains { id host verified ownershipToken expiresAt } }",
+            json!({}),
+        )
+        .await;
+    let lapsed = listed["data"]["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["host"] == host)
+        .unwrap_or_else(|| panic!("{listed}"))
+        .clone();
+    assert_eq!(lapsed["id"], claim["id"], "the same id");
+    assert_eq!(lapsed["verified"], false);
+    let new_token = lapsed["ownershipToken"]
+        .as_str()
+        .expect("a claim again")
+        .to_owned();
+    assert_ne!(new_token, old_token, "a new ownership token");
+    assert!(lapsed["expiresAt"].is_string());
+
+    // The name answers again, but the old proof is not enough.
+    lab.point(host);
+    let (domain, _) = lab.verify(&claim["id"]).await;
+    assert_eq!(
+        domain["verified"], false,
+        "the old TXT no longer proves it: {domain}"
+    );
+    assert_eq!(
+        lab.app.get_branding(host).await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // Meanwhile another tenant claims the host, proves it, and takes it.
+    let beta = lab.app.provision("beta", "Beta").await.tenant;
+    let (beta_admin, _) = lab
+        .app
+        .sign_in(beta.id, "boss@beta.example", Role::Admin)
+        .await;
+    let beta_admin = Credential::Bearer(lab.app.elevated_token_for(&beta_admin).await);
+    let theirs = lab
+        .app
+        .gql(
+            &beta_admin,
+            "mutation { addCustomDomain(app: \"TAXI_PASSENGER\", host: \"rides.acme.example\") { id ownershipToken } }",
+            json!({}),
+        )
+        .await;
+    let theirs = theirs["data"]["addCustomDomain"].clone();
+    assert!(
+        theirs["id"].is_string(),
+        "another tenant may claim a lapsed host: {theirs}"
+    );
+    lab.publish(host, theirs["ownershipToken"].as_str().unwrap());
+    let verified = lab
+        .app
+        .gql(
+            &beta_admin,
+            "mutation($id: ID!) { verifyCustomDomain(id: $id) { verified } }",
+            json!({ "id": theirs["id"] }),
+        )
+        .await;
+    assert_eq!(
+        verified["data"]["verifyCustomDomain"]["verified"], true,
+        "{verified}"
+    );
+    let branding: Value = lab.app.get_branding(host).await.json().await.unwrap();
+    assert_eq!(branding["tenant_slug"], "beta");
+    let listed = lab
+        .app
+        .gql(&lab.admin, "{ domains { host } }", json!({}))
+        .await;
+    assert!(
+        !listed.to_string().contains(host),
+        "acme's lapsed claim went: {listed}"
+    );
+}
