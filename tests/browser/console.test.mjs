@@ -428,7 +428,7 @@ test('a passkey added under "My account" signs in; sessions can be revoked', () 
     await stepUp.getByLabel('Code').fill(await emailCode(server, ADMIN));
     await stepUp.getByRole('button', { name: 'Confirm with code' }).click();
     await page.getByText('Passkey “Test laptop” added. Next time, choose “Passkey” when you sign in.').waitFor();
-    await page.getByRole('cell', { name: 'Test laptop' }).waitFor();
+    await page.getByRole('cell', { name: 'Test laptop', exact: true }).waitFor();
     await page.getByRole('button', { name: 'Remove the passkey Test laptop' }).waitFor();
     // The session of the earlier test is listed beside this one, and can be ended from here.
     const others = page.getByRole('row').filter({ has: page.getByRole('button', { name: 'Revoke' }) });
@@ -447,6 +447,13 @@ test('a passkey added under "My account" signs in; sessions can be revoked', () 
     await page.getByLabel('Email').fill(ADMIN);
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     await page.getByRole('heading', { name: 'Globex', exact: true }).waitFor();
+
+    // Removing it needs a fresh proof too, given here by the passkey itself; then it is gone.
+    await page.goto(server.url('globex-admin', '/#/account'));
+    await page.getByRole('button', { name: 'Remove the passkey Test laptop' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Remove passkey' }).click();
+    await page.getByRole('dialog', { name: "Confirm it's you" }).getByRole('button', { name: 'Use a passkey' }).click();
+    await page.getByText('No passkeys yet.').waitFor();
   }));
 
 test('a password set through a mailed reset token signs in', () =>
