@@ -53,6 +53,10 @@ pub struct Config {
     pub graphql_max_batch: usize,
     /// Most aliases in one GraphQL document.
     pub graphql_max_aliases: usize,
+    /// Most nodes (fields, fragments, directives, arguments, variables) and bytes of one GraphQL
+    /// document: validating a huge document costs seconds of CPU before any limit above applies.
+    pub graphql_max_nodes: usize,
+    pub graphql_max_query_bytes: usize,
     /// Whether `/graphql` answers introspection and serves GraphiQL on `GET`.
     pub graphql_introspection: bool,
     /// `smtp://host:port` or `smtps://user:pass@host`; unset: mail goes to the `outbox` table.
@@ -86,6 +90,9 @@ pub struct Config {
     pub metrics_bind: Option<SocketAddr>,
     /// Longest a request may take before it is answered `504`.
     pub request_timeout: Duration,
+    /// Longest a client may take to send a request's header lines, and longest an idle
+    /// keep-alive connection is kept; past it the connection is closed.
+    pub header_read_timeout: Duration,
     /// Largest request body (`/graphql`; the form and sign-in routes allow 64 KiB), and largest
     /// total of request header lines.
     pub max_body_bytes: usize,
@@ -182,6 +189,8 @@ impl Default for Config {
             graphql_max_complexity: 1_000,
             graphql_max_batch: 10,
             graphql_max_aliases: 30,
+            graphql_max_nodes: 2_000,
+            graphql_max_query_bytes: 64 * 1024,
             graphql_introspection: true,
             smtp_url: None,
             mail_from: "Tenantry <no-reply@localhost>".into(),
@@ -201,6 +210,7 @@ impl Default for Config {
             redis_url: None,
             metrics_bind: None,
             request_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(10),
             max_body_bytes: 1024 * 1024,
             max_header_bytes: 16 * 1024,
             db_max_connections: 10,
@@ -312,6 +322,8 @@ struct FileConfig {
     graphql_max_complexity: Option<usize>,
     graphql_max_batch: Option<usize>,
     graphql_max_aliases: Option<usize>,
+    graphql_max_nodes: Option<usize>,
+    graphql_max_query_bytes: Option<usize>,
     graphql_introspection: Option<bool>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
@@ -331,6 +343,7 @@ struct FileConfig {
     redis_url: Option<String>,
     metrics_bind: Option<SocketAddr>,
     request_timeout_secs: Option<u64>,
+    header_read_timeout_secs: Option<u64>,
     max_body_bytes: Option<usize>,
     max_header_bytes: Option<usize>,
     db_max_connections: Option<u32>,
@@ -409,6 +422,10 @@ impl Config {
             graphql_max_aliases: file
                 .graphql_max_aliases
                 .unwrap_or(defaults.graphql_max_aliases),
+            graphql_max_nodes: file.graphql_max_nodes.unwrap_or(defaults.graphql_max_nodes),
+            graphql_max_query_bytes: file
+                .graphql_max_query_bytes
+                .unwrap_or(defaults.graphql_max_query_bytes),
             graphql_introspection: args
                 .graphql_introspection
                 .or(file.graphql_introspection)
@@ -463,6 +480,9 @@ impl Config {
             request_timeout: file
                 .request_timeout_secs
                 .map_or(defaults.request_timeout, Duration::from_secs),
+            header_read_timeout: file
+                .header_read_timeout_secs
+                .map_or(defaults.header_read_timeout, Duration::from_secs),
             max_body_bytes: file.max_body_bytes.unwrap_or(defaults.max_body_bytes),
             max_header_bytes: file.max_header_bytes.unwrap_or(defaults.max_header_bytes),
             db_max_connections: file
@@ -510,6 +530,7 @@ impl Config {
         let positive = [
             ("cache_poll_interval_ms", self.cache_poll_interval),
             ("request_timeout_secs", self.request_timeout),
+            ("header_read_timeout_secs", self.header_read_timeout),
             ("db_acquire_timeout_secs", self.db_acquire_timeout),
             ("access_token_ttl_secs", self.access_token_ttl),
             (

@@ -100,10 +100,9 @@ impl Application {
                 }
             });
         }
-        let app = http::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let app = http::app(state.clone());
+        let header_read_timeout = state.config.header_read_timeout;
+        let served = http::listener::serve(self.listener, app, header_read_timeout, shutdown).await;
         tasks.abort_all();
         // What was recorded since the last flush is written before the process goes.
         state.key_usage.flush(&state.db).await;

@@ -11,6 +11,7 @@ mod report;
 mod scenarios;
 mod seed;
 mod server;
+mod sign_in;
 
 use std::error::Error;
 use std::path::PathBuf;
@@ -60,6 +61,9 @@ struct Args {
     /// Leave out the PostgreSQL scenario (no PostgreSQL server at hand)
     #[arg(long)]
     no_postgres: bool,
+    /// Run only the password sign-in scenario and print its figures (nothing is written)
+    #[arg(long)]
+    sign_in_only: bool,
     /// Where the table is written (Markdown)
     #[arg(long, default_value = "bench/results.md")]
     output: PathBuf,
@@ -94,6 +98,11 @@ async fn run(args: Args) -> Result<()> {
         },
     };
     let mut report = Report::new(&bench.load, &args.output);
+    if args.sign_in_only {
+        report.sign_in(bench.sign_in().await?);
+        println!("{}", report.render_sign_in());
+        return Ok(());
+    }
 
     eprintln!("== {SMALL} tenants, {LEADS} leads (SQLite)");
     let (server, seeded) = bench.start_sqlite("small", SMALL, LEADS).await?;
@@ -109,6 +118,8 @@ async fn run(args: Args) -> Result<()> {
     let peer = Server::peer(&bench.bin_dir).await?;
     report.add(bench.measure(&peer, scenarios.get("1b")?).await?);
     drop(peer);
+
+    report.sign_in(bench.sign_in().await?);
 
     eprintln!("== {} tenants (SQLite)", args.tenants);
     let (server, seeded) = bench.start_sqlite("large", args.tenants, 0).await?;
@@ -162,9 +173,25 @@ struct Bench {
 
 impl Bench {
     async fn start_sqlite(&self, name: &str, tenants: u64, leads: u64) -> Result<(Server, Seeded)> {
+        self.start_sqlite_with(name, tenants, leads, |_| async { Ok(()) })
+            .await
+    }
+
+    /// As [`Bench::start_sqlite`], with `more` seeded before the server starts.
+    async fn start_sqlite_with<F, Fut>(
+        &self,
+        name: &str,
+        tenants: u64,
+        leads: u64,
+        more: F,
+    ) -> Result<(Server, Seeded)>
+    where
+        F: FnOnce(Config) -> Fut,
+        Fut: std::future::Future<Output = Result<()>>,
+    {
         let file = self.scratch.join(format!("{name}.db"));
         let url = format!("sqlite://{}?mode=rwc", file.display());
-        self.start(url, name, tenants, leads).await
+        self.start_with(url, name, tenants, leads, more).await
     }
 
     /// Seeds the empty database at `url`, then starts a server on it.
@@ -175,9 +202,26 @@ impl Bench {
         tenants: u64,
         leads: u64,
     ) -> Result<(Server, Seeded)> {
+        self.start_with(database_url, name, tenants, leads, |_| async { Ok(()) })
+            .await
+    }
+
+    async fn start_with<F, Fut>(
+        &self,
+        database_url: String,
+        name: &str,
+        tenants: u64,
+        leads: u64,
+        more: F,
+    ) -> Result<(Server, Seeded)>
+    where
+        F: FnOnce(Config) -> Fut,
+        Fut: std::future::Future<Output = Result<()>>,
+    {
         let config = config(database_url);
         let started = std::time::Instant::now();
         let seeded = seed::seed(&config, tenants, leads).await?;
+        more(config.clone()).await?;
         eprintln!(
             "seeded {} tenants, {} domains in {:.1} s",
             seeded.tenants,
@@ -193,6 +237,24 @@ impl Bench {
         )
         .await?;
         Ok((server, seeded))
+    }
+
+    /// The password sign-in scenario, on a server of its own (its peak memory is its own).
+    async fn sign_in(&self) -> Result<sign_in::SignInFigures> {
+        eprintln!("== password sign-in under a burst of unknown addresses (SQLite)");
+        let (server, _) = self
+            .start_sqlite_with("sign-in", SMALL, 0, sign_in::seed_known)
+            .await?;
+        let figures = sign_in::measure(&server).await?;
+        eprintln!(
+            "peak RSS {} -> {} KiB; burst {:.0} ms; known {:.1} ms, unknown {:.1} ms",
+            figures.peak_before_kib,
+            figures.peak_after_kib,
+            figures.burst_ms,
+            figures.known_ms,
+            figures.unknown_ms
+        );
+        Ok(figures)
     }
 
     /// Checks one answer, warms up, then measures under load.

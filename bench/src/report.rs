@@ -111,6 +111,7 @@ pub struct Report {
     rows: Vec<Measured>,
     sizes: Vec<SizeFigures>,
     postgres: Option<(Measured, Measured)>,
+    sign_in: Option<crate::sign_in::SignInFigures>,
 }
 
 impl Report {
@@ -120,6 +121,7 @@ impl Report {
             output: output.display().to_string(),
             rows: Vec::new(),
             sizes: Vec::new(),
+            sign_in: None,
             postgres: None,
         }
     }
@@ -133,6 +135,10 @@ impl Report {
     }
 
     /// The baseline and the write scenario on PostgreSQL.
+    pub fn sign_in(&mut self, figures: crate::sign_in::SignInFigures) {
+        self.sign_in = Some(figures);
+    }
+
     pub fn add_postgres(&mut self, baseline: Measured, write: Measured) {
         self.postgres = Some((baseline, write));
     }
@@ -190,6 +196,7 @@ impl Report {
             }
         }
         out += &self.scale();
+        out += &self.sign_in_section();
         out += &self.targets(baseline, peer);
         out
     }
@@ -236,6 +243,55 @@ impl Report {
         out
     }
 
+    /// The sign-in section alone, for `--sign-in-only`.
+    pub fn render_sign_in(&self) -> String {
+        self.sign_in_section()
+    }
+
+    fn sign_in_section(&self) -> String {
+        let Some(f) = &self.sign_in else {
+            return String::new();
+        };
+        let mut out = String::from(
+            "\n## Password sign-in (SQLite, default argon2 cost and hashing limit)\n\n",
+        );
+        let _ = writeln!(
+            out,
+            "{} bursts of {} concurrent logins for unknown addresses, then {} serial wrong \
+             passwords each for a known address and an unknown one, alternating.\n",
+            3,
+            crate::sign_in::CONCURRENT,
+            crate::sign_in::SAMPLES,
+        );
+        out += "| figure | value |\n|---|---:|\n";
+        let _ = writeln!(
+            out,
+            "| peak resident memory before the bursts | {:.1} MiB |",
+            f.peak_before_kib as f64 / 1024.0
+        );
+        let _ = writeln!(
+            out,
+            "| peak resident memory after the bursts | {:.1} MiB |",
+            f.peak_after_kib as f64 / 1024.0
+        );
+        let _ = writeln!(
+            out,
+            "| slowest login of a burst (median of bursts) | {:.0} ms |",
+            f.burst_ms
+        );
+        let _ = writeln!(
+            out,
+            "| median answer, known address | {:.1} ms |",
+            f.known_ms
+        );
+        let _ = writeln!(
+            out,
+            "| median answer, unknown address | {:.1} ms |",
+            f.unknown_ms
+        );
+        out
+    }
+
     fn targets(&self, baseline: f64, peer: f64) -> String {
         let mut out = String::from("\n## Targets\n\n");
         let verdict = |met: bool| if met { "met" } else { "**missed**" };
@@ -278,6 +334,24 @@ impl Report {
                 large.tenants,
                 small.tenants,
                 verdict(ratio <= 1.2)
+            );
+        }
+        if let Some(f) = &self.sign_in {
+            let peak_mib = f.peak_after_kib as f64 / 1024.0;
+            let _ = writeln!(
+                out,
+                "- peak resident memory under {} concurrent unknown-address logins ≤ 300 MiB: {peak_mib:.0} MiB, {}",
+                crate::sign_in::CONCURRENT,
+                verdict(peak_mib <= 300.0)
+            );
+            let gap = (f.known_ms - f.unknown_ms).abs() / f.unknown_ms.max(f.known_ms);
+            let _ = writeln!(
+                out,
+                "- median answer of a known address within 10% of an unknown one: {:.1} ms vs {:.1} ms ({:.1}% apart), {}",
+                f.known_ms,
+                f.unknown_ms,
+                gap * 100.0,
+                verdict(gap <= 0.10)
             );
         }
         let writes: Vec<String> = self

@@ -211,7 +211,9 @@ async fn email_code_signs_in_through_real_smtp(backend: Backend) {
         (status, body["detail"].as_str()),
         (
             StatusCode::UNAUTHORIZED,
-            Some("the code is wrong or has expired")
+            Some(
+                "the code is wrong or has expired (five wrong tries end a code: ask for a new one)"
+            )
         )
     );
     assert_eq!(started["status"], "accepted");
@@ -316,7 +318,9 @@ async fn five_wrong_codes_kill_the_challenge(backend: Backend) {
         (status, body["detail"].as_str()),
         (
             StatusCode::UNAUTHORIZED,
-            Some("too many wrong codes; ask for a new one")
+            Some(
+                "the code is wrong or has expired (five wrong tries end a code: ask for a new one)"
+            )
         )
     );
 }

@@ -2,11 +2,14 @@
 //! never stalls the runtime and a flood of sign-ins cannot take all the memory.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use tokio::sync::Semaphore;
+
+use super::secrets;
 
 use crate::error::AppError;
 
@@ -28,12 +31,6 @@ impl Default for Cost {
             iterations: 2,
         }
     }
-}
-
-fn hasher(cost: Cost) -> Result<Argon2<'static>, AppError> {
-    let params =
-        Params::new(cost.memory_kib, cost.iterations, 1, None).map_err(AppError::internal)?;
-    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
 /// The minimum policy: long enough, not absurdly long, not only spaces.
@@ -62,24 +59,35 @@ pub fn check_policy(password: &str) -> Result<(), AppError> {
 /// Every check costs exactly one argon2 verification, whether or not the account exists or has a
 /// password: without a stored hash the input is checked against a dummy hash of a random secret
 /// made at start-up, and the answer is `false` whatever the input (nobody knows the secret, and it
-/// would not count if they did). At most `concurrency` hashes run at once (each holds `memory_kib`
-/// of memory); a caller that cannot start within `wait` gets [`AppError::Busy`].
+/// would not count if they did). At most `concurrency` hashes run at once; a caller that cannot
+/// start within `wait` gets [`AppError::Busy`].
+///
+/// Each running hash needs `memory_kib` of working memory. Allocated afresh on every blocking
+/// thread, those blocks stayed in each thread's malloc arena after the hash, so a burst of sign-ins
+/// left the process holding over a gigabyte; here they come from a pool of at most `concurrency`
+/// buffers, reused, so the memory of password checks is bounded by the concurrency.
 pub struct Passwords {
     cost: Cost,
     permits: Semaphore,
     wait: Duration,
     dummy: String,
+    memory: Arc<Mutex<Vec<Vec<Block>>>>,
     verifications: AtomicU64,
 }
 
+/// argon2's output length for new hashes (its default).
+const OUTPUT_LEN: usize = 32;
+
 impl Passwords {
     pub fn new(cost: Cost, concurrency: usize, wait: Duration) -> Result<Self, AppError> {
-        let dummy = hash_now(&super::secrets::random_bytes::<32>(), cost)?;
+        let memory = Arc::new(Mutex::new(Vec::new()));
+        let dummy = hash_with(&memory, &secrets::random_bytes::<32>(), cost)?;
         Ok(Self {
             cost,
             permits: Semaphore::new(concurrency.max(1)),
             wait,
             dummy,
+            memory,
             verifications: AtomicU64::new(0),
         })
     }
@@ -87,8 +95,8 @@ impl Passwords {
     /// A PHC string (`$argon2id$v=19$…`) with a fresh salt.
     pub async fn hash(&self, password: String) -> Result<String, AppError> {
         let _permit = self.permit().await?;
-        let cost = self.cost;
-        tokio::task::spawn_blocking(move || hash_now(password.as_bytes(), cost))
+        let (cost, memory) = (self.cost, self.memory.clone());
+        tokio::task::spawn_blocking(move || hash_with(&memory, password.as_bytes(), cost))
             .await
             .map_err(AppError::internal)?
     }
@@ -100,19 +108,12 @@ impl Passwords {
         let too_long = password.chars().count() > MAX_LEN;
         let has_hash = stored.is_some();
         let target = stored.unwrap_or_else(|| self.dummy.clone());
-        let cost = self.cost;
+        let memory = self.memory.clone();
         self.verifications.fetch_add(1, Ordering::Relaxed);
-        let matches = tokio::task::spawn_blocking(move || {
-            // The stored hash names its own parameters; the cost only builds the verifier.
-            let argon = hasher(cost)?;
-            Ok::<_, AppError>(
-                argon
-                    .verify_password(password.as_bytes(), target.as_str())
-                    .is_ok(),
-            )
-        })
-        .await
-        .map_err(AppError::internal)??;
+        let matches =
+            tokio::task::spawn_blocking(move || verify_with(&memory, password.as_bytes(), &target))
+                .await
+                .map_err(AppError::internal)??;
         Ok(matches && has_hash && !too_long)
     }
 
@@ -131,11 +132,86 @@ impl Passwords {
     }
 }
 
-fn hash_now(password: &[u8], cost: Cost) -> Result<String, AppError> {
-    let hash = hasher(cost)?
-        .hash_password(password)
+/// Runs argon2 with working memory from the pool (grown to the size `argon` needs), then puts the
+/// memory back.
+fn compute(
+    memory: &Mutex<Vec<Vec<Block>>>,
+    argon: &Argon2<'_>,
+    blocks: usize,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<(), AppError> {
+    let mut buffer = memory
+        .lock()
+        .map_err(|_| AppError::internal("password memory pool poisoned"))?
+        .pop()
+        .unwrap_or_default();
+    buffer.resize(blocks, Block::default());
+    let computed = argon.hash_password_into_with_memory(password, salt, out, &mut buffer[..]);
+    if let Ok(mut pool) = memory.lock() {
+        pool.push(buffer);
+    }
+    computed.map_err(AppError::internal)
+}
+
+fn hash_with(
+    memory: &Mutex<Vec<Vec<Block>>>,
+    password: &[u8],
+    cost: Cost,
+) -> Result<String, AppError> {
+    let params = Params::new(cost.memory_kib, cost.iterations, 1, Some(OUTPUT_LEN))
         .map_err(AppError::internal)?;
-    Ok(hash.to_string())
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let salt = secrets::random_bytes::<16>();
+    let mut out = [0u8; OUTPUT_LEN];
+    compute(
+        memory,
+        &argon,
+        params.block_count(),
+        password,
+        &salt,
+        &mut out,
+    )?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(AppError::internal)?,
+        salt: Some(Salt::new(&salt).map_err(AppError::internal)?),
+        hash: Some(Output::new(&out).map_err(AppError::internal)?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Whether `password` matches the PHC string `stored`, under the parameters `stored` names.
+fn verify_with(
+    memory: &Mutex<Vec<Vec<Block>>>,
+    password: &[u8],
+    stored: &str,
+) -> Result<bool, AppError> {
+    let parsed = PasswordHash::new(stored).map_err(AppError::internal)?;
+    let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+        return Err(AppError::internal(
+            "a stored password hash lacks its salt or output",
+        ));
+    };
+    let algorithm = Algorithm::try_from(parsed.algorithm.as_str()).map_err(AppError::internal)?;
+    let version = match parsed.version {
+        Some(version) => Version::try_from(version).map_err(AppError::internal)?,
+        None => Version::default(),
+    };
+    let params = Params::try_from(&parsed).map_err(AppError::internal)?;
+    let argon = Argon2::new(algorithm, version, params.clone());
+    let mut out = vec![0u8; expected.len()];
+    compute(
+        memory,
+        &argon,
+        params.block_count(),
+        password,
+        salt,
+        &mut out,
+    )?;
+    Ok(secrets::constant_time_eq(&out, expected.as_bytes()))
 }
 
 #[cfg(test)]
@@ -172,6 +248,40 @@ mod tests {
         );
         assert!(!check("wrong horse battery", Some(first)).await.unwrap());
         assert_eq!(passwords.verifications(), 2);
+    }
+
+    #[tokio::test]
+    async fn hashes_are_standard_phc_strings() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let passwords = passwords();
+        // Ours verify with the reference verifier, and the reference's verify with ours.
+        let ours = passwords
+            .hash("correct horse battery".into())
+            .await
+            .unwrap();
+        let argon = Argon2::default();
+        assert!(
+            argon
+                .verify_password(b"correct horse battery", ours.as_str())
+                .is_ok()
+        );
+        let theirs = argon.hash_password(b"battery staple").unwrap().to_string();
+        assert!(
+            passwords
+                .verify("battery staple".into(), Some(theirs.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !passwords
+                .verify("battery stapler".into(), Some(theirs))
+                .await
+                .unwrap()
+        );
+        assert!(
+            passwords.memory.lock().unwrap().len() <= 2,
+            "buffers are reused"
+        );
     }
 
     #[tokio::test]

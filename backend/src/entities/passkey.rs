@@ -1,14 +1,13 @@
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "passkeys")]
+#[sea_orm(table_name = "account_passkeys")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub tenant_id: Uuid,
     pub account_id: Uuid,
-    /// base64url of the credential id.
-    #[sea_orm(unique)]
+    /// base64url of the credential id; unique per account.
     pub credential_id: String,
     /// The relying party the passkey was made for: the app's system host.
     pub rp_id: String,

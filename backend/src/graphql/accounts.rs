@@ -68,10 +68,13 @@ impl AccountsMutation {
         let state = state(ctx);
         let id = uuid("id", &id).gql()?;
         let me = principal(ctx).account_id;
-        let account = accounts::set_role(&state.db, scope.tenant_id, id, role.into(), me)
-            .await
-            .gql()?;
-        state.invalidate_caches();
+        let (account, changed) =
+            accounts::set_role(&state.db, scope.tenant_id, id, role.into(), me)
+                .await
+                .gql()?;
+        if changed {
+            state.invalidate_caches();
+        }
         Ok(account.into())
     }
 

@@ -88,10 +88,12 @@ impl ApiKeysMutation {
         let scope = scope(ctx, tenant_slug).await.gql()?;
         let state = state(ctx);
         let id = uuid("id", &id).gql()?;
-        let key = api_keys::revoke(&state.db, scope.tenant_id, id)
+        let (key, changed) = api_keys::revoke(&state.db, scope.tenant_id, id)
             .await
             .gql()?;
-        state.invalidate_caches();
+        if changed {
+            state.invalidate_caches();
+        }
         Ok(key.into())
     }
 }

@@ -174,7 +174,11 @@ impl IdentityMutation {
             .ok_or_else(|| AppError::invalid("id", "API keys have no sessions"))
             .gql()?;
         let session = uuid("id", &id).gql()?;
-        sessions::revoke(&state.db, account, session).await.gql()?;
+        let ended = sessions::revoke(&state.db, account, session).await.gql()?;
+        if !ended {
+            // Already over: nothing to write, announce or record.
+            return Ok(id);
+        }
         state.invalidate_caches();
         if let Some(tenant) = &principal.tenant {
             audit::record(
@@ -219,10 +223,12 @@ impl IdentityMutation {
     ) -> async_graphql::Result<TenantSettings> {
         let scope = scope(ctx, tenant_slug).await.gql()?;
         let state = state(ctx);
-        let tenant = tenants::set_signup(&state.db, scope.tenant_id, signup_enabled)
+        let (tenant, changed) = tenants::set_signup(&state.db, scope.tenant_id, signup_enabled)
             .await
             .gql()?;
-        state.invalidate_caches();
+        if changed {
+            state.invalidate_caches();
+        }
         Ok(TenantSettings {
             signup_enabled: tenant.signup_enabled,
         })

@@ -1,7 +1,6 @@
 //! The GraphQL schema served at `/graphql`: one object per domain, merged here.
 
 mod accounts;
-mod aliases;
 mod api_keys;
 mod context;
 mod discovery;
@@ -10,6 +9,7 @@ mod domains;
 mod guards;
 mod identity;
 mod leads;
+mod limits;
 mod meta;
 mod settings;
 mod step_up;
@@ -58,7 +58,11 @@ pub fn build_schema(state: AppState) -> AppSchema {
         .data(state)
         .limit_depth(config.graphql_max_depth)
         .limit_complexity(config.graphql_max_complexity)
-        .extension(aliases::AliasLimit(config.graphql_max_aliases))
+        .extension(limits::DocumentLimits {
+            aliases: config.graphql_max_aliases,
+            nodes: config.graphql_max_nodes,
+            bytes: config.graphql_max_query_bytes,
+        })
         // Inside the alias limit, which counts cached documents too.
         .extension(documents::ParsedDocuments::default())
         .extension(step_up::StepUp);

@@ -123,10 +123,12 @@ impl TenantsMutation {
         status: TenantStatusValue,
     ) -> async_graphql::Result<Tenant> {
         let state = state(ctx);
-        let tenant = tenants::set_status(&state.db, &slug, status.into())
+        let (tenant, changed) = tenants::set_status(&state.db, &slug, status.into())
             .await
             .gql()?;
-        state.invalidate_caches();
+        if changed {
+            state.invalidate_caches();
+        }
         Ok(tenant.into())
     }
 
@@ -140,10 +142,12 @@ impl TenantsMutation {
         per_minute: Option<i32>,
     ) -> async_graphql::Result<Tenant> {
         let state = state(ctx);
-        let tenant = tenants::set_rate_limit(&state.db, &slug, per_minute)
+        let (tenant, changed) = tenants::set_rate_limit(&state.db, &slug, per_minute)
             .await
             .gql()?;
-        state.invalidate_caches();
+        if changed {
+            state.invalidate_caches();
+        }
         Ok(tenant.into())
     }
 }

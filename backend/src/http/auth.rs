@@ -480,8 +480,9 @@ pub async fn logout(
     signed_in: SignedIn,
 ) -> Result<Response, AppError> {
     let session = signed_in.session()?;
-    sessions::end(&state.db, session).await?;
-    state.invalidate_caches();
+    if sessions::end(&state.db, session).await? {
+        state.invalidate_caches();
+    }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -13,6 +13,7 @@ mod host_tenant;
 mod json_body;
 mod jwks;
 mod limits;
+pub mod listener;
 pub mod openapi;
 mod well_known;
 

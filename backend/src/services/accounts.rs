@@ -110,6 +110,7 @@ pub async fn get(
         .ok_or_else(|| AppError::NotFound("account not found".into()))
 }
 
+/// Gives account `id` of `tenant_id` another role; answers whether it changed.
 #[tracing::instrument(skip(db))]
 pub async fn set_role<C: ConnectionTrait + TransactionTrait>(
     db: &C,
@@ -117,19 +118,22 @@ pub async fn set_role<C: ConnectionTrait + TransactionTrait>(
     id: Uuid,
     role: Role,
     acting_account: Option<Uuid>,
-) -> Result<account::Model, AppError> {
+) -> Result<(account::Model, bool), AppError> {
     let account = get(db, tenant_id, id).await?;
     if acting_account == Some(id) {
         return Err(AppError::invalid("id", "you cannot change your own role"));
     }
     check_role_for_tenant(db, tenant_id, role).await?;
+    if account.role == role {
+        return Ok((account, false));
+    }
     let txn = db.begin().await?;
     let mut active: account::ActiveModel = account.into();
     active.role = Set(role);
     let account = active.update(&txn).await?;
     epoch::bump(&txn).await?;
     txn.commit().await?;
-    Ok(account)
+    Ok((account, true))
 }
 
 #[tracing::instrument(skip(db))]

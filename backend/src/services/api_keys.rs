@@ -122,20 +122,21 @@ pub async fn list(
         .await?)
 }
 
-/// Revokes key `id` of `tenant_id` (another tenant's key is not found). Revoking twice is harmless.
+/// Revokes key `id` of `tenant_id` (another tenant's key is not found), and answers whether it was
+/// live. Revoking twice is harmless: the second time writes and announces nothing.
 #[tracing::instrument(skip(db))]
 pub async fn revoke<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     tenant_id: Uuid,
     id: Uuid,
-) -> Result<api_key::Model, AppError> {
+) -> Result<(api_key::Model, bool), AppError> {
     let key = api_key::Entity::find_by_id(id)
         .filter(api_key::Column::TenantId.eq(tenant_id))
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound("API key not found".into()))?;
     if key.revoked_at.is_some() {
-        return Ok(key);
+        return Ok((key, false));
     }
     let txn = db.begin().await?;
     let mut active: api_key::ActiveModel = key.into();
@@ -146,5 +147,5 @@ pub async fn revoke<C: ConnectionTrait + TransactionTrait>(
     epoch::bump(&txn).await?;
     txn.commit().await?;
     tracing::info!(key = %key.id, "API key revoked");
-    Ok(key)
+    Ok((key, true))
 }

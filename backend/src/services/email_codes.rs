@@ -91,7 +91,9 @@ pub async fn verify<C: ConnectionTrait + TransactionTrait>(
     email: &str,
     code: &str,
 ) -> Result<account::Model, AppError> {
-    let refused = || AppError::unauthenticated("wrong_code", "the code is wrong or has expired");
+    // One answer for every refusal: a different word for "too many tries" would tell that a
+    // challenge exists, and so that the address has an account, where sign-up is closed.
+    let refused = || AppError::unauthenticated("wrong_code", REFUSED);
     let email = normalise(email)?;
     let challenge = email_challenge::Entity::find()
         .filter(email_challenge::Column::TenantId.eq(host.tenant_id))
@@ -117,10 +119,7 @@ pub async fn verify<C: ConnectionTrait + TransactionTrait>(
         .exec(db)
         .await?;
     if took_a_try.rows_affected == 0 {
-        return Err(AppError::unauthenticated(
-            "wrong_code",
-            "too many wrong codes; ask for a new one",
-        ));
+        return Err(refused());
     }
     let presented = code_hash(challenge.id, code.trim());
     if !secrets::constant_time_eq(presented.as_bytes(), challenge.code_hash.as_bytes()) {
@@ -154,6 +153,10 @@ pub async fn verify<C: ConnectionTrait + TransactionTrait>(
         None => Err(refused()),
     }
 }
+
+/// What every refused code is told.
+const REFUSED: &str =
+    "the code is wrong or has expired (five wrong tries end a code: ask for a new one)";
 
 /// Codes have only a million values: salting with the challenge id keeps equal codes apart.
 fn code_hash(challenge_id: Uuid, code: &str) -> String {

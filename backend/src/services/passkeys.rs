@@ -25,7 +25,7 @@ use crate::db;
 use crate::entities::{account, passkey, webauthn_ceremony};
 use crate::error::AppError;
 use crate::services::mail::{self, Mailer};
-use crate::services::{accounts, app_links, domains};
+use crate::services::{accounts, app_links, domains, tenants};
 use crate::tenancy::resolver::HostTenant;
 
 /// How long a started ceremony can be finished.
@@ -42,7 +42,11 @@ async fn relying_party(
         .app
         .as_deref()
         .ok_or_else(|| AppError::BadRequest("passkeys are used on an app's host".into()))?;
-    let hosts = domains::verified_hosts(db, host.tenant_id, app).await?;
+    let mut hosts = domains::verified_hosts(db, host.tenant_id, app).await?;
+    if hosts.is_empty() && host.tenant_slug == tenants::MAIN_SLUG {
+        // The platform's own console lives on `admin.<base>`, a reserved name with no domain row.
+        hosts.push(host.host.clone());
+    }
     let rp_id = hosts
         .first()
         .cloned()
@@ -216,7 +220,11 @@ pub async fn finish_registration(
         last_used_at: Set(None),
     }
     .insert(db)
-    .await?;
+    .await
+    .map_err(|err| match crate::error::is_unique_violation(&err) {
+        true => AppError::invalid("credential", "this passkey is already registered"),
+        false => err.into(),
+    })?;
     let paragraphs = [
         format!(
             "A passkey named \"{}\" was added to your account; it can sign in as you.",

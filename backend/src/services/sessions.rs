@@ -145,35 +145,41 @@ pub async fn elevated_token(
 }
 
 /// Ends a session: its access tokens stop working at once, its refresh tokens never work again.
+/// Answers whether it was still live (ending an ended session changes and announces nothing).
 pub async fn end<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     session_id: Uuid,
-) -> Result<(), AppError> {
+) -> Result<bool, AppError> {
     end_where(db, session::Column::Id.eq(session_id)).await
 }
 
-/// Ends every session of an account (after a password reset).
+/// Ends every session of an account (after a password reset); answers whether any was live.
 pub async fn end_all<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     account_id: Uuid,
-) -> Result<(), AppError> {
+) -> Result<bool, AppError> {
     end_where(db, session::Column::AccountId.eq(account_id)).await
 }
 
+/// Ends the live sessions `which` selects. Only a write that ended one moves the cache epoch: a
+/// request repeating an ended session's revocation must not flush every cache everywhere.
 async fn end_where<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     which: sea_orm::sea_query::SimpleExpr,
-) -> Result<(), AppError> {
+) -> Result<bool, AppError> {
     let txn = db.begin().await?;
-    session::Entity::update_many()
+    let ended = session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(db::now()))
         .filter(which)
         .filter(session::Column::RevokedAt.is_null())
         .exec(&txn)
-        .await?;
-    epoch::bump(&txn).await?;
+        .await?
+        .rows_affected;
+    if ended > 0 {
+        epoch::bump(&txn).await?;
+    }
     txn.commit().await?;
-    Ok(())
+    Ok(ended > 0)
 }
 
 /// The account's sessions that have not ended, newest first.
@@ -190,12 +196,13 @@ pub async fn list(
         .await?)
 }
 
-/// Ends one of the account's own sessions; anyone else's is not found.
+/// Ends one of the account's own sessions; anyone else's is not found. Answers whether it was
+/// still live.
 pub async fn revoke<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     account_id: Uuid,
     session_id: Uuid,
-) -> Result<(), AppError> {
+) -> Result<bool, AppError> {
     session::Entity::find_by_id(session_id)
         .filter(session::Column::AccountId.eq(account_id))
         .one(db)

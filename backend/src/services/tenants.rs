@@ -134,18 +134,22 @@ pub fn system_host(config: &Config, slug: &str, app: &str) -> Result<String, App
 }
 
 /// Suspends or reactivates a tenant. A suspended tenant's hosts answer "Tenant not found".
+/// Answers whether the status changed; setting the status it has writes and announces nothing.
 #[tracing::instrument(skip(db))]
 pub async fn set_status<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     slug: &str,
     status: TenantStatus,
-) -> Result<tenant::Model, AppError> {
+) -> Result<(tenant::Model, bool), AppError> {
     let tenant = get(db, slug).await?;
     if tenant.slug == MAIN_SLUG && status == TenantStatus::Suspended {
         return Err(AppError::invalid(
             "slug",
             "the platform tenant cannot be suspended",
         ));
+    }
+    if tenant.status == status {
+        return Ok((tenant, false));
     }
     let txn = db.begin().await?;
     let mut active: tenant::ActiveModel = tenant.into();
@@ -168,7 +172,7 @@ pub async fn set_status<C: ConnectionTrait + TransactionTrait>(
     epoch::bump(&txn).await?;
     txn.commit().await?;
     tracing::info!(tenant = %tenant.slug, ?status, "tenant status changed");
-    Ok(tenant)
+    Ok((tenant, true))
 }
 
 /// One page of tenants by slug, after the slug `after`; `search` matches slug or name. Returns
@@ -227,17 +231,21 @@ pub async fn by_id(db: &impl ConnectionTrait, id: Uuid) -> Result<tenant::Model,
 }
 
 /// Opens or closes sign-up by email code for unknown addresses. Always closed on `main`.
+/// Answers whether the setting changed.
 pub async fn set_signup<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     id: Uuid,
     enabled: bool,
-) -> Result<tenant::Model, AppError> {
+) -> Result<(tenant::Model, bool), AppError> {
     let tenant = by_id(db, id).await?;
     if tenant.slug == MAIN_SLUG && enabled {
         return Err(AppError::invalid(
             "signupEnabled",
             "sign-up is always off on the platform tenant",
         ));
+    }
+    if tenant.signup_enabled == enabled {
+        return Ok((tenant, false));
     }
     let txn = db.begin().await?;
     let mut active: tenant::ActiveModel = tenant.into();
@@ -246,19 +254,20 @@ pub async fn set_signup<C: ConnectionTrait + TransactionTrait>(
     let tenant = active.update(&txn).await?;
     epoch::bump(&txn).await?;
     txn.commit().await?;
-    Ok(tenant)
+    Ok((tenant, true))
 }
 
 /// Most requests per minute a tenant's own limit may allow.
 pub const MAX_RATE_LIMIT: i32 = 1_000_000;
 
 /// Sets the tenant's own request limit per minute, or (`None`) returns it to the default.
+/// Answers whether the limit changed.
 #[tracing::instrument(skip(db))]
 pub async fn set_rate_limit<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     slug: &str,
     per_minute: Option<i32>,
-) -> Result<tenant::Model, AppError> {
+) -> Result<(tenant::Model, bool), AppError> {
     if per_minute.is_some_and(|n| !(1..=MAX_RATE_LIMIT).contains(&n)) {
         return Err(AppError::invalid(
             "perMinute",
@@ -266,6 +275,9 @@ pub async fn set_rate_limit<C: ConnectionTrait + TransactionTrait>(
         ));
     }
     let tenant = get(db, slug).await?;
+    if tenant.rate_limit_per_minute == per_minute {
+        return Ok((tenant, false));
+    }
     let txn = db.begin().await?;
     let mut active: tenant::ActiveModel = tenant.into();
     active.rate_limit_per_minute = Set(per_minute);
@@ -279,7 +291,7 @@ pub async fn set_rate_limit<C: ConnectionTrait + TransactionTrait>(
     epoch::bump(&txn).await?;
     txn.commit().await?;
     tracing::info!(tenant = %tenant.slug, ?per_minute, "tenant rate limit changed");
-    Ok(tenant)
+    Ok((tenant, true))
 }
 
 /// The tenant with `slug`, or `NOT_FOUND`.

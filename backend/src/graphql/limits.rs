@@ -1,0 +1,154 @@
+//! Limits on the size of a document, checked as it is parsed and before anything else looks at it.
+//! Depth and complexity do not stop a flat query that asks for one cheap field under thousands of
+//! aliases, nor a document of tens of thousands of repeated directives, unused variables or
+//! fragments, whose validation alone takes seconds of CPU: these limits do.
+
+use std::sync::Arc;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
+};
+use async_graphql::{Positioned, ServerError, ServerResult, Variables};
+
+/// How large a document may be: aliases, nodes (fields, fragment spreads and definitions,
+/// directives, arguments, variable definitions), and bytes of text.
+#[derive(Clone, Copy, Debug)]
+pub struct DocumentLimits {
+    pub aliases: usize,
+    pub nodes: usize,
+    pub bytes: usize,
+}
+
+impl ExtensionFactory for DocumentLimits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(DocumentCheck(*self))
+    }
+}
+
+struct DocumentCheck(DocumentLimits);
+
+#[async_trait::async_trait]
+impl Extension for DocumentCheck {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let limits = self.0;
+        if query.len() > limits.bytes {
+            return Err(ServerError::new(
+                format!(
+                    "a document may be at most {} bytes; this one is {}",
+                    limits.bytes,
+                    query.len()
+                ),
+                None,
+            ));
+        }
+        let document = next.run(ctx, query, variables).await?;
+        let counted = count(&document);
+        if counted.aliases > limits.aliases {
+            return Err(ServerError::new(
+                format!(
+                    "a document may use at most {} aliases; this one uses {}",
+                    limits.aliases, counted.aliases
+                ),
+                None,
+            ));
+        }
+        if counted.nodes > limits.nodes {
+            return Err(ServerError::new(
+                format!(
+                    "a document may hold at most {} fields, fragments, directives, arguments and variables; this one holds {}",
+                    limits.nodes, counted.nodes
+                ),
+                None,
+            ));
+        }
+        Ok(document)
+    }
+}
+
+#[derive(Default, Debug, PartialEq, Eq)]
+struct Counted {
+    aliases: usize,
+    nodes: usize,
+}
+
+impl Counted {
+    fn add(&mut self, other: Counted) {
+        self.aliases += other.aliases;
+        self.nodes += other.nodes;
+    }
+}
+
+/// Aliases and nodes in every operation and fragment definition of the document.
+fn count(document: &ExecutableDocument) -> Counted {
+    let mut counted = Counted::default();
+    let mut operation = |op: &Positioned<OperationDefinition>| {
+        let op = &op.node;
+        counted.nodes += op.variable_definitions.len() + op.directives.len();
+        counted.add(in_set(&op.selection_set.node));
+    };
+    match &document.operations {
+        DocumentOperations::Single(op) => operation(op),
+        DocumentOperations::Multiple(ops) => ops.values().for_each(operation),
+    }
+    for fragment in document.fragments.values() {
+        counted.nodes += 1 + fragment.node.directives.len();
+        counted.add(in_set(&fragment.node.selection_set.node));
+    }
+    counted
+}
+
+fn in_set(set: &SelectionSet) -> Counted {
+    let mut counted = Counted::default();
+    for selection in &set.items {
+        counted.nodes += 1;
+        match &selection.node {
+            Selection::Field(field) => {
+                let field = &field.node;
+                counted.aliases += usize::from(field.alias.is_some());
+                counted.nodes += field.arguments.len() + field.directives.len();
+                counted.add(in_set(&field.selection_set.node));
+            }
+            Selection::InlineFragment(fragment) => {
+                counted.nodes += fragment.node.directives.len();
+                counted.add(in_set(&fragment.node.selection_set.node));
+            }
+            Selection::FragmentSpread(spread) => counted.nodes += spread.node.directives.len(),
+        }
+    }
+    counted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counted(query: &str) -> Counted {
+        count(&async_graphql::parser::parse_query(query).unwrap())
+    }
+
+    #[test]
+    fn aliases_and_nodes_are_counted_everywhere() {
+        let counted = counted(
+            "query A($x: Int) @a { a: viewer @b @c { b: role } ...F ... on Query { c: viewer { role } } }
+             query B { d: discovery(slug: \"x\") { apps { key } } }
+             fragment F on Query { e: viewer { role } }",
+        );
+        assert_eq!(counted.aliases, 5);
+        // A: 1 variable + 1 directive + (viewer + 2 directives + role) + spread + (inline + viewer
+        // + role) = 10; B: discovery + 1 argument + apps + key = 4; F: 1 + viewer + role = 3.
+        assert_eq!(counted.nodes, 17);
+    }
+
+    #[test]
+    fn repeated_directives_count_each() {
+        let query = format!("{{ apiVersion {} }}", "@skip(if: false) ".repeat(50));
+        assert_eq!(counted(&query).nodes, 51);
+    }
+}
