@@ -24,8 +24,14 @@ pub struct Config {
     pub database_url: String,
     /// Parent of every system subdomain (`acme-rides.{base_domain}`); itself the platform's host.
     pub base_domain: String,
-    /// Peers whose `X-Forwarded-Host` / `Forwarded` headers are believed.
+    /// Peers whose forwarding headers are believed.
     pub trusted_proxies: Vec<IpNet>,
+    /// The one header a trusted proxy reports the client in; the same choice says where the
+    /// public host and scheme come from (see [`ForwardingHeader`]).
+    pub client_ip_header: ForwardingHeader,
+    /// The scheme clients use (`https` behind a TLS-terminating proxy); unset: what the forwarding
+    /// header says, else `http`.
+    pub public_scheme: Option<String>,
     /// Labels under the base domain that belong to the platform, and slugs nobody may take.
     pub reserved_subdomains: Vec<String>,
     /// Apps every tenant runs, with their host suffixes.
@@ -119,6 +125,22 @@ pub struct Config {
     pub probe_allow_private: bool,
 }
 
+/// Which header of a trusted proxy gives the client's address, and with it the public host and
+/// scheme. Exactly one: reading several lets a client pick whichever the proxy does not overwrite.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ForwardingHeader {
+    /// `X-Forwarded-For` (rightmost untrusted entry), `X-Forwarded-Host`, `X-Forwarded-Proto`.
+    #[default]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded`: `for=` (rightmost untrusted), `host=` and `proto=` (first element).
+    Forwarded,
+    /// `X-Real-IP` (one address), `X-Forwarded-Host`, `X-Forwarded-Proto`.
+    XRealIp,
+    /// No proxy: the TCP peer, the `Host` header, the listener's scheme.
+    None,
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -139,6 +161,8 @@ impl Default for Config {
                 "127.0.0.0/8".parse().expect("valid CIDR"),
                 "::1/128".parse().expect("valid CIDR"),
             ],
+            client_ip_header: ForwardingHeader::default(),
+            public_scheme: None,
             reserved_subdomains: [
                 "www",
                 "api",
@@ -307,6 +331,8 @@ struct FileConfig {
     database_url: Option<String>,
     base_domain: Option<String>,
     trusted_proxies: Option<Vec<IpNet>>,
+    client_ip_header: Option<ForwardingHeader>,
+    public_scheme: Option<String>,
     reserved_subdomains: Option<Vec<String>>,
     apps: Option<AppCatalog>,
     cache_capacity: Option<u64>,
@@ -388,6 +414,8 @@ impl Config {
                 .clone()
                 .or(file.trusted_proxies)
                 .unwrap_or(defaults.trusted_proxies),
+            client_ip_header: file.client_ip_header.unwrap_or(defaults.client_ip_header),
+            public_scheme: file.public_scheme.or(defaults.public_scheme),
             reserved_subdomains: file
                 .reserved_subdomains
                 .unwrap_or(defaults.reserved_subdomains),
@@ -568,6 +596,14 @@ impl Config {
         ];
         if let Some((name, _)) = at_least_one.iter().find(|(_, value)| *value < 1) {
             return Err(format!("{name} must be at least 1"));
+        }
+        if let Some(scheme) = &self.public_scheme
+            && scheme != "http"
+            && scheme != "https"
+        {
+            return Err(format!(
+                "public_scheme must be http or https, not '{scheme}'"
+            ));
         }
         for label in &self.reserved_subdomains {
             let host = format!("{label}.{}", self.base_domain);

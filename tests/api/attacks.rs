@@ -40,6 +40,7 @@ db_tests!(
     slow_clients_are_cut_off,
     huge_documents_are_refused_before_validation,
     wrong_codes_tell_nothing_about_an_address,
+    a_client_cannot_choose_its_address,
 );
 
 /// What every refused email code is told.
@@ -1222,4 +1223,51 @@ async fn wrong_codes_tell_nothing_about_an_address(backend: Backend) {
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["options"]["publicKey"]["rpId"], host);
+}
+
+/// Promise: a client cannot choose the address its limits and audit trail are kept under. Behind
+/// the documented edge, only the configured header (`X-Forwarded-For`, which the edge overwrites)
+/// names the client; a `Forwarded` or `X-Real-IP` header the client adds changes nothing.
+async fn a_client_cannot_choose_its_address(backend: Backend) {
+    let (app, _sink) = mailing_app(backend, |config| config.ip_rate_per_minute = 3).await;
+    let acme = app.provision("acme", "Acme").await.tenant;
+    let host = app.host("acme", "TAXI_PASSENGER");
+    let edge_saw = "203.0.113.7";
+    let send = |path: &'static str, body: Value, chosen: String| {
+        let request = app
+            .client
+            .post(app.url(path))
+            .header("host", &host)
+            .header("x-forwarded-for", edge_saw)
+            .header("forwarded", format!("for={chosen}"))
+            .header("x-real-ip", chosen)
+            .json(&body);
+        async move { request.send().await.unwrap().status() }
+    };
+    let login = json!({ "email": "ana@example.com", "password": "a wrong guess" });
+    let status = send("/auth/password/login", login, "198.51.100.200".into()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let mut statuses = Vec::new();
+    for i in 0..5 {
+        let body = json!({ "email": format!("user{i}@example.com") });
+        statuses.push(send("/auth/email/start", body, format!("198.51.100.{i}")).await);
+    }
+    let limited = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(
+        limited, 3,
+        "one budget of three for one client: {statuses:?}"
+    );
+    let events = tenantry::services::audit::page(&app.db, acme.id, 10, None)
+        .await
+        .unwrap()
+        .0;
+    let failed = events.iter().find(|e| e.kind == "login.failed").unwrap();
+    assert_eq!(
+        failed.ip.as_deref(),
+        Some(edge_saw),
+        "the audit trail names the real client"
+    );
 }

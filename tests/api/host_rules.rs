@@ -136,7 +136,11 @@ async fn x_forwarded_host_vectors_over_http(backend: Backend) {
 }
 
 async fn forwarded_vectors_over_http(backend: Backend) {
-    let app = spawn_unrelated_app(backend).await;
+    let app = spawn_app_with(backend, |config| {
+        config.base_domain = "platform.test".into();
+        config.client_ip_header = tenantry::config::ForwardingHeader::Forwarded;
+    })
+    .await;
     for row in vectors("forwarded.jsonl") {
         let (raw, expect) = (
             row["forwarded"].as_str().unwrap(),
@@ -196,13 +200,35 @@ async fn invalid_forwarded_host_from_a_trusted_peer_is_refused(backend: Backend)
     for (header, value) in [
         ("x-forwarded-host", "localhost:@evil.com"),
         ("x-forwarded-host", ", acme-rides.localhost"),
-        ("forwarded", "host=\"a..b\""),
     ] {
         let response = app
             .get("/api/branding", &[("host", &rides), (header, value)])
             .await;
         assert_error(response, StatusCode::BAD_REQUEST, "Invalid Host header").await;
     }
+    // Only the configured header is read: with `x-forwarded-for` (the default), a `Forwarded`
+    // header is a client's and changes nothing.
+    let response = app
+        .get(
+            "/api/branding",
+            &[("host", &rides), ("forwarded", "host=\"a..b\"")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let forwarded = spawn_app_with(Backend::Sqlite, |config| {
+        config.client_ip_header = tenantry::config::ForwardingHeader::Forwarded;
+    })
+    .await;
+    let response = forwarded
+        .get(
+            "/api/branding",
+            &[
+                ("host", "anything.localhost"),
+                ("forwarded", "host=\"a..b\""),
+            ],
+        )
+        .await;
+    assert_error(response, StatusCode::BAD_REQUEST, "Invalid Host header").await;
 
     // Trusted and valid: the forwarded host wins over Host.
     let response = app

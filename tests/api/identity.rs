@@ -1065,7 +1065,10 @@ mod passkey_ceremonies {
         .unwrap();
         app.changed();
         let well_known: Value = app
-            .get("/.well-known/webauthn", &[("host", &host)])
+            .get(
+                "/.well-known/webauthn",
+                &[("host", &host), ("x-forwarded-proto", "https")],
+            )
             .await
             .json()
             .await

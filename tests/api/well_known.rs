@@ -20,8 +20,11 @@ db_tests!(
     unknown_host_is_not_configured,
 );
 
+/// A document as a browser reaches it through the TLS edge (the loopback peer is a trusted proxy
+/// that reports the scheme in `X-Forwarded-Proto`).
 async fn fetch(app: &TestApp, path: &str, host: &str) -> Value {
-    let response = app.get(path, &[("host", host)]).await;
+    let headers = [("host", host), ("x-forwarded-proto", "https")];
+    let response = app.get(path, &headers).await;
     assert_eq!(response.status(), StatusCode::OK, "{path} on {host}");
     assert_eq!(
         response.headers()["content-type"],
@@ -131,6 +134,17 @@ async fn documents_are_valid_and_empty_when_nothing_is_declared(backend: Backend
     assert_eq!(
         fetch(&app, WEBAUTHN, &host).await,
         json!({ "origins": ["https://acme-vendor.localhost"] })
+    );
+    // Reached over plain HTTP (the demo), the origins are the ones the browser is on.
+    let plain: Value = app
+        .get(WEBAUTHN, &[("host", &host)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        plain,
+        json!({ "origins": ["http://acme-vendor.localhost"] })
     );
 
     // The platform's own host serves no app: still valid documents.

@@ -26,7 +26,10 @@ pub enum Document {
     Branding,
     AppleAppSiteAssociation,
     AssetLinks,
-    Webauthn,
+    /// The related origins, in the scheme the client used (`https` in production).
+    Webauthn {
+        scheme: &'static str,
+    },
 }
 
 /// A document with a strong `ETag` over its bytes.

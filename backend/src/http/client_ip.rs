@@ -1,16 +1,23 @@
-//! The client's address: the TCP peer, or, when the peer is a trusted proxy, the address it
-//! reports (`X-Forwarded-For`, then `Forwarded: for=`): the rightmost one that is not itself a
-//! trusted proxy, since everything left of it could have been written by the client.
+//! What a trusted proxy says about the client: its address, the host it asked for, the scheme it
+//! used. One configured header (`client_ip_header`) is the only source of all three; a request
+//! from a peer outside `trusted_proxies` is taken as it came (TCP peer, `Host`, plain HTTP).
+//!
+//! Of a list of addresses, the client is the rightmost one that is not itself a trusted proxy:
+//! everything left of it could have been written by the client. Only the chosen header is read,
+//! so a client cannot add a second one that the proxy passes on untouched.
 
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::header;
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use ipnet::IpNet;
 
+use crate::config::{Config, ForwardingHeader};
 use crate::state::AppState;
+use crate::tenancy::host;
 
+/// The client's address, as the configured forwarding header tells it.
 pub struct ClientIp(pub Option<IpAddr>);
 
 impl FromRequestParts<AppState> for ClientIp {
@@ -20,54 +27,112 @@ impl FromRequestParts<AppState> for ClientIp {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_canonical());
-        Ok(ClientIp(peer.map(|peer| {
-            client_ip(parts, peer, &state.config.trusted_proxies)
+        Ok(ClientIp(peer(parts).map(|peer| {
+            client_ip(&parts.headers, peer, &state.config)
         })))
     }
+}
+
+/// The TCP peer, with IPv4-mapped IPv6 addresses in their IPv4 form so IPv4 CIDRs match them.
+pub fn peer(parts: &Parts) -> Option<IpAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_canonical())
 }
 
 pub fn is_trusted(ip: IpAddr, trusted: &[IpNet]) -> bool {
     trusted.iter().any(|net| net.contains(&ip))
 }
 
-fn client_ip(parts: &Parts, peer: IpAddr, trusted: &[IpNet]) -> IpAddr {
-    if !is_trusted(peer, trusted) {
-        return peer;
+/// The forwarding header to believe for a request from `peer`: the configured one when the peer
+/// is a trusted proxy, none otherwise.
+pub fn believed(peer: Option<IpAddr>, config: &Config) -> ForwardingHeader {
+    match peer {
+        Some(peer) if is_trusted(peer, &config.trusted_proxies) => config.client_ip_header,
+        _ => ForwardingHeader::None,
     }
-    let forwarded_for = parts
-        .headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|v| v.trim().to_owned());
-    let forwarded = parts
-        .headers
-        .get_all(header::FORWARDED)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .flat_map(|element| element.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .filter(|(name, _)| name.eq_ignore_ascii_case("for"))
-        .map(|(_, value)| value.trim_matches('"').to_owned());
-    let chain: Vec<IpAddr> = forwarded_for
-        .chain(forwarded)
-        .filter_map(|v| parse_address(&v))
-        .collect();
-    chain
+}
+
+pub fn client_ip(headers: &HeaderMap, peer: IpAddr, config: &Config) -> IpAddr {
+    let trusted = &config.trusted_proxies;
+    let listed: Vec<IpAddr> = match believed(Some(peer), config) {
+        ForwardingHeader::None => return peer,
+        ForwardingHeader::XRealIp => {
+            let mut values = headers.get_all("x-real-ip").iter();
+            return match (values.next(), values.next()) {
+                (Some(value), None) => value.to_str().ok().and_then(parse_address),
+                _ => None,
+            }
+            .unwrap_or(peer);
+        }
+        ForwardingHeader::XForwardedFor => headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(parse_address)
+            .collect(),
+        ForwardingHeader::Forwarded => headers
+            .get_all("forwarded")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(host::forwarded_parameters("for"))
+            .filter_map(|value| parse_address(&value))
+            .collect(),
+    };
+    listed
         .into_iter()
         .rev()
         .find(|ip| !is_trusted(*ip, trusted))
         .unwrap_or(peer)
 }
 
+/// The scheme the client used, for origins and links the server writes.
+pub struct PublicScheme(pub &'static str);
+
+impl FromRequestParts<AppState> for PublicScheme {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(PublicScheme(scheme(
+            &parts.headers,
+            peer(parts),
+            &state.config,
+        )))
+    }
+}
+
+/// `https` or `http`: what the client used, as `public_scheme` or the believed header says.
+pub fn scheme(headers: &HeaderMap, peer: Option<IpAddr>, config: &Config) -> &'static str {
+    if let Some(scheme) = &config.public_scheme {
+        return if scheme == "https" { "https" } else { "http" };
+    }
+    let proto = match believed(peer, config) {
+        ForwardingHeader::None => None,
+        ForwardingHeader::XForwardedFor | ForwardingHeader::XRealIp => headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|v| v.trim().to_ascii_lowercase()),
+        ForwardingHeader::Forwarded => headers
+            .get("forwarded")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| host::forwarded_parameters("proto")(v).into_iter().next())
+            .map(|v| v.to_ascii_lowercase()),
+    };
+    match proto.as_deref() {
+        Some("https") => "https",
+        _ => "http",
+    }
+}
+
 /// `192.0.2.1`, `192.0.2.1:4711`, `[2001:db8::1]:4711` or `2001:db8::1`.
 fn parse_address(value: &str) -> Option<IpAddr> {
+    let value = value.trim();
     if let Ok(ip) = value.parse::<IpAddr>() {
         return Some(ip.to_canonical());
     }
@@ -83,53 +148,110 @@ fn parse_address(value: &str) -> Option<IpAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::Request;
+    use axum::http::HeaderValue;
 
-    fn parts(headers: &[(&str, &str)]) -> Parts {
-        let mut request = Request::builder();
-        for (name, value) in headers {
-            request = request.header(*name, *value);
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(
+                axum::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
         }
-        request.body(()).unwrap().into_parts().0
+        map
+    }
+
+    fn config(source: ForwardingHeader) -> Config {
+        Config {
+            trusted_proxies: vec![
+                "127.0.0.0/8".parse().unwrap(),
+                "10.0.0.0/8".parse().unwrap(),
+            ],
+            client_ip_header: source,
+            ..Config::default()
+        }
     }
 
     #[test]
-    fn the_rightmost_untrusted_address_is_the_client() {
-        let trusted: Vec<IpNet> = vec![
-            "127.0.0.0/8".parse().unwrap(),
-            "10.0.0.0/8".parse().unwrap(),
-        ];
+    fn only_the_configured_header_names_the_client() {
         let local: IpAddr = "127.0.0.1".parse().unwrap();
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let both = [
+            ("x-forwarded-for", "198.51.100.1, 203.0.113.9, 10.1.2.3"),
+            ("forwarded", "for=\"[2001:db8::1]:4711\";proto=https"),
+            ("x-real-ip", "192.0.2.77"),
+        ];
         let cases = [
-            (vec![], local),
-            (vec![("x-forwarded-for", "203.0.113.9")], ip("203.0.113.9")),
             (
-                vec![("x-forwarded-for", "198.51.100.1, 203.0.113.9, 10.1.2.3")],
+                ForwardingHeader::XForwardedFor,
+                &both[..],
                 ip("203.0.113.9"),
             ),
+            (ForwardingHeader::Forwarded, &both[..], ip("2001:db8::1")),
+            (ForwardingHeader::XRealIp, &both[..], ip("192.0.2.77")),
+            (ForwardingHeader::None, &both[..], local),
+            // A client-sent header of another kind changes nothing.
             (
-                vec![("forwarded", "for=\"[2001:db8::1]:4711\";proto=https")],
-                ip("2001:db8::1"),
+                ForwardingHeader::XForwardedFor,
+                &[("forwarded", "for=5.6.7.8")][..],
+                local,
             ),
-            (vec![("x-forwarded-for", "not-an-ip")], local),
+            (
+                ForwardingHeader::XForwardedFor,
+                &[("x-forwarded-for", "not-an-ip")][..],
+                local,
+            ),
+            (
+                ForwardingHeader::Forwarded,
+                &[("forwarded", "for=1.2.3.4, for=\"5.6.7.8\";host=\"a,b\"")][..],
+                ip("5.6.7.8"),
+            ),
+            // Two X-Real-IP values: which one the proxy wrote is unknown, so neither.
+            (
+                ForwardingHeader::XRealIp,
+                &[("x-real-ip", "1.2.3.4"), ("x-real-ip", "5.6.7.8")][..],
+                local,
+            ),
         ];
-        for (headers, expected) in cases {
+        for (source, pairs, expected) in cases {
             assert_eq!(
-                client_ip(&parts(&headers), local, &trusted),
+                client_ip(&headers(pairs), local, &config(source)),
                 expected,
-                "{headers:?}"
+                "{source:?} {pairs:?}"
             );
         }
         // An untrusted peer's headers are ignored.
         let stranger = ip("198.51.100.7");
+        let sent = headers(&[("x-forwarded-for", "1.2.3.4")]);
+        let default = config(ForwardingHeader::XForwardedFor);
+        assert_eq!(client_ip(&sent, stranger, &default), stranger);
+    }
+
+    #[test]
+    fn the_scheme_follows_the_same_header() {
+        let local = Some("127.0.0.1".parse().unwrap());
+        let sent = headers(&[("x-forwarded-proto", "https"), ("forwarded", "proto=http")]);
         assert_eq!(
-            client_ip(
-                &parts(&[("x-forwarded-for", "1.2.3.4")]),
-                stranger,
-                &trusted
-            ),
-            stranger
+            scheme(&sent, local, &config(ForwardingHeader::XForwardedFor)),
+            "https"
         );
+        assert_eq!(
+            scheme(&sent, local, &config(ForwardingHeader::Forwarded)),
+            "http"
+        );
+        assert_eq!(
+            scheme(&sent, local, &config(ForwardingHeader::None)),
+            "http"
+        );
+        let stranger = Some("198.51.100.7".parse().unwrap());
+        assert_eq!(
+            scheme(&sent, stranger, &config(ForwardingHeader::XForwardedFor)),
+            "http"
+        );
+        let fixed = Config {
+            public_scheme: Some("https".into()),
+            ..config(ForwardingHeader::None)
+        };
+        assert_eq!(scheme(&HeaderMap::new(), None, &fixed), "https");
     }
 }

@@ -1,12 +1,12 @@
 //! The extractors that give a Host route its tenant. They run before any body is read, so a request
 //! for an unknown host is refused without reading what it sent.
 
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
+use super::client_ip;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::tenancy::host::{self, HostError, RequestHost};
@@ -22,18 +22,13 @@ impl FromRequestParts<AppState> for FromHost {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let trusted = peer(parts).is_some_and(|ip| {
-            state
-                .config
-                .trusted_proxies
-                .iter()
-                .any(|net| net.contains(&ip))
-        });
+        let forwarded = client_ip::believed(client_ip::peer(parts), &state.config);
         let authority = parts.uri.authority().map(|a| a.as_str());
-        let host = host::from_request(&parts.headers, authority, trusted).map_err(|e| match e {
-            HostError::Missing => AppError::MissingHost,
-            HostError::Invalid => AppError::InvalidHost,
-        })?;
+        let host =
+            host::from_request(&parts.headers, authority, forwarded).map_err(|e| match e {
+                HostError::Missing => AppError::MissingHost,
+                HostError::Invalid => AppError::InvalidHost,
+            })?;
         let name = match host {
             RequestHost::Name(name) => name,
             ip @ RequestHost::Ip(_) => return Err(AppError::DomainNotConfigured(ip.to_string())),
@@ -65,12 +60,4 @@ impl FromRequestParts<AppState> for LeadHost {
             Err(err) => Err(err),
         }
     }
-}
-
-/// The TCP peer, with IPv4-mapped IPv6 addresses in their IPv4 form so IPv4 CIDRs match them.
-fn peer(parts: &Parts) -> Option<IpAddr> {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_canonical())
 }

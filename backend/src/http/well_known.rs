@@ -7,6 +7,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 
 use super::cacheable::Document;
+use super::client_ip::PublicScheme;
 use super::host_tenant::FromHost;
 use super::openapi::{
     AppleAppSiteAssociation, AssetLinkStatement, BadHost, HostNotFound, RateLimited, Unavailable,
@@ -117,13 +118,14 @@ pub async fn assetlinks(
 pub async fn webauthn(
     State(state): State<AppState>,
     FromHost(host): FromHost,
+    PublicScheme(scheme): PublicScheme,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let document = state
         .documents
-        .get(Document::Webauthn, &host, || async {
+        .get(Document::Webauthn { scheme }, &host, || async {
             let links = app_links::for_host(&state.db, &host).await?;
-            app_links::webauthn(&state.db, &host, &links).await
+            app_links::webauthn(&state.db, &host, &links, scheme).await
         })
         .await?;
     Ok(document.respond(&headers, CACHE_CONTROL))

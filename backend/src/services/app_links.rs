@@ -225,17 +225,19 @@ pub fn assetlinks(links: &AppLinks) -> Value {
 }
 
 /// WebAuthn related origins (https://w3c.github.io/webauthn/#sctn-related-origins): every
-/// verified host of the app, then the extra origins the tenant declared, without repeats.
+/// verified host of the app in the scheme clients use (`https` in production), then the extra
+/// origins the tenant declared, without repeats.
 pub async fn webauthn(
     db: &impl ConnectionTrait,
     host: &HostTenant,
     links: &AppLinks,
+    scheme: &str,
 ) -> Result<Value, AppError> {
     let hosts = match &host.app {
         Some(app) => domains::verified_hosts(db, host.tenant_id, app).await?,
         None => vec![host.host.clone()],
     };
-    let mut origins: Vec<String> = hosts.iter().map(|h| format!("https://{h}")).collect();
+    let mut origins: Vec<String> = hosts.iter().map(|h| format!("{scheme}://{h}")).collect();
     for origin in &links.webauthn_origins {
         if !origins.contains(origin) {
             origins.push(origin.clone());

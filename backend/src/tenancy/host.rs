@@ -14,6 +14,8 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use axum::http::{HeaderMap, HeaderValue, header};
+
+use crate::config::ForwardingHeader;
 use idna::uts46::{AsciiDenyList, DnsLength, Hyphens, Uts46};
 
 /// RFC 1123 and RFC 2181: a name of at most 253 octets, labels of at most 63.
@@ -50,31 +52,51 @@ pub enum HostError {
     Invalid,
 }
 
-/// The host of a request: from `X-Forwarded-Host`, then `Forwarded: host=`, when the peer is a
-/// trusted proxy (`trust_forwarded`); otherwise from `Host`, or the HTTP/2 `:authority`.
+/// The host of a request: from the header of the trusted proxy's forwarding scheme (`forwarded`,
+/// given only when the peer is a trusted proxy): `X-Forwarded-Host` for `x-forwarded-for` and
+/// `x-real-ip`, `Forwarded: host=` for `forwarded`; otherwise, or when that header is absent, from
+/// `Host`, or the HTTP/2 `:authority`.
 ///
 /// A trusted proxy's forwarded host that is invalid is refused, never replaced by `Host`: the
 /// proxy saw the client's real host, and guessing could route the request to another tenant.
 pub fn from_request(
     headers: &HeaderMap,
     authority: Option<&str>,
-    trust_forwarded: bool,
+    forwarded: ForwardingHeader,
 ) -> Result<RequestHost, HostError> {
-    if trust_forwarded {
-        if let Some(value) = headers.get("x-forwarded-host") {
-            return from_x_forwarded_host(text(value)?);
+    match forwarded {
+        ForwardingHeader::XForwardedFor | ForwardingHeader::XRealIp => {
+            if let Some(value) = headers.get("x-forwarded-host") {
+                return from_x_forwarded_host(text(value)?);
+            }
         }
-        if let Some(value) = headers.get(header::FORWARDED)
-            && let Some(host) = from_forwarded(text(value)?)?
-        {
-            return Ok(host);
+        ForwardingHeader::Forwarded => {
+            if let Some(value) = headers.get(header::FORWARDED)
+                && let Some(host) = from_forwarded(text(value)?)?
+            {
+                return Ok(host);
+            }
         }
+        ForwardingHeader::None => {}
     }
     let mut hosts = headers.get_all(header::HOST).iter();
     match (hosts.next(), hosts.next()) {
         (Some(_), Some(_)) => Err(HostError::Invalid),
         (Some(value), None) => normalise(text(value)?),
         (None, _) => authority.map_or(Err(HostError::Missing), normalise),
+    }
+}
+
+/// Every value of parameter `name` in an RFC 7239 `Forwarded` header, element by element, quoted
+/// strings honoured (a quoted `,` or `;` separates nothing).
+pub fn forwarded_parameters(name: &'static str) -> impl Fn(&str) -> Vec<String> {
+    move |header: &str| {
+        split_unquoted(header, ',')
+            .flat_map(|element| split_unquoted(element, ';'))
+            .filter_map(|pair| pair.split_once('='))
+            .filter(|(key, _)| key.trim().eq_ignore_ascii_case(name))
+            .filter_map(|(_, value)| unquote(value.trim()).ok())
+            .collect()
     }
 }
 
@@ -194,7 +216,7 @@ fn text(value: &HeaderValue) -> Result<&str, HostError> {
 }
 
 /// Splits on `separator` where it is not inside a quoted string (RFC 7230 §3.2.6).
-fn split_unquoted(value: &str, separator: char) -> impl Iterator<Item = &str> {
+fn split_unquoted(value: &str, separator: char) -> std::vec::IntoIter<&str> {
     let mut parts = Vec::new();
     let (mut start, mut quoted, mut escaped) = (0, false, false);
     for (i, c) in value.char_indices() {
