@@ -265,7 +265,10 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.append(header::HOST, HeaderValue::from_static("a.example"));
         headers.append(header::HOST, HeaderValue::from_static("b.example"));
-        assert_eq!(from_request(&headers, None, false), Err(HostError::Invalid));
+        assert_eq!(
+            from_request(&headers, None, ForwardingHeader::None),
+            Err(HostError::Invalid)
+        );
     }
 
     #[test]
@@ -277,8 +280,14 @@ mod tests {
             HeaderValue::from_static("claimed.example"),
         );
         let name = |h: &str| Ok(RequestHost::Name(h.into()));
-        assert_eq!(from_request(&headers, None, false), name("real.example"));
-        assert_eq!(from_request(&headers, None, true), name("claimed.example"));
+        assert_eq!(
+            from_request(&headers, None, ForwardingHeader::None),
+            name("real.example")
+        );
+        assert_eq!(
+            from_request(&headers, None, ForwardingHeader::XForwardedFor),
+            name("claimed.example")
+        );
     }
 
     #[test]
@@ -286,16 +295,20 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(header::HOST, HeaderValue::from_static("real.example"));
         headers.insert(header::FORWARDED, HeaderValue::from_static("for=192.0.2.1"));
-        let got = from_request(&headers, None, true);
+        let got = from_request(&headers, None, ForwardingHeader::XForwardedFor);
         assert_eq!(got, Ok(RequestHost::Name("real.example".into())));
     }
 
     #[test]
     fn http2_authority_is_used_without_host() {
-        let got = from_request(&HeaderMap::new(), Some("Acme.Example:443"), false);
+        let got = from_request(
+            &HeaderMap::new(),
+            Some("Acme.Example:443"),
+            ForwardingHeader::None,
+        );
         assert_eq!(got, Ok(RequestHost::Name("acme.example".into())));
         assert_eq!(
-            from_request(&HeaderMap::new(), None, false),
+            from_request(&HeaderMap::new(), None, ForwardingHeader::None),
             Err(HostError::Missing)
         );
     }
