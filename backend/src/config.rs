@@ -83,13 +83,18 @@ pub struct Config {
     /// sign-in waits for its turn before it is answered `503` with `Retry-After`.
     pub password_hash_concurrency: usize,
     pub password_hash_wait: Duration,
-    /// Requests per minute: of one tenant (operators may set a tenant's own), of one API key, from
-    /// one client IP on the anonymous Host routes (contact form, sign-in), and for one sign-in
-    /// address.
+    /// Requests per minute: of one tenant's authenticated `/graphql` traffic (operators may set a
+    /// tenant's own), of one API key, from one client IP on the contact form and sign-in, and for
+    /// one sign-in address.
     pub tenant_rate_per_minute: u32,
     pub api_key_rate_per_minute: u32,
     pub ip_rate_per_minute: u32,
     pub address_rate_per_minute: u32,
+    /// Requests per minute from one client IP (an IPv6 client per /64): on the anonymous Host
+    /// routes (branding, the console's files; not `/.well-known/*`), and on `/graphql` without a
+    /// credential or with a public key (each `tenantDiscovery` / `subdomainAvailable` one request).
+    pub public_ip_rate_per_minute: u32,
+    pub anonymous_graphql_rate_per_minute: u32,
     /// `redis://host:port`: rate-limit counters shared by every instance; unset: in memory.
     pub redis_url: Option<String>,
     /// Where `GET /metrics` is served; unset: nowhere. Never the public address.
@@ -230,6 +235,8 @@ impl Default for Config {
             tenant_rate_per_minute: 6_000,
             api_key_rate_per_minute: 1_200,
             ip_rate_per_minute: 30,
+            public_ip_rate_per_minute: 600,
+            anonymous_graphql_rate_per_minute: 600,
             address_rate_per_minute: 10,
             redis_url: None,
             metrics_bind: None,
@@ -365,6 +372,8 @@ struct FileConfig {
     tenant_rate_per_minute: Option<u32>,
     api_key_rate_per_minute: Option<u32>,
     ip_rate_per_minute: Option<u32>,
+    public_ip_rate_per_minute: Option<u32>,
+    anonymous_graphql_rate_per_minute: Option<u32>,
     address_rate_per_minute: Option<u32>,
     redis_url: Option<String>,
     metrics_bind: Option<SocketAddr>,
@@ -500,6 +509,12 @@ impl Config {
             ip_rate_per_minute: file
                 .ip_rate_per_minute
                 .unwrap_or(defaults.ip_rate_per_minute),
+            public_ip_rate_per_minute: file
+                .public_ip_rate_per_minute
+                .unwrap_or(defaults.public_ip_rate_per_minute),
+            anonymous_graphql_rate_per_minute: file
+                .anonymous_graphql_rate_per_minute
+                .unwrap_or(defaults.anonymous_graphql_rate_per_minute),
             address_rate_per_minute: file
                 .address_rate_per_minute
                 .unwrap_or(defaults.address_rate_per_minute),
@@ -584,6 +599,14 @@ impl Config {
                 i64::from(self.api_key_rate_per_minute),
             ),
             ("ip_rate_per_minute", i64::from(self.ip_rate_per_minute)),
+            (
+                "public_ip_rate_per_minute",
+                i64::from(self.public_ip_rate_per_minute),
+            ),
+            (
+                "anonymous_graphql_rate_per_minute",
+                i64::from(self.anonymous_graphql_rate_per_minute),
+            ),
             (
                 "address_rate_per_minute",
                 i64::from(self.address_rate_per_minute),

@@ -29,6 +29,8 @@ pub enum Scope {
     ApiKey,
     Ip,
     Address,
+    PublicIp,
+    GraphqlIp,
 }
 
 impl Scope {
@@ -38,6 +40,20 @@ impl Scope {
             Scope::ApiKey => "api_key",
             Scope::Ip => "ip",
             Scope::Address => "address",
+            Scope::PublicIp => "public_ip",
+            Scope::GraphqlIp => "graphql_ip",
+        }
+    }
+}
+
+/// The key a client address is counted under: an IPv4 address, or an IPv6 client's /64 (one
+/// subscriber's network: an IPv6 client holds a whole /64 and could change address at will).
+fn ip_key(ip: IpAddr) -> String {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let [a, b, c, d, ..] = v6.segments();
+            format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
         }
     }
 }
@@ -73,6 +89,8 @@ pub struct RateLimits {
     api_key_per_minute: u32,
     ip_per_minute: u32,
     address_per_minute: u32,
+    public_ip_per_minute: u32,
+    anonymous_graphql_per_minute: u32,
 }
 
 impl RateLimits {
@@ -86,6 +104,8 @@ impl RateLimits {
             api_key_per_minute: config.api_key_rate_per_minute,
             ip_per_minute: config.ip_rate_per_minute,
             address_per_minute: config.address_rate_per_minute,
+            public_ip_per_minute: config.public_ip_rate_per_minute,
+            anonymous_graphql_per_minute: config.anonymous_graphql_rate_per_minute,
         })
     }
 
@@ -103,9 +123,29 @@ impl RateLimits {
     /// One anonymous request (a contact form, a sign-in step) from `ip`, if it is known.
     pub async fn ip(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
         match ip {
+            Some(ip) => self.check(Scope::Ip, &ip_key(ip), self.ip_per_minute).await,
+            None => Ok(()),
+        }
+    }
+
+    /// One anonymous request to a Host route (branding, the console) from `ip`, if it is known.
+    pub async fn public_ip(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
+        match ip {
             Some(ip) => {
-                self.check(Scope::Ip, &ip.to_string(), self.ip_per_minute)
+                self.check(Scope::PublicIp, &ip_key(ip), self.public_ip_per_minute)
                     .await
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// One `/graphql` request, or one discovery field, from `ip` without a credential or with a
+    /// public key.
+    pub async fn graphql_ip(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
+        match ip {
+            Some(ip) => {
+                let limit = self.anonymous_graphql_per_minute;
+                self.check(Scope::GraphqlIp, &ip_key(ip), limit).await
             }
             None => Ok(()),
         }
@@ -263,5 +303,24 @@ impl Shared {
             tracing::warn!(error = %failure, "Redis is unreachable: rate limits are not enforced until it returns");
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ip_key;
+
+    #[test]
+    fn ipv6_clients_are_counted_per_64() {
+        let key = |s: &str| ip_key(s.parse().unwrap());
+        assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff::9"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("192.0.2.1"), "192.0.2.1");
+        assert_eq!(
+            key("::ffff:192.0.2.1"),
+            "192.0.2.1",
+            "mapped addresses are IPv4"
+        );
+        assert_ne!(key("192.0.2.1"), key("192.0.2.2"));
     }
 }

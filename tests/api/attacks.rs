@@ -41,6 +41,8 @@ db_tests!(
     huge_documents_are_refused_before_validation,
     wrong_codes_tell_nothing_about_an_address,
     a_client_cannot_choose_its_address,
+    an_anonymous_flood_cannot_drain_a_tenants_budget,
+    anonymous_graphql_is_limited_per_client,
 );
 
 /// What every refused email code is told.
@@ -1270,4 +1272,142 @@ async fn a_client_cannot_choose_its_address(backend: Backend) {
         Some(edge_saw),
         "the audit trail names the real client"
     );
+}
+
+/// Promise: anonymous traffic on a tenant's hosts cannot lock the tenant out of its own API: it
+/// is limited per client IP and never spends the tenant's budget, which only authenticated
+/// `/graphql` traffic spends. `/.well-known/*` stays open to the few fetchers that read it.
+async fn an_anonymous_flood_cannot_drain_a_tenants_budget(backend: Backend) {
+    let app = spawn_app_with(backend, |config| {
+        config.tenant_rate_per_minute = 5;
+        config.public_ip_rate_per_minute = 3;
+    })
+    .await;
+    let acme = app.provision("acme", "Acme").await.tenant;
+    let host = app.host("acme", "TAXI_PASSENGER");
+    let (_, key) = app
+        .api_key(
+            acme.id,
+            tenantry::entities::api_key::KeyKind::Secret,
+            Some(Role::Admin),
+            None,
+        )
+        .await;
+    let get = |ip: String, path: &'static str| {
+        let request = app
+            .client
+            .get(app.url(path))
+            .header("host", &host)
+            .header("x-forwarded-for", ip);
+        async move { request.send().await.unwrap().status() }
+    };
+    // Twenty visitors, three pages each: every one answered, none of it the tenant's.
+    for visitor in 0..20 {
+        for _ in 0..3 {
+            let status = get(format!("198.51.100.{visitor}"), "/api/branding").await;
+            assert_eq!(status, StatusCode::OK);
+        }
+    }
+    let viewer = app
+        .gql(
+            &Credential::Key(key.clone()),
+            "{ viewer { role } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(viewer["data"]["viewer"]["role"], "ADMIN", "{viewer}");
+    // One visitor past its own budget is refused; the well-known files are not behind it.
+    let visitor = || "203.0.113.5".to_owned();
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(get(visitor(), "/api/branding").await);
+    }
+    assert_eq!(statuses[3], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
+    for _ in 0..10 {
+        let status = get(visitor(), "/.well-known/assetlinks.json").await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    // The key still answers, and its own tenant budget is what limits it.
+    let mut answers = Vec::new();
+    for _ in 0..6 {
+        let (status, _) = app
+            .graphql_with(
+                &Credential::Key(key.clone()),
+                &[],
+                "{ viewer { role } }",
+                json!({}),
+            )
+            .await;
+        answers.push(status);
+    }
+    assert!(
+        answers.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{answers:?}"
+    );
+}
+
+/// Promise: anonymous and public-key `/graphql` is limited per client IP (an IPv6 client per
+/// /64), and each aliased discovery field counts as one request.
+async fn anonymous_graphql_is_limited_per_client(backend: Backend) {
+    let app = spawn_app_with(backend, |config| {
+        config.anonymous_graphql_rate_per_minute = 5
+    })
+    .await;
+    let acme = app.provision("acme", "Acme").await.tenant;
+    let (_, public) = app
+        .api_key(
+            acme.id,
+            tenantry::entities::api_key::KeyKind::Public,
+            None,
+            None,
+        )
+        .await;
+    let ask = |credential: Credential, ip: &'static str, query: String| {
+        let app = &app;
+        async move {
+            app.graphql_with(&credential, &[("x-forwarded-for", ip)], &query, json!({}))
+                .await
+        }
+    };
+    let aliases: String = (0..8)
+        .map(|i| format!("d{i}: subdomainAvailable(slug: \"free{i}\") {{ available }} "))
+        .collect();
+    let (status, body) = ask(Credential::None, "192.0.2.10", format!("{{ {aliases}}}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let limited = body["errors"].as_array().map_or(0, |errors| {
+        errors
+            .iter()
+            .filter(|e| e["extensions"]["code"] == "RATE_LIMITED")
+            .count()
+    });
+    assert!(limited >= 3, "eight fields from a budget of five: {body}");
+    let (status, _) = ask(Credential::None, "192.0.2.10", "{ apiVersion }".into()).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let (status, _) = ask(
+        Credential::Key(public),
+        "192.0.2.10",
+        "{ apiVersion }".into(),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a public key is anyone's"
+    );
+    let (status, _) = ask(Credential::None, "192.0.2.11", "{ apiVersion }".into()).await;
+    assert_eq!(status, StatusCode::OK, "another client has its own budget");
+
+    // An IPv6 client cannot step around its budget inside its /64.
+    for _ in 0..5 {
+        ask(Credential::None, "2001:db8:1:2::1", "{ apiVersion }".into()).await;
+    }
+    let (status, _) = ask(
+        Credential::None,
+        "2001:db8:1:2::99",
+        "{ apiVersion }".into(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let (status, _) = ask(Credential::None, "2001:db8:1:3::1", "{ apiVersion }".into()).await;
+    assert_eq!(status, StatusCode::OK);
 }

@@ -238,7 +238,7 @@ async fn a_redis_outage_lets_requests_through() {
     let redis_url = redis.url.clone();
     let app = spawn_app_with(Backend::Sqlite, |config| {
         config.redis_url = Some(redis_url);
-        config.tenant_rate_per_minute = 3;
+        config.public_ip_rate_per_minute = 3;
         config.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
     })
     .await;

@@ -15,6 +15,7 @@ use crate::entities::account::Role;
 use crate::entities::api_key::KeyKind;
 use crate::entities::tenant::TenantStatus;
 use crate::error::AppError;
+use crate::http::client_ip;
 use crate::state::AppState;
 use crate::tenancy::host::{self, RequestHost};
 use crate::tenancy::resolver::Resolution;
@@ -41,29 +42,51 @@ pub async fn strip_identity_headers(mut req: Request, next: Next) -> Response {
 /// Builds the caller's [`Principal`] from its credential and hands it on; a credential that is
 /// present and bad is refused here with 401, never treated as anonymous.
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let admitted = match principal(&state, req.headers()).await {
-        Ok(principal) => within_limits(&state, &principal).await.map(|()| principal),
+    let (mut parts, body) = req.into_parts();
+    let caller_ip = client_ip::peer(&parts)
+        .map(|peer| client_ip::client_ip(&parts.headers, peer, &state.config));
+    let admitted = match principal(&state, &parts.headers).await {
+        Ok(principal) => within_limits(&state, &principal, caller_ip)
+            .await
+            .map(|()| principal),
         Err(err) => Err(err),
     };
     match admitted {
         Ok(principal) => {
-            req.extensions_mut().insert(principal);
+            parts.extensions.insert(principal);
+            parts.extensions.insert(CallerIp(caller_ip));
+            req = Request::from_parts(parts, body);
             next.run(req).await
         }
         Err(err) => refusal(err),
     }
 }
 
-/// Counts the request against its key's and its tenant's limits.
-async fn within_limits(state: &AppState, principal: &Principal) -> Result<(), AppError> {
+/// The client's address, for limits that count per client (anonymous and public-key callers).
+#[derive(Clone, Copy, Debug)]
+pub struct CallerIp(pub Option<std::net::IpAddr>);
+
+/// Counts the request against its key's limit, and against its tenant's when a secret key or a
+/// signed-in person makes it; a request without a credential or with a public key (which ships
+/// inside apps, so anyone has it) counts against its client's address instead, and never spends
+/// the tenant's budget.
+async fn within_limits(
+    state: &AppState,
+    principal: &Principal,
+    caller_ip: Option<std::net::IpAddr>,
+) -> Result<(), AppError> {
     if let Some(key) = &principal.api_key {
         state.limits.api_key(key.id).await?;
     }
     if let Some(tenant) = &principal.tenant {
         tracing::Span::current().record("tenant", tenant.slug.as_str());
-        state.limits.tenant(tenant.id, tenant.rate_limit).await?;
     }
-    Ok(())
+    match &principal.tenant {
+        Some(tenant) if !principal.is_public_key() => {
+            state.limits.tenant(tenant.id, tenant.rate_limit).await
+        }
+        _ => state.limits.graphql_ip(caller_ip).await,
+    }
 }
 
 /// The first credential present decides: `Authorization: Bearer`, then `X-Api-Key`.

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod api_keys;
+mod budget;
 mod context;
 mod discovery;
 mod documents;
@@ -65,7 +66,8 @@ pub fn build_schema(state: AppState) -> AppSchema {
         })
         // Inside the alias limit, which counts cached documents too.
         .extension(documents::ParsedDocuments::default())
-        .extension(step_up::StepUp);
+        .extension(step_up::StepUp)
+        .extension(budget::DiscoveryBudget);
     if !config.graphql_introspection {
         schema = schema.disable_introspection();
     }

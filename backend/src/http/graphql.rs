@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
+use crate::auth::guard::CallerIp;
 use crate::auth::principal::Principal;
 use crate::error::{AppError, UNAVAILABLE};
 use crate::graphql::AppSchema;
@@ -18,6 +19,7 @@ pub async fn execute(
     State(state): State<AppState>,
     Extension(schema): Extension<AppSchema>,
     Extension(principal): Extension<Principal>,
+    Extension(caller_ip): Extension<CallerIp>,
     request: GraphQLBatchRequest,
 ) -> Response {
     let request = request.into_inner();
@@ -33,7 +35,8 @@ pub async fn execute(
         let body = json!({ "data": null, "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] });
         return (StatusCode::BAD_REQUEST, Json(body)).into_response();
     }
-    let answer = match schema.execute_batch(request.data(principal)).await {
+    let request = request.data(principal).data(caller_ip);
+    let answer = match schema.execute_batch(request).await {
         BatchResponse::Single(response) => BatchResponse::Single(coded(response)),
         BatchResponse::Batch(responses) => {
             BatchResponse::Batch(responses.into_iter().map(coded).collect())

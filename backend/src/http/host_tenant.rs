@@ -34,12 +34,10 @@ impl FromRequestParts<AppState> for FromHost {
             ip @ RequestHost::Ip(_) => return Err(AppError::DomainNotConfigured(ip.to_string())),
         };
         match state.resolver.resolve(&state.db, &name).await? {
+            // The tenant's budget is for its authenticated API traffic: anonymous Host traffic is
+            // limited per client IP instead, so no visitor can spend a tenant's budget.
             Resolution::Tenant(tenant) => {
                 tracing::Span::current().record("tenant", tenant.tenant_slug.as_str());
-                state
-                    .limits
-                    .tenant(tenant.tenant_id, tenant.rate_limit)
-                    .await?;
                 Ok(FromHost(tenant))
             }
             Resolution::Suspended => Err(AppError::TenantNotFound),

@@ -6,6 +6,7 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::client_ip;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -44,4 +45,17 @@ pub async fn body_size(State(state): State<AppState>, req: Request, next: Next) 
         }
         Err(_) => AppError::PayloadTooLarge.into_response(),
     }
+}
+
+/// One request of the client's per-IP budget for the anonymous Host routes (branding, the
+/// console's files), spent before the host is resolved. `/.well-known/*` is not behind it: Apple's
+/// and Google's fetchers read many tenants' files from few addresses, and the files are cached.
+pub async fn public_budget(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let ip = client_ip::peer(&parts)
+        .map(|peer| client_ip::client_ip(&parts.headers, peer, &state.config));
+    if let Err(refused) = state.limits.public_ip(ip).await {
+        return refused.into_response();
+    }
+    next.run(Request::from_parts(parts, body)).await
 }

@@ -4,7 +4,7 @@
 mod auth;
 mod branding;
 pub mod cacheable;
-mod client_ip;
+pub mod client_ip;
 mod console;
 mod contact;
 mod graphql;
@@ -40,12 +40,30 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The whole application router.
 pub fn app(state: AppState) -> Router {
     Router::new()
-        .route("/", get(console::page))
-        .route("/console/{file}", get(console::file))
+        .route(
+            "/",
+            get(console::page).layer(middleware::from_fn_with_state(
+                state.clone(),
+                limits::public_budget,
+            )),
+        )
+        .route(
+            "/console/{file}",
+            get(console::file).layer(middleware::from_fn_with_state(
+                state.clone(),
+                limits::public_budget,
+            )),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/openapi.json", get(openapi::openapi_json))
-        .route("/api/branding", get(branding::branding))
+        .route(
+            "/api/branding",
+            get(branding::branding).layer(middleware::from_fn_with_state(
+                state.clone(),
+                limits::public_budget,
+            )),
+        )
         .route("/api/contact", post(contact::contact).layer(small_body()))
         .route(
             "/.well-known/apple-app-site-association",
