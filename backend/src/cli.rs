@@ -203,7 +203,14 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Serve(args) => args.bind,
         _ => None,
     };
-    let config = Config::load(&cli.config, bind)?;
+    let mut config = Config::load(&cli.config, bind)?;
+    // The demo is for exploring: introspection and GraphiQL are on unless the flag says otherwise.
+    if let Command::Serve(args) = &cli.command
+        && args.demo
+        && cli.config.graphql_introspection.is_none()
+    {
+        config.graphql_introspection = true;
+    }
     execute(cli.command, config).await.map_err(describe)
 }
 

@@ -214,13 +214,13 @@ impl Default for Config {
             access_token_ttl: Duration::from_secs(15 * 60),
             jwt_leeway: Duration::from_secs(10),
             key_usage_flush_interval: Duration::from_secs(30),
-            graphql_max_depth: 12,
+            graphql_max_depth: 16,
             graphql_max_complexity: 1_000,
             graphql_max_batch: 10,
             graphql_max_aliases: 30,
             graphql_max_nodes: 2_000,
             graphql_max_query_bytes: 64 * 1024,
-            graphql_introspection: true,
+            graphql_introspection: false,
             smtp_url: None,
             mail_from: "Tenantry <no-reply@localhost>".into(),
             otp_ttl: Duration::from_secs(10 * 60),
@@ -294,7 +294,7 @@ pub struct ConfigArgs {
     /// Log output format [default: pretty]
     #[arg(long, env = "TENANTRY_LOG_FORMAT", global = true, value_enum)]
     pub log_format: Option<LogFormat>,
-    /// Answer GraphQL introspection and serve GraphiQL on GET /graphql [default: true]
+    /// Answer GraphQL introspection and serve GraphiQL on GET /graphql [default: false; true with serve --demo]
     #[arg(
         long,
         env = "TENANTRY_GRAPHQL_INTROSPECTION",

@@ -245,7 +245,11 @@ async fn rotated_signing_keys_keep_old_tokens_valid(backend: Backend) {
 }
 
 async fn limits_and_graphiql(backend: Backend) {
-    let app = spawn_app_with(backend, |config| config.graphql_max_depth = 3).await;
+    let app = spawn_app_with(backend, |config| {
+        config.graphql_max_depth = 3;
+        config.graphql_introspection = true;
+    })
+    .await;
     let deep = "{ viewer { tenant { id } account { id } apiKey { id } } tenants { edges { node { slug } } } }";
     let (status, body) = app
         .graphql_with(&Credential::None, &[], deep, json!({}))
@@ -296,9 +300,46 @@ async fn limits_and_graphiql(backend: Backend) {
         .unwrap();
     assert_eq!(answers.as_array().unwrap().len(), 3);
 
+    // GraphiQL: served from this host, under a policy that allows no script from elsewhere.
     let graphiql = app.get("/graphql", &[]).await;
     assert_eq!(graphiql.status(), StatusCode::OK);
-    assert!(graphiql.text().await.unwrap().contains("graphiql"));
+    let policy = graphiql.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(policy.contains("script-src 'self'"), "{policy}");
+    let page = graphiql.text().await.unwrap();
+    assert!(page.contains("/graphiql/graphiql.min.js"), "{page}");
+    assert!(
+        !page.contains("https://"),
+        "no script from another origin: {page}"
+    );
+    for file in ["graphiql.min.js", "react.production.min.js", "start.js"] {
+        let script = app.get(&format!("/graphiql/{file}"), &[]).await;
+        assert_eq!(script.status(), StatusCode::OK, "{file}");
+        assert_eq!(
+            script.headers()["content-type"],
+            "text/javascript; charset=utf-8"
+        );
+    }
+    // Never on an admin console's host, where the console keeps its session.
+    app.provision("acme", "Acme").await;
+    let admin = app.host("acme", "ADMIN_CONSOLE");
+    for path in ["/graphql", "/graphiql/start.js"] {
+        let status = app.get(path, &[("host", &admin)]).await.status();
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        let status = app.get(path, &[("host", "admin.localhost")]).await.status();
+        assert_eq!(
+            status,
+            StatusCode::NOT_FOUND,
+            "{path} on the platform's console"
+        );
+    }
+    let rides = app.host("acme", "TAXI_PASSENGER");
+    assert_eq!(
+        app.get("/graphql", &[("host", &rides)]).await.status(),
+        StatusCode::OK
+    );
 }
 
 async fn introspection_can_be_switched_off(backend: Backend) {
@@ -311,8 +352,9 @@ async fn introspection_can_be_switched_off(backend: Backend) {
         )
         .await;
     assert_eq!(body["data"]["__schema"], Value::Null, "{body}");
-    assert_eq!(
-        app.get("/graphql", &[]).await.status(),
-        StatusCode::NOT_FOUND
-    );
+    for path in ["/graphql", "/graphiql/start.js"] {
+        assert_eq!(app.get(path, &[]).await.status(), StatusCode::NOT_FOUND);
+    }
+    // Off is the default.
+    assert!(!tenantry::config::Config::default().graphql_introspection);
 }

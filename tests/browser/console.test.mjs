@@ -50,8 +50,9 @@ async function startServer() {
       'address_rate_per_minute = 1000000',
       'tenant_rate_per_minute = 1000000',
       'api_key_rate_per_minute = 1000000',
-      // The custom domain the scenario adds resolves, but its TXT record is never published:
-      // verification fails on ownership, in words, without any lookup leaving the machine.
+      // The custom domain the scenario adds resolves, but to a documentation address that is not
+      // public: verification fails on DNS, in words, without any lookup or probe leaving the
+      // machine.
       '[dns_static.a]',
       '"rides.globex.test" = ["192.0.2.10"]',
       '',
@@ -337,7 +338,7 @@ test("a tenant admin manages keys, domains, branding and leads on the tenant's a
     await domain.getByText(/"tenantry-verify=.+"/).waitFor();
     await domain.getByRole('button', { name: 'Verify' }).click();
     await domain.getByText('did not pass: see the failed checks above').waitFor();
-    await domain.getByText(/✗ failed: ownership — .*TXT record/).waitFor();
+    await domain.getByText('✗ failed: dns — rides.globex.test resolves to a non-public address').waitFor();
     await shot(page, 'domains');
 
     // Branding: what the app's host serves changes with the save.

@@ -1,17 +1,16 @@
-//! `/graphql`: the guard's principal joins each request; GraphiQL on `GET` where introspection is on.
+//! `/graphql`: the guard's principal joins each request.
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
 use axum::Json;
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::auth::guard::CallerIp;
 use crate::auth::principal::Principal;
-use crate::error::{AppError, UNAVAILABLE};
+use crate::error::UNAVAILABLE;
 use crate::graphql::AppSchema;
 use crate::state::AppState;
 
@@ -69,12 +68,4 @@ fn coded(mut response: async_graphql::Response) -> async_graphql::Response {
         }
     }
     response
-}
-
-/// GraphiQL, for exploring the schema in a browser.
-pub async fn graphiql(State(state): State<AppState>) -> Result<Html<String>, AppError> {
-    if !state.config.graphql_introspection {
-        return Err(AppError::NotFound("Not found".into()));
-    }
-    Ok(Html(GraphiQLSource::build().endpoint("/graphql").finish()))
 }

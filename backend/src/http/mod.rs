@@ -7,6 +7,7 @@ pub mod cacheable;
 pub mod client_ip;
 mod console;
 mod contact;
+mod graphiql;
 mod graphql;
 mod health;
 mod host_tenant;
@@ -54,6 +55,7 @@ pub fn app(state: AppState) -> Router {
                 limits::public_budget,
             )),
         )
+        .route("/graphiql/{file}", get(graphiql::file))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/openapi.json", get(openapi::openapi_json))
@@ -176,7 +178,7 @@ fn graphql_routes(state: AppState) -> Router<AppState> {
         .max_age(Duration::from_secs(600));
     // The route declares OPTIONS: the outer router answers 405 to an undeclared method before any
     // layer here could answer the preflight.
-    let graphql = get(graphql::graphiql)
+    let graphql = get(graphiql::page)
         .post(graphql::execute)
         .options(|| async { StatusCode::NO_CONTENT });
     Router::new()

@@ -1,0 +1,145 @@
+//! GraphiQL, for exploring the schema in a browser: served from the binary (a pinned GraphiQL
+//! bundle, under `backend/graphiql/`), never from a third-party CDN, under a Content-Security-Policy
+//! that allows scripts from this host only. Only while introspection is on (`serve --demo`, or
+//! `graphql_introspection`), and never on an `ADMIN_CONSOLE` host: the console keeps its session in
+//! that origin, and no script but the console's belongs there.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+
+use super::cacheable::Rendered;
+use super::host_tenant::FromHost;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::tenancy::catalog::ADMIN_CONSOLE;
+
+/// Immutable for a build; revalidated cheaply with the `ETag`.
+const CACHE_CONTROL: &str = "no-cache";
+
+/// Scripts only from this host; GraphiQL's editor sets inline styles, and its fonts are data URLs.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self' 'unsafe-inline'; font-src 'self' data:; img-src 'self' data:; \
+     connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; \
+     frame-ancestors 'none'";
+
+macro_rules! embed {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_bytes!(concat!("../../graphiql/", $name)))),*]
+    };
+}
+
+const FILES: &[(&str, &[u8])] = embed![
+    "index.html",
+    "page.css",
+    "start.js",
+    "graphiql.min.js",
+    "graphiql.min.css",
+    "react.production.min.js",
+    "react-dom.production.min.js",
+    "LICENSES.txt",
+];
+
+static ASSETS: LazyLock<HashMap<&'static str, Rendered>> = LazyLock::new(|| {
+    FILES
+        .iter()
+        .map(|&(name, body)| (name, Rendered::bytes(body.into(), content_type(name))))
+        .collect()
+});
+
+fn content_type(name: &str) -> &'static str {
+    match name.rsplit('.').next() {
+        Some("html") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        _ => "text/plain; charset=utf-8",
+    }
+}
+
+/// `GET /graphql`: the page.
+pub async fn page(
+    State(state): State<AppState>,
+    host: Result<FromHost, AppError>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    serve(&state, host, "index.html", &headers)
+}
+
+/// `GET /graphiql/{file}`: its scripts and styles.
+pub async fn file(
+    State(state): State<AppState>,
+    host: Result<FromHost, AppError>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    serve(&state, host, &file, &headers)
+}
+
+fn serve(
+    state: &AppState,
+    host: Result<FromHost, AppError>,
+    name: &str,
+    headers: &HeaderMap,
+) -> Result<Response, AppError> {
+    let on_console =
+        matches!(&host, Ok(FromHost(host)) if host.app.as_deref() == Some(ADMIN_CONSOLE));
+    if !state.config.graphql_introspection || on_console {
+        return Err(AppError::NotFound("Not found".into()));
+    }
+    let asset = ASSETS
+        .get(name)
+        .ok_or_else(|| AppError::NotFound("Not found".into()))?;
+    let security = [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ),
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ),
+        (
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ),
+    ];
+    Ok((security, asset.respond(headers, CACHE_CONTROL)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file added to `backend/graphiql/` but not to `FILES` would be missing from the binary.
+    #[test]
+    fn every_graphiql_file_is_embedded() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/graphiql");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .expect("backend/graphiql exists")
+            .map(|entry| entry.expect("a directory entry").file_name())
+            .map(|name| name.to_string_lossy().into_owned())
+            .collect();
+        on_disk.sort();
+        let mut embedded: Vec<String> = FILES.iter().map(|(name, _)| name.to_string()).collect();
+        embedded.sort();
+        assert_eq!(on_disk, embedded);
+    }
+
+    #[test]
+    fn no_script_comes_from_elsewhere() {
+        let page = String::from_utf8_lossy(FILES[0].1);
+        assert!(page.contains("<script src=\"/graphiql/"));
+        assert!(
+            !page.contains("http://") && !page.contains("https://"),
+            "{page}"
+        );
+        assert!(!page.contains("<script>"), "no inline script");
+    }
+}
