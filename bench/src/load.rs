@@ -19,6 +19,9 @@ pub struct Shape {
     pub body: Option<String>,
     /// A fresh random host on every request (the unknown-host flood) instead of a fixed one.
     pub random_host: bool,
+    /// A fresh random client address on every request, as a trusted proxy reports it in
+    /// `X-Forwarded-For` (a flood from many clients).
+    pub random_client: bool,
 }
 
 impl Shape {
@@ -29,6 +32,7 @@ impl Shape {
             headers: Vec::new(),
             body: None,
             random_host: false,
+            random_client: false,
         }
     }
 
@@ -48,6 +52,11 @@ impl Shape {
 
     pub fn random_hosts(mut self) -> Self {
         self.random_host = true;
+        self
+    }
+
+    pub fn random_clients(mut self) -> Self {
+        self.random_client = true;
         self
     }
 
@@ -83,6 +92,9 @@ impl Shape {
         if self.random_host {
             lua += RANDOM_HOST;
         }
+        if self.random_client {
+            lua += RANDOM_CLIENT;
+        }
         lua + REPORT
     }
 }
@@ -92,6 +104,15 @@ const RANDOM_HOST: &str = r#"
 math.randomseed(os.time())
 request = function()
   wrk.headers["Host"] = string.format("h%d.unknown-%d.example", math.random(1, 2000000000), math.random(1, 2000000000))
+  return wrk.format()
+end
+"#;
+
+/// A new client address per request, as the edge proxy would report it.
+const RANDOM_CLIENT: &str = r#"
+math.randomseed(os.time())
+request = function()
+  wrk.headers["X-Forwarded-For"] = string.format("%d.%d.%d.%d", math.random(1, 223), math.random(0, 255), math.random(0, 255), math.random(1, 254))
   return wrk.format()
 end
 "#;

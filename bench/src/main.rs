@@ -6,6 +6,7 @@
 //!
 //! `cargo run --release -p tenantry-bench` (or `just bench`); `--help` for the knobs.
 
+mod flood;
 mod load;
 mod report;
 mod scenarios;
@@ -64,6 +65,9 @@ struct Args {
     /// Run only the password sign-in scenario and print its figures (nothing is written)
     #[arg(long)]
     sign_in_only: bool,
+    /// Run only the "API key under an anonymous flood" scenario and print its figures
+    #[arg(long)]
+    flood_only: bool,
     /// Where the table is written (Markdown)
     #[arg(long, default_value = "bench/results.md")]
     output: PathBuf,
@@ -100,7 +104,13 @@ async fn run(args: Args) -> Result<()> {
     let mut report = Report::new(&bench.load, &args.output);
     if args.sign_in_only {
         report.sign_in(bench.sign_in().await?);
+        report.flood(bench.flood().await?);
         println!("{}", report.render_sign_in());
+        return Ok(());
+    }
+    if args.flood_only {
+        report.flood(bench.flood().await?);
+        println!("{}", report.render_flood());
         return Ok(());
     }
 
@@ -120,6 +130,7 @@ async fn run(args: Args) -> Result<()> {
     drop(peer);
 
     report.sign_in(bench.sign_in().await?);
+    report.flood(bench.flood().await?);
 
     eprintln!("== {} tenants (SQLite)", args.tenants);
     let (server, seeded) = bench.start_sqlite("large", args.tenants, 0).await?;
@@ -191,7 +202,8 @@ impl Bench {
     {
         let file = self.scratch.join(format!("{name}.db"));
         let url = format!("sqlite://{}?mode=rwc", file.display());
-        self.start_with(url, name, tenants, leads, more).await
+        self.start_with(url, name, tenants, leads, more, Limits::Raised)
+            .await
     }
 
     /// Seeds the empty database at `url`, then starts a server on it.
@@ -202,10 +214,18 @@ impl Bench {
         tenants: u64,
         leads: u64,
     ) -> Result<(Server, Seeded)> {
-        self.start_with(database_url, name, tenants, leads, |_| async { Ok(()) })
-            .await
+        self.start_with(
+            database_url,
+            name,
+            tenants,
+            leads,
+            |_| async { Ok(()) },
+            Limits::Raised,
+        )
+        .await
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn start_with<F, Fut>(
         &self,
         database_url: String,
@@ -213,6 +233,7 @@ impl Bench {
         tenants: u64,
         leads: u64,
         more: F,
+        limits: Limits,
     ) -> Result<(Server, Seeded)>
     where
         F: FnOnce(Config) -> Fut,
@@ -229,7 +250,7 @@ impl Bench {
             started.elapsed().as_secs_f64()
         );
         let file = self.scratch.join(format!("{name}.toml"));
-        std::fs::write(&file, config_toml(&config))?;
+        std::fs::write(&file, config_toml(&config, limits))?;
         let server = Server::tenantry(
             &self.bin_dir,
             &file,
@@ -237,6 +258,38 @@ impl Bench {
         )
         .await?;
         Ok((server, seeded))
+    }
+
+    /// "API key under an anonymous flood", on a server of its own with the default limits.
+    async fn flood(&self) -> Result<flood::FloodFigures> {
+        eprintln!("== an API key under an anonymous flood (SQLite, default limits)");
+        let file = self.scratch.join("flood.db");
+        let url = format!("sqlite://{}?mode=rwc", file.display());
+        let (server, seeded) = self
+            .start_with(
+                url,
+                "flood",
+                SMALL,
+                0,
+                |_| async { Ok(()) },
+                Limits::Default,
+            )
+            .await?;
+        let figures = flood::measure(&self.wrk, &self.scratch, &server, &seeded, self.load).await?;
+        eprintln!(
+            "key alone: {} sent, {} ok, {} limited, p99 {:.1} ms; under a flood of {:.0} req/s ({} refused): {} sent, {} ok, {} limited, p99 {:.1} ms",
+            figures.quiet.sent,
+            figures.quiet.ok,
+            figures.quiet.limited,
+            figures.quiet.p99_ms,
+            figures.flood_per_second,
+            figures.flood_refused,
+            figures.flooded.sent,
+            figures.flooded.ok,
+            figures.flooded.limited,
+            figures.flooded.p99_ms
+        );
+        Ok(figures)
     }
 
     /// The password sign-in scenario, on a server of its own (its peak memory is its own).
@@ -294,23 +347,41 @@ fn config(database_url: String) -> Config {
         api_key_rate_per_minute: UNLIMITED,
         ip_rate_per_minute: UNLIMITED,
         address_rate_per_minute: UNLIMITED,
+        public_ip_rate_per_minute: UNLIMITED,
+        anonymous_graphql_rate_per_minute: UNLIMITED,
         // Longer than any run, so the minted token stays valid throughout.
         access_token_ttl: Duration::from_secs(6 * 3600),
         ..Config::default()
     }
 }
 
-fn config_toml(config: &Config) -> String {
-    format!(
-        "database_url = {:?}\n\
-         tenant_rate_per_minute = {UNLIMITED}\n\
-         api_key_rate_per_minute = {UNLIMITED}\n\
-         ip_rate_per_minute = {UNLIMITED}\n\
-         address_rate_per_minute = {UNLIMITED}\n\
-         access_token_ttl_secs = {}\n",
+/// The server's configuration file: every rate limit raised out of the way, or (`limits`) the
+/// defaults, for the scenario that measures the limits themselves.
+fn config_toml(config: &Config, limits: Limits) -> String {
+    let mut toml = format!(
+        "database_url = {:?}\naccess_token_ttl_secs = {}\n",
         config.database_url,
         config.access_token_ttl.as_secs()
-    )
+    );
+    if limits == Limits::Raised {
+        for name in [
+            "tenant_rate_per_minute",
+            "api_key_rate_per_minute",
+            "ip_rate_per_minute",
+            "address_rate_per_minute",
+            "public_ip_rate_per_minute",
+            "anonymous_graphql_rate_per_minute",
+        ] {
+            toml += &format!("{name} = {UNLIMITED}\n");
+        }
+    }
+    toml
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Limits {
+    Raised,
+    Default,
 }
 
 /// Builds the server and the peer in release; answers the directory they are in (this binary's).

@@ -112,6 +112,7 @@ pub struct Report {
     sizes: Vec<SizeFigures>,
     postgres: Option<(Measured, Measured)>,
     sign_in: Option<crate::sign_in::SignInFigures>,
+    flood: Option<crate::flood::FloodFigures>,
 }
 
 impl Report {
@@ -122,6 +123,7 @@ impl Report {
             rows: Vec::new(),
             sizes: Vec::new(),
             sign_in: None,
+            flood: None,
             postgres: None,
         }
     }
@@ -197,6 +199,7 @@ impl Report {
         }
         out += &self.scale();
         out += &self.sign_in_section();
+        out += &self.flood_section();
         out += &self.targets(baseline, peer);
         out
     }
@@ -238,6 +241,42 @@ impl Report {
             let _ = writeln!(
                 out,
                 "| ratio, each against its baseline | | 1.00 | {branding:.2} | {viewer:.2} | | |"
+            );
+        }
+        out
+    }
+
+    pub fn flood(&mut self, figures: crate::flood::FloodFigures) {
+        self.flood = Some(figures);
+    }
+
+    /// The flood section alone, for `--flood-only`.
+    pub fn render_flood(&self) -> String {
+        self.flood_section()
+    }
+
+    fn flood_section(&self) -> String {
+        let Some(f) = &self.flood else {
+            return String::new();
+        };
+        let mut out =
+            String::from("\n## API key under an anonymous flood (SQLite, default limits)\n\n");
+        let _ = writeln!(
+            out,
+            "A secret key sends `viewer` at {} requests a second, alone and then while wrk floods \
+             `/api/branding` on the same tenant's host from random client addresses \
+             (`X-Forwarded-For` from the trusted loopback): {:.0} requests a second, {} of them \
+             refused by the per-IP budget.\n",
+            crate::flood::RATE,
+            f.flood_per_second,
+            f.flood_refused
+        );
+        out += "| key requests | sent | 200 | 429 | other | p50 ms | p99 ms |\n|---|---:|---:|---:|---:|---:|---:|\n";
+        for (name, p) in [("alone", &f.quiet), ("under the flood", &f.flooded)] {
+            let _ = writeln!(
+                out,
+                "| {name} | {} | {} | {} | {} | {:.1} | {:.1} |",
+                p.sent, p.ok, p.limited, p.other, p.p50_ms, p.p99_ms
             );
         }
         out
@@ -334,6 +373,19 @@ impl Report {
                 large.tenants,
                 small.tenants,
                 verdict(ratio <= 1.2)
+            );
+        }
+        if let Some(f) = &self.flood {
+            let all_ok = f.flooded.ok == f.flooded.sent && f.flooded.limited == 0;
+            let _ = writeln!(
+                out,
+                "- every key request under an anonymous flood answers 200, none 429: {} of {} 200, {} 429, {} (p99 {:.1} ms, {:.1} ms alone)",
+                f.flooded.ok,
+                f.flooded.sent,
+                f.flooded.limited,
+                verdict(all_ok),
+                f.flooded.p99_ms,
+                f.quiet.p99_ms
             );
         }
         if let Some(f) = &self.sign_in {
