@@ -3,21 +3,17 @@
 //! tenant). It is static files, embedded in the binary; everything it shows comes from
 //! `/api/branding`, `/auth/*` and `/graphql` like any other client's.
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use axum::extract::Path;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 
-use super::cacheable::Rendered;
+use super::embedded::Embedded;
 use super::host_tenant::FromHost;
 use super::openapi::{BadHost, HostNotFound, RateLimited, Unavailable};
 use crate::error::AppError;
 use crate::tenancy::catalog::ADMIN_CONSOLE;
-
-/// Revalidate every time: a new build must reach browsers at once, and a `304` costs little.
-const CACHE_CONTROL: &str = "no-cache";
 
 /// Scripts and styles only from this host; no inline code, no framing. Images (tenant logos) may
 /// come from anywhere.
@@ -50,21 +46,7 @@ const FILES: &[(&str, &[u8])] = embed![
     "audit.js",
 ];
 
-static ASSETS: LazyLock<HashMap<&'static str, Rendered>> = LazyLock::new(|| {
-    FILES
-        .iter()
-        .map(|&(name, body)| (name, Rendered::bytes(body.into(), content_type(name))))
-        .collect()
-});
-
-fn content_type(name: &str) -> &'static str {
-    match name.rsplit('.').next() {
-        Some("html") => "text/html; charset=utf-8",
-        Some("css") => "text/css; charset=utf-8",
-        Some("js") => "text/javascript; charset=utf-8",
-        _ => "application/octet-stream",
-    }
-}
+static ASSETS: LazyLock<Embedded> = LazyLock::new(|| Embedded::new(FILES, CONTENT_SECURITY_POLICY));
 
 /// The console's page.
 #[utoipa::path(
@@ -121,28 +103,7 @@ fn serve(FromHost(host): &FromHost, name: &str, headers: &HeaderMap) -> Result<R
             host.host
         )));
     }
-    let asset = ASSETS
-        .get(name)
-        .ok_or_else(|| AppError::NotFound(format!("The console has no file '{name}'")))?;
-    let security = [
-        (
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-        ),
-        (
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ),
-        (
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ),
-        (
-            HeaderName::from_static("cross-origin-opener-policy"),
-            HeaderValue::from_static("same-origin"),
-        ),
-    ];
-    Ok((security, asset.respond(headers, CACHE_CONTROL)).into_response())
+    ASSETS.serve(name, headers, &format!("The console has no file '{name}'"))
 }
 
 #[cfg(test)]
@@ -152,22 +113,10 @@ mod tests {
     /// A file added to `backend/console/` but not to `FILES` would be missing from the binary.
     #[test]
     fn every_console_file_is_embedded() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/console");
-        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
-            .expect("backend/console exists")
-            .map(|entry| entry.expect("a directory entry").file_name())
-            .map(|name| name.to_string_lossy().into_owned())
-            .collect();
-        on_disk.sort();
+        let on_disk =
+            super::super::embedded::on_disk(concat!(env!("CARGO_MANIFEST_DIR"), "/console"));
         let mut embedded: Vec<String> = FILES.iter().map(|(name, _)| name.to_string()).collect();
         embedded.sort();
         assert_eq!(on_disk, embedded);
-    }
-
-    #[test]
-    fn files_are_served_with_their_type() {
-        assert_eq!(content_type("main.js"), "text/javascript; charset=utf-8");
-        assert_eq!(content_type("console.css"), "text/css; charset=utf-8");
-        assert_eq!(content_type("index.html"), "text/html; charset=utf-8");
     }
 }

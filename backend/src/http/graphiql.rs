@@ -4,21 +4,17 @@
 //! `graphql_introspection`), and never on an `ADMIN_CONSOLE` host: the console keeps its session in
 //! that origin, and no script but the console's belongs there.
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 
-use super::cacheable::Rendered;
+use super::embedded::Embedded;
 use super::host_tenant::FromHost;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::tenancy::catalog::ADMIN_CONSOLE;
-
-/// Immutable for a build; revalidated cheaply with the `ETag`.
-const CACHE_CONTROL: &str = "no-cache";
 
 /// Scripts only from this host; GraphiQL's editor sets inline styles, and its fonts are data URLs.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
@@ -43,21 +39,7 @@ const FILES: &[(&str, &[u8])] = embed![
     "LICENSES.txt",
 ];
 
-static ASSETS: LazyLock<HashMap<&'static str, Rendered>> = LazyLock::new(|| {
-    FILES
-        .iter()
-        .map(|&(name, body)| (name, Rendered::bytes(body.into(), content_type(name))))
-        .collect()
-});
-
-fn content_type(name: &str) -> &'static str {
-    match name.rsplit('.').next() {
-        Some("html") => "text/html; charset=utf-8",
-        Some("css") => "text/css; charset=utf-8",
-        Some("js") => "text/javascript; charset=utf-8",
-        _ => "text/plain; charset=utf-8",
-    }
-}
+static ASSETS: LazyLock<Embedded> = LazyLock::new(|| Embedded::new(FILES, CONTENT_SECURITY_POLICY));
 
 /// `GET /graphql`: the page.
 pub async fn page(
@@ -89,28 +71,7 @@ fn serve(
     if !state.config.graphql_introspection || on_console {
         return Err(AppError::NotFound("Not found".into()));
     }
-    let asset = ASSETS
-        .get(name)
-        .ok_or_else(|| AppError::NotFound("Not found".into()))?;
-    let security = [
-        (
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-        ),
-        (
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ),
-        (
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ),
-        (
-            HeaderName::from_static("cross-origin-opener-policy"),
-            HeaderValue::from_static("same-origin"),
-        ),
-    ];
-    Ok((security, asset.respond(headers, CACHE_CONTROL)).into_response())
+    ASSETS.serve(name, headers, "Not found")
 }
 
 #[cfg(test)]
@@ -121,12 +82,7 @@ mod tests {
     #[test]
     fn every_graphiql_file_is_embedded() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/graphiql");
-        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
-            .expect("backend/graphiql exists")
-            .map(|entry| entry.expect("a directory entry").file_name())
-            .map(|name| name.to_string_lossy().into_owned())
-            .collect();
-        on_disk.sort();
+        let on_disk = super::super::embedded::on_disk(dir);
         let mut embedded: Vec<String> = FILES.iter().map(|(name, _)| name.to_string()).collect();
         embedded.sort();
         assert_eq!(on_disk, embedded);

@@ -7,6 +7,7 @@ pub mod cacheable;
 pub mod client_ip;
 mod console;
 mod contact;
+mod embedded;
 mod graphiql;
 mod graphql;
 mod health;
