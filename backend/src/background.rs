@@ -5,9 +5,12 @@ use std::time::Duration;
 
 use tokio::task::JoinSet;
 
-use crate::services::custom_domains;
+use crate::services::{custom_domains, mail};
 use crate::state::AppState;
 use crate::tenancy::epoch;
+
+/// How often (at most) mail whose codes and tokens have expired leaves the outbox.
+const OUTBOX_SWEEP: Duration = Duration::from_secs(60);
 
 /// How often the in-memory rate limiters forget keys that are full again.
 const LIMITER_SWEEP: Duration = Duration::from_secs(60);
@@ -36,6 +39,20 @@ pub fn spawn(state: &AppState) -> JoinSet<()> {
         s.key_usage
             .run(s.db.clone(), s.config.key_usage_flush_interval)
             .await
+    });
+
+    // The outbox holds live codes and tokens: each message goes once what it carries has expired.
+    let s = state.clone();
+    tasks.spawn(async move {
+        let lifetime = mail::outbox_lifetime(&s.config);
+        let every = lifetime.clamp(Duration::from_secs(1), OUTBOX_SWEEP);
+        let mut ticker = tokio::time::interval(every);
+        loop {
+            ticker.tick().await;
+            if let Err(err) = mail::delete_expired(&s.db, lifetime).await {
+                tracing::warn!(error = %err.chain(), "cannot empty the outbox of expired mail");
+            }
+        }
     });
 
     let limits = state.limits.clone();

@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::jwt::TokenService;
+use crate::auth::master_key::MasterKey;
 use crate::config::{Config, ConfigArgs};
 use crate::entities::account::Role;
 use crate::entities::api_key::KeyKind;
@@ -52,6 +53,9 @@ enum Command {
     /// Manage the keys that sign access tokens
     #[command(subcommand)]
     Jwt(JwtCommand),
+    /// Generate or rotate the master key that encrypts secrets at rest
+    #[command(subcommand)]
+    Masterkey(MasterkeyCommand),
     /// Read mail kept in the outbox (when no SMTP_URL is set)
     #[command(subcommand)]
     Outbox(OutboxCommand),
@@ -103,6 +107,18 @@ enum OutboxCommand {
     List {
         #[arg(long, default_value_t = 20)]
         limit: u64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum MasterkeyCommand {
+    /// Print a fresh master key (32 random bytes, base64)
+    Generate,
+    /// Re-encrypt every secret under the key in FILE, in one transaction (needs the current key)
+    Rotate {
+        /// File holding the new master key
+        #[arg(long, value_name = "FILE")]
+        new_key_file: std::path::PathBuf,
     },
 }
 
@@ -288,10 +304,30 @@ async fn execute(command: Command, config: Config) -> Result<(), AppError> {
             Ok(())
         }
         Command::Jwt(JwtCommand::Rotate) => {
+            let master = needed_master_key(&config)?;
             let db = open(&config).await?;
-            TokenService::ensure_signing_key(&db).await?;
-            let kid = TokenService::rotate(&db).await?;
+            TokenService::seal_keys_at_rest(&db, &master).await?;
+            TokenService::ensure_signing_key(&db, &master).await?;
+            let kid = TokenService::rotate(&db, &master).await?;
             println!("signing key is now {kid}");
+            Ok(())
+        }
+        Command::Masterkey(MasterkeyCommand::Generate) => {
+            println!("{}", MasterKey::generate());
+            Ok(())
+        }
+        Command::Masterkey(MasterkeyCommand::Rotate { new_key_file }) => {
+            let old = needed_master_key(&config)?;
+            let text = std::fs::read_to_string(&new_key_file).map_err(|e| {
+                AppError::internal(format!("cannot read {}: {e}", new_key_file.display()))
+            })?;
+            let new = MasterKey::parse(&text).map_err(AppError::internal)?;
+            let db = open(&config).await?;
+            let count = TokenService::reseal_keys(&db, &old, &new).await?;
+            println!(
+                "{count} signing keys are now encrypted under the new master key; give every instance {} before restarting it",
+                new_key_file.display()
+            );
             Ok(())
         }
     }
@@ -305,7 +341,55 @@ async fn open(config: &Config) -> Result<DatabaseConnection, AppError> {
     Ok(db)
 }
 
-async fn serve(config: Config, with_demo: bool) -> Result<(), AppError> {
+/// The configured master key, or an error naming both ways to give one.
+fn needed_master_key(config: &Config) -> Result<MasterKey, AppError> {
+    config.master_key.clone().ok_or_else(|| {
+        AppError::internal(
+            "no master key: set TENANTRY_MASTER_KEY or master_key_file (make one with `tenantry masterkey generate`)",
+        )
+    })
+}
+
+/// The demo's master key: `data/master.key`, made (mode 0600) on first use.
+fn demo_master_key() -> Result<MasterKey, AppError> {
+    let path = std::path::Path::new(DEMO_MASTER_KEY);
+    if !path.exists() {
+        std::fs::create_dir_all("data").map_err(AppError::internal)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(path) {
+            Ok(mut file) => {
+                use std::io::Write;
+                writeln!(file, "{}", MasterKey::generate()).map_err(AppError::internal)?;
+                println!(
+                    "Generated a master key for the demo into {DEMO_MASTER_KEY} (keep it: it encrypts the signing keys)"
+                );
+            }
+            // Another demo server made it a moment ago.
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(err) => return Err(AppError::internal(err)),
+        }
+    }
+    let text = std::fs::read_to_string(path).map_err(AppError::internal)?;
+    MasterKey::parse(&text).map_err(AppError::internal)
+}
+
+const DEMO_MASTER_KEY: &str = "data/master.key";
+
+async fn serve(mut config: Config, with_demo: bool) -> Result<(), AppError> {
+    if config.master_key.is_none() {
+        config.master_key = Some(match with_demo {
+            true => demo_master_key()?,
+            false => needed_master_key(&config)?,
+        });
+    }
+    if config.smtp_url.is_none() && !with_demo {
+        tracing::warn!(
+            "no SMTP_URL: mail is kept in the database's outbox table, with live sign-in codes and reset tokens until they expire"
+        );
+    }
     let app = Application::build(config, with_demo).await?;
     let addr = app.local_addr();
     if with_demo {

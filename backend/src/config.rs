@@ -95,6 +95,9 @@ pub struct Config {
     /// credential or with a public key (each `tenantDiscovery` / `subdomainAvailable` one request).
     pub public_ip_rate_per_minute: u32,
     pub anonymous_graphql_rate_per_minute: u32,
+    /// Requests per minute of one `USER` account (people who signed themselves up): their
+    /// traffic is limited per account and never spends the tenant's budget, as anyone can be one.
+    pub user_rate_per_minute: u32,
     /// `redis://host:port`: rate-limit counters shared by every instance; unset: in memory.
     pub redis_url: Option<String>,
     /// Where `GET /metrics` is served; unset: nowhere. Never the public address.
@@ -128,6 +131,9 @@ pub struct Config {
     pub probe_port: Option<u16>,
     /// Let probes reach loopback and private addresses (never in production: SSRF).
     pub probe_allow_private: bool,
+    /// Encrypts the secrets the server must read back (the JWT signing keys): from
+    /// `TENANTRY_MASTER_KEY`, or the file `master_key_file` names. `serve` needs one.
+    pub master_key: Option<crate::auth::master_key::MasterKey>,
 }
 
 /// Which header of a trusted proxy gives the client's address, and with it the public host and
@@ -237,6 +243,7 @@ impl Default for Config {
             ip_rate_per_minute: 30,
             public_ip_rate_per_minute: 600,
             anonymous_graphql_rate_per_minute: 600,
+            user_rate_per_minute: 600,
             address_rate_per_minute: 10,
             redis_url: None,
             metrics_bind: None,
@@ -255,6 +262,7 @@ impl Default for Config {
             probe_scheme: "https".into(),
             probe_port: None,
             probe_allow_private: false,
+            master_key: None,
         }
     }
 }
@@ -265,6 +273,14 @@ pub struct ConfigArgs {
     /// TOML configuration file [default: ./tenantry.toml when present]
     #[arg(long, env = "TENANTRY_CONFIG", global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// File holding the master key (32 bytes, base64); TENANTRY_MASTER_KEY gives the key itself
+    #[arg(
+        long,
+        env = "TENANTRY_MASTER_KEY_FILE",
+        global = true,
+        value_name = "FILE"
+    )]
+    pub master_key_file: Option<PathBuf>,
     /// Database URL: sqlite://PATH?mode=rwc or postgres://USER@HOST/DB [default: sqlite://data/tenantry.db?mode=rwc]
     #[arg(
         long,
@@ -334,6 +350,7 @@ pub struct ConfigArgs {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
+    master_key_file: Option<PathBuf>,
     bind: Option<SocketAddr>,
     database_url: Option<String>,
     base_domain: Option<String>,
@@ -374,6 +391,7 @@ struct FileConfig {
     ip_rate_per_minute: Option<u32>,
     public_ip_rate_per_minute: Option<u32>,
     anonymous_graphql_rate_per_minute: Option<u32>,
+    user_rate_per_minute: Option<u32>,
     address_rate_per_minute: Option<u32>,
     redis_url: Option<String>,
     metrics_bind: Option<SocketAddr>,
@@ -406,7 +424,16 @@ impl Config {
             None => FileConfig::default(),
         };
         let defaults = Config::default();
+        let master_key = master_key(
+            std::env::var("TENANTRY_MASTER_KEY")
+                .ok()
+                .filter(|k| !k.is_empty()),
+            args.master_key_file
+                .clone()
+                .or(file.master_key_file.clone()),
+        )?;
         let config = Config {
+            master_key,
             bind: bind.or(file.bind).unwrap_or(defaults.bind),
             database_url: args
                 .database_url
@@ -515,6 +542,9 @@ impl Config {
             anonymous_graphql_rate_per_minute: file
                 .anonymous_graphql_rate_per_minute
                 .unwrap_or(defaults.anonymous_graphql_rate_per_minute),
+            user_rate_per_minute: file
+                .user_rate_per_minute
+                .unwrap_or(defaults.user_rate_per_minute),
             address_rate_per_minute: file
                 .address_rate_per_minute
                 .unwrap_or(defaults.address_rate_per_minute),
@@ -607,6 +637,7 @@ impl Config {
                 "anonymous_graphql_rate_per_minute",
                 i64::from(self.anonymous_graphql_rate_per_minute),
             ),
+            ("user_rate_per_minute", i64::from(self.user_rate_per_minute)),
             (
                 "address_rate_per_minute",
                 i64::from(self.address_rate_per_minute),
@@ -646,6 +677,31 @@ impl Config {
         let by_label = 63usize.saturating_sub(suffix);
         let by_name = 253usize.saturating_sub(suffix + 1 + self.base_domain.len());
         by_label.min(by_name)
+    }
+}
+
+/// The master key from the environment's text, or from a file; both given must agree.
+fn master_key(
+    from_env: Option<String>,
+    file: Option<PathBuf>,
+) -> Result<Option<crate::auth::master_key::MasterKey>, String> {
+    use crate::auth::master_key::MasterKey;
+    let from_env = from_env
+        .map(|text| MasterKey::parse(&text).map_err(|e| format!("TENANTRY_MASTER_KEY: {e}")))
+        .transpose()?;
+    let from_file = file
+        .map(|path| {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read master_key_file {}: {e}", path.display()))?;
+            MasterKey::parse(&text).map_err(|e| format!("master_key_file {}: {e}", path.display()))
+        })
+        .transpose()?;
+    match (from_env, from_file) {
+        (Some(env), Some(file)) if env != file => {
+            Err("TENANTRY_MASTER_KEY and master_key_file hold different keys; set one".to_owned())
+        }
+        (Some(key), _) | (None, Some(key)) => Ok(Some(key)),
+        (None, None) => Ok(None),
     }
 }
 

@@ -54,8 +54,21 @@ impl Application {
             })?),
             None => None,
         };
-        TokenService::ensure_signing_key(&db).await?;
-        let decoys = services::passkeys::Decoys::load(&db).await?;
+        let master = config.master_key.clone().ok_or_else(|| {
+            AppError::internal(
+                "the server needs a master key: set TENANTRY_MASTER_KEY or master_key_file \
+                 (make one with `tenantry masterkey generate`)",
+            )
+        })?;
+        let sealed = TokenService::seal_keys_at_rest(&db, &master).await?;
+        if sealed > 0 {
+            tracing::info!(
+                keys = sealed,
+                "signing keys stored plain were encrypted under the master key"
+            );
+        }
+        TokenService::ensure_signing_key(&db, &master).await?;
+        let decoys = services::passkeys::Decoys::load(&db, &master).await?;
         Ok(Self {
             listener,
             metrics_listener,

@@ -31,6 +31,7 @@ pub enum Scope {
     Address,
     PublicIp,
     GraphqlIp,
+    Account,
 }
 
 impl Scope {
@@ -42,6 +43,7 @@ impl Scope {
             Scope::Address => "address",
             Scope::PublicIp => "public_ip",
             Scope::GraphqlIp => "graphql_ip",
+            Scope::Account => "account",
         }
     }
 }
@@ -91,6 +93,7 @@ pub struct RateLimits {
     address_per_minute: u32,
     public_ip_per_minute: u32,
     anonymous_graphql_per_minute: u32,
+    user_per_minute: u32,
 }
 
 impl RateLimits {
@@ -106,6 +109,7 @@ impl RateLimits {
             address_per_minute: config.address_rate_per_minute,
             public_ip_per_minute: config.public_ip_rate_per_minute,
             anonymous_graphql_per_minute: config.anonymous_graphql_rate_per_minute,
+            user_per_minute: config.user_rate_per_minute,
         })
     }
 
@@ -149,6 +153,12 @@ impl RateLimits {
             }
             None => Ok(()),
         }
+    }
+
+    /// One `/graphql` request of a `USER` account.
+    pub async fn account(&self, id: Uuid) -> Result<(), AppError> {
+        self.check(Scope::Account, &id.to_string(), self.user_per_minute)
+            .await
     }
 
     /// One sign-in step from `ip`, and for `address` (compared lower-case) of a tenant when the

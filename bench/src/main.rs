@@ -340,15 +340,24 @@ impl Bench {
 }
 
 /// The configuration of the seeding and of the server (written out by [`config_toml`]).
+/// The master key of every server this run starts (and of its seeding), as text.
+pub fn master_key() -> &'static str {
+    static KEY: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(tenantry::auth::master_key::MasterKey::generate);
+    &KEY
+}
+
 fn config(database_url: String) -> Config {
     Config {
         database_url,
+        master_key: tenantry::auth::master_key::MasterKey::parse(master_key()).ok(),
         tenant_rate_per_minute: UNLIMITED,
         api_key_rate_per_minute: UNLIMITED,
         ip_rate_per_minute: UNLIMITED,
         address_rate_per_minute: UNLIMITED,
         public_ip_rate_per_minute: UNLIMITED,
         anonymous_graphql_rate_per_minute: UNLIMITED,
+        user_rate_per_minute: UNLIMITED,
         // Longer than any run, so the minted token stays valid throughout.
         access_token_ttl: Duration::from_secs(6 * 3600),
         ..Config::default()
@@ -371,6 +380,7 @@ fn config_toml(config: &Config, limits: Limits) -> String {
             "address_rate_per_minute",
             "public_ip_rate_per_minute",
             "anonymous_graphql_rate_per_minute",
+            "user_rate_per_minute",
         ] {
             toml += &format!("{name} = {UNLIMITED}\n");
         }

@@ -35,7 +35,11 @@ pub struct Seeded {
 pub async fn seed(config: &Config, tenants: u64, leads: u64) -> Result<Seeded> {
     let db = db::connect(config).await?;
     db::migrate(&db).await?;
-    TokenService::ensure_signing_key(&db).await?;
+    let master = config
+        .master_key
+        .as_ref()
+        .ok_or("the bench config has a master key")?;
+    TokenService::ensure_signing_key(&db, master).await?;
     let demo = demo::ensure(&db, config).await?;
     let acme = tenants::get(&db, demo::DEMO_SLUG).await?;
 

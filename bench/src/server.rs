@@ -26,6 +26,7 @@ impl Server {
             .arg(config)
             .args(["serve", "--bind", &addr.to_string()])
             .env("TENANTRY_METRICS_BIND", metrics.to_string())
+            .env("TENANTRY_MASTER_KEY", crate::master_key())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(log)?)

@@ -43,6 +43,7 @@ db_tests!(
     a_client_cannot_choose_its_address,
     an_anonymous_flood_cannot_drain_a_tenants_budget,
     anonymous_graphql_is_limited_per_client,
+    a_self_signed_up_user_cannot_drain_the_tenants_budget,
 );
 
 /// What every refused email code is told.
@@ -849,6 +850,20 @@ async fn passkey_sign_in_tells_nothing_about_an_address(backend: Backend) {
     copy.insert(&app.db)
         .await
         .expect("the same id on another account is not a conflict");
+    // A real list is the same on every host of the tenant; so is a decoy list.
+    let drive = app.host("acme", "TAXI_DRIVER");
+    for email in [
+        "ana@example.com",
+        "nobody@example.com",
+        "stranger3@example.com",
+    ] {
+        let here = passkey_challenge(&app, &host, email).await;
+        let there = passkey_challenge(&app, &drive, email).await;
+        assert_eq!(
+            here["allowCredentials"], there["allowCredentials"],
+            "{email}"
+        );
+    }
     let other = passkey_challenge(&app, &host, "stranger0@example.com").await;
     let first = passkey_challenge(&app, &host, "stranger1@example.com").await;
     if !other["allowCredentials"].as_array().unwrap().is_empty() {
@@ -1116,6 +1131,15 @@ async fn slow_clients_are_cut_off(backend: Backend) {
         "the trickling connection was still open after {ceiling:?}"
     );
 
+    // A connection that says nothing at all is closed too.
+    let mut silent = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let mut buf = [0u8; 64];
+    let closed = tokio::time::timeout(ceiling, silent.read(&mut buf)).await;
+    assert!(
+        matches!(closed, Ok(Ok(0)) | Ok(Err(_))),
+        "the silent connection was still open after {ceiling:?}"
+    );
+
     // A finished request is answered; then the idle connection is closed.
     let mut idle = tokio::net::TcpStream::connect(app.addr).await.unwrap();
     idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -1159,6 +1183,14 @@ async fn huge_documents_are_refused_before_validation(backend: Backend) {
                 .collect::<String>()
         ),
         format!("{{ apiVersion }} # {}", "x".repeat(70_000)),
+        // Small as written, astronomical as walked: each level spreads the next one twice.
+        (0..30).fold("query { ...F0 }".to_owned(), |doc, level| {
+            format!(
+                "{doc} fragment F{level} on Query {{ ...F{} ...F{} }}",
+                level + 1,
+                level + 1
+            )
+        }) + " fragment F30 on Query { apiVersion }",
     ];
     for document in &documents {
         let (status, body) = app
@@ -1410,4 +1442,52 @@ async fn anonymous_graphql_is_limited_per_client(backend: Backend) {
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     let (status, _) = ask(Credential::None, "2001:db8:1:3::1", "{ apiVersion }".into()).await;
     assert_eq!(status, StatusCode::OK);
+}
+
+/// Promise: anyone may sign themselves up as a USER, so a USER's traffic has a budget of its own
+/// and never spends the tenant's: one account cannot lock the tenant's keys out.
+async fn a_self_signed_up_user_cannot_drain_the_tenants_budget(backend: Backend) {
+    let app = spawn_app_with(backend, |config| {
+        config.tenant_rate_per_minute = 5;
+        config.user_rate_per_minute = 3;
+    })
+    .await;
+    let acme = app.provision("acme", "Acme").await.tenant;
+    let (_, user) = app.sign_in(acme.id, "anyone@example.net", Role::User).await;
+    let (_, key) = app
+        .api_key(
+            acme.id,
+            tenantry::entities::api_key::KeyKind::Secret,
+            Some(Role::Admin),
+            None,
+        )
+        .await;
+    let mut statuses = Vec::new();
+    for _ in 0..10 {
+        let (status, _) = app
+            .graphql_with(
+                &Credential::Bearer(user.clone()),
+                &[],
+                "{ apiVersion }",
+                json!({}),
+            )
+            .await;
+        statuses.push(status);
+    }
+    let limited = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(
+        limited, 7,
+        "the account's own budget of three: {statuses:?}"
+    );
+    let (status, body) = app
+        .graphql_with(&Credential::Key(key), &[], "{ viewer { role } }", json!({}))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the tenant's budget is untouched: {body}"
+    );
 }

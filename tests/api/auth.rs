@@ -1,7 +1,5 @@
 //! The `/graphql` guard: identity headers never count, every bad credential is refused with 401.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
@@ -119,7 +117,8 @@ async fn signing_key(app: &TestApp) -> (String, EncodingKey) {
         .await
         .unwrap()
         .remove(0);
-    let der = URL_SAFE_NO_PAD.decode(&key.private_key).unwrap();
+    let master = app.config.master_key.as_ref().unwrap();
+    let der = master.open(&key.kid, &key.private_key).unwrap();
     (key.kid, EncodingKey::from_ed_der(&der))
 }
 

@@ -25,6 +25,7 @@ pub(crate) async fn cli(app: &TestApp, args: &[&str]) -> Output {
     command
         .args(args)
         .env("DATABASE_URL", &app.database_url)
+        .env("TENANTRY_MASTER_KEY", &app.master_key)
         .env_remove("TENANTRY_BASE_DOMAIN")
         .env_remove("TENANTRY_CONFIG")
         .env_remove("TENANTRY_TRUSTED_PROXIES")

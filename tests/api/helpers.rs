@@ -10,6 +10,7 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::Value;
 use tenantry::Application;
 use tenantry::auth::jwt::TokenService;
+use tenantry::auth::master_key::MasterKey;
 use tenantry::config::Config;
 use tenantry::entities::account::{self, AccountStatus, Role};
 use tenantry::entities::api_key::{self, KeyKind};
@@ -179,6 +180,8 @@ pub struct TestApp {
     pub state: AppState,
     /// Where `GET /metrics` is served, when the test configured `metrics_bind`.
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// The master key the server runs with, as `TENANTRY_MASTER_KEY` text (for the CLI).
+    pub master_key: String,
     _database: TestDatabase,
 }
 
@@ -191,9 +194,12 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config
     init_test_logging();
     let database = TestDatabase::create(&backend).await;
     let database_url = database.url.clone();
+    // Every test server gets a master key of its own.
+    let master_key = MasterKey::generate();
     let mut config = Config {
         bind: "127.0.0.1:0".parse().unwrap(),
         database_url: database_url.clone(),
+        master_key: Some(MasterKey::parse(&master_key).unwrap()),
         ..Config::default()
     };
     configure(&mut config);
@@ -219,6 +225,7 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config
             .unwrap(),
         state,
         metrics_addr,
+        master_key,
         _database: database,
     }
 }

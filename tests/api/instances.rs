@@ -106,10 +106,16 @@ async fn a_change_through_one_instance_reaches_the_other(backend: Backend) {
 }
 
 /// A `tenantry serve` process of its own on `port`, sharing `database_url` and `redis_url`.
-async fn serve_process(database_url: &str, redis_url: &str, port: u16) -> tokio::process::Child {
+async fn serve_process(
+    database_url: &str,
+    redis_url: &str,
+    master_key: &str,
+    port: u16,
+) -> tokio::process::Child {
     let server = tokio::process::Command::new(env!("CARGO_BIN_EXE_tenantry-cli"))
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .env("DATABASE_URL", database_url)
+        .env("TENANTRY_MASTER_KEY", master_key)
         .env("REDIS_URL", redis_url)
         .env("RUST_LOG", "warn")
         .env_remove("TENANTRY_BASE_DOMAIN")
@@ -141,8 +147,10 @@ async fn two_server_processes_share_limits_and_changes() {
     };
     let database = TestDatabase::create(&backend).await;
     let (port_a, port_b) = (free_port(), free_port());
-    let _a = serve_process(&database.url, &redis_url, port_a).await;
-    let _b = serve_process(&database.url, &redis_url, port_b).await;
+    // Every instance runs with the same master key.
+    let master_key = tenantry::auth::master_key::MasterKey::generate();
+    let _a = serve_process(&database.url, &redis_url, &master_key, port_a).await;
+    let _b = serve_process(&database.url, &redis_url, &master_key, port_b).await;
     let db = sea_orm::Database::connect(&database.url).await.unwrap();
     let config = Config {
         database_url: database.url.clone(),

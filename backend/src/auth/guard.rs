@@ -67,9 +67,9 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
 pub struct CallerIp(pub Option<std::net::IpAddr>);
 
 /// Counts the request against its key's limit, and against its tenant's when a secret key or a
-/// signed-in person makes it; a request without a credential or with a public key (which ships
-/// inside apps, so anyone has it) counts against its client's address instead, and never spends
-/// the tenant's budget.
+/// member of the tenant makes it; a `USER` (who signed themselves up) counts against their own
+/// account's budget, and a request without a credential or with a public key (which ships inside
+/// apps, so anyone has it) against its client's address: neither spends the tenant's budget.
 async fn within_limits(
     state: &AppState,
     principal: &Principal,
@@ -81,8 +81,10 @@ async fn within_limits(
     if let Some(tenant) = &principal.tenant {
         tracing::Span::current().record("tenant", tenant.slug.as_str());
     }
-    match &principal.tenant {
-        Some(tenant) if !principal.is_public_key() => {
+    match (&principal.tenant, principal.role, principal.account_id) {
+        // Anyone can sign themselves up as a USER: such an account has a budget of its own.
+        (Some(_), Some(Role::User), Some(account)) => state.limits.account(account).await,
+        (Some(tenant), _, _) if !principal.is_public_key() => {
             state.limits.tenant(tenant.id, tenant.rate_limit).await
         }
         _ => state.limits.graphql_ip(caller_ip).await,

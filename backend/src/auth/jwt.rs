@@ -1,5 +1,6 @@
 //! Access tokens: Ed25519-signed JWTs whose keys live in the database, so every instance signs and
-//! verifies with the same keys; served as JWKS for other services.
+//! verifies with the same keys; served as JWKS for other services. The private halves are stored
+//! sealed under the master key ([`super::master_key`]), never as plain PKCS#8.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -22,6 +23,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::master_key::{self, MasterKey};
 use crate::config::Config;
 use crate::db;
 use crate::entities::jwt_key;
@@ -80,6 +82,8 @@ pub struct TokenService {
     ttl: Duration,
     leeway: Duration,
     keys: RwLock<Option<Arc<KeySet>>>,
+    /// Opens the private halves; without it (one-shot commands) tokens can be verified, not issued.
+    master: Option<MasterKey>,
     /// Tokens already verified, by the SHA-256 of the token: a signature check costs tens of
     /// microseconds, a hash a fraction of one. Expiry is checked on every hit.
     verified: Cache<[u8; 32], Arc<Claims>>,
@@ -93,6 +97,7 @@ impl TokenService {
             ttl: config.access_token_ttl,
             leeway: config.jwt_leeway,
             keys: RwLock::new(None),
+            master: config.master_key.clone(),
             verified: Cache::builder()
                 .max_capacity(config.cache_capacity)
                 .time_to_live(config.access_token_ttl + config.jwt_leeway)
@@ -106,26 +111,88 @@ impl TokenService {
 
     /// Creates the first signing key if there is none. Two instances starting at once may both
     /// create one; the newer signs and both verify, which is harmless.
-    pub async fn ensure_signing_key(db: &impl ConnectionTrait) -> Result<(), AppError> {
+    pub async fn ensure_signing_key(
+        db: &impl ConnectionTrait,
+        master: &MasterKey,
+    ) -> Result<(), AppError> {
         let active = jwt_key::Entity::find()
             .filter(jwt_key::Column::RetiredAt.is_null())
             .one(db)
             .await?;
         if active.is_none() {
-            insert_new_key(db).await?;
+            insert_new_key(db, master).await?;
         }
         Ok(())
     }
 
+    /// Seals, in one transaction, every signing key still stored plain (a database from before
+    /// encryption at rest), and checks that every sealed one opens with `master`: a key sealed
+    /// under another master key is an error now, not a garbled token later. Answers how many
+    /// keys were sealed.
+    pub async fn seal_keys_at_rest<C: ConnectionTrait + TransactionTrait>(
+        db: &C,
+        master: &MasterKey,
+    ) -> Result<usize, AppError> {
+        let txn = db.begin().await?;
+        let mut sealed = 0;
+        for row in jwt_key::Entity::find().all(&txn).await? {
+            if master_key::is_sealed(&row.private_key) {
+                master.open(&row.kid, &row.private_key)?;
+                continue;
+            }
+            let der = URL_SAFE_NO_PAD
+                .decode(&row.private_key)
+                .map_err(AppError::internal)?;
+            let value = master.seal(&row.kid, &der)?;
+            let mut active: jwt_key::ActiveModel = row.into();
+            active.private_key = Set(value);
+            active.update(&txn).await?;
+            sealed += 1;
+        }
+        txn.commit().await?;
+        Ok(sealed)
+    }
+
+    /// Re-seals every signing key under `new`, in one transaction; tokens signed before keep
+    /// verifying, as the keys themselves do not change. Answers how many keys were re-sealed.
+    pub async fn reseal_keys<C: ConnectionTrait + TransactionTrait>(
+        db: &C,
+        old: &MasterKey,
+        new: &MasterKey,
+    ) -> Result<usize, AppError> {
+        let txn = db.begin().await?;
+        let rows = jwt_key::Entity::find().all(&txn).await?;
+        let count = rows.len();
+        for row in rows {
+            let der = match master_key::is_sealed(&row.private_key) {
+                true => old.open(&row.kid, &row.private_key)?,
+                false => URL_SAFE_NO_PAD
+                    .decode(&row.private_key)
+                    .map_err(AppError::internal)?,
+            };
+            let value = new.seal(&row.kid, &der)?;
+            let mut active: jwt_key::ActiveModel = row.into();
+            active.private_key = Set(value);
+            active.update(&txn).await?;
+        }
+        // The other secrets sealed under the master key go along, in the same transaction.
+        crate::services::server_secrets::reseal(&txn, old, new).await?;
+        txn.commit().await?;
+        Ok(count)
+    }
+
     /// Makes a new key the signing key; older keys keep verifying until their tokens expire.
-    pub async fn rotate<C: ConnectionTrait + TransactionTrait>(db: &C) -> Result<String, AppError> {
+    pub async fn rotate<C: ConnectionTrait + TransactionTrait>(
+        db: &C,
+        master: &MasterKey,
+    ) -> Result<String, AppError> {
         let txn = db.begin().await?;
         jwt_key::Entity::update_many()
             .col_expr(jwt_key::Column::RetiredAt, Expr::value(db::now()))
             .filter(jwt_key::Column::RetiredAt.is_null())
             .exec(&txn)
             .await?;
-        let kid = insert_new_key(&txn).await?;
+        let kid = insert_new_key(&txn, master).await?;
         epoch::bump(&txn).await?;
         txn.commit().await?;
         tracing::info!(%kid, "JWT signing key rotated");
@@ -246,10 +313,11 @@ impl TokenService {
         for row in rows {
             let public =
                 DecodingKey::from_ed_components(&row.public_key).map_err(AppError::internal)?;
-            if signing.is_none() && row.retired_at.is_none() {
-                let der = URL_SAFE_NO_PAD
-                    .decode(&row.private_key)
-                    .map_err(AppError::internal)?;
+            if signing.is_none()
+                && row.retired_at.is_none()
+                && let Some(master) = &self.master
+            {
+                let der = master.open(&row.kid, &row.private_key)?;
                 signing = Some((row.kid.clone(), EncodingKey::from_ed_der(&der)));
             }
             jwks.push(json!({
@@ -286,7 +354,7 @@ fn refused(why: &str) -> AppError {
     AppError::unauthenticated("invalid_token", why)
 }
 
-async fn insert_new_key(db: &impl ConnectionTrait) -> Result<String, AppError> {
+async fn insert_new_key(db: &impl ConnectionTrait, master: &MasterKey) -> Result<String, AppError> {
     let rng = SystemRandom::new();
     let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng)
         .map_err(|_| AppError::internal("cannot generate an Ed25519 key"))?;
@@ -298,7 +366,7 @@ async fn insert_new_key(db: &impl ConnectionTrait) -> Result<String, AppError> {
     jwt_key::ActiveModel {
         kid: Set(kid.clone()),
         algorithm: Set(ALGORITHM.to_owned()),
-        private_key: Set(URL_SAFE_NO_PAD.encode(pkcs8.as_ref())),
+        private_key: Set(master.seal(&kid, pkcs8.as_ref())?),
         public_key: Set(URL_SAFE_NO_PAD.encode(&public)),
         created_at: Set(db::now()),
         retired_at: Set(None),

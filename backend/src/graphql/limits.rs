@@ -49,7 +49,11 @@ impl Extension for DocumentCheck {
             ));
         }
         let document = next.run(ctx, query, variables).await?;
-        let counted = count(&document);
+        let mut counted = count(&document);
+        // What validation and the complexity count will walk: every fragment spread expanded.
+        // Fragments that spread each other twice per level double at every level, so a document
+        // of a kilobyte could stand for billions of fields.
+        counted.nodes = counted.nodes.max(expanded(&document, limits.nodes));
         if counted.aliases > limits.aliases {
             return Err(ServerError::new(
                 format!(
@@ -104,6 +108,78 @@ fn count(document: &ExecutableDocument) -> Counted {
     counted
 }
 
+/// The nodes of the document's operations with every fragment spread replaced by its fragment,
+/// counted once per fragment (memoised), stopping past `cap`; a fragment cycle counts as past it.
+fn expanded(document: &ExecutableDocument, cap: usize) -> usize {
+    let mut sizes: std::collections::HashMap<&str, Option<usize>> = Default::default();
+    let mut total = 0usize;
+    let operations: Vec<&SelectionSet> = match &document.operations {
+        DocumentOperations::Single(op) => vec![&op.node.selection_set.node],
+        DocumentOperations::Multiple(ops) => {
+            ops.values().map(|op| &op.node.selection_set.node).collect()
+        }
+    };
+    for set in operations {
+        total = total.saturating_add(expanded_set(document, set, cap, &mut sizes));
+        if total > cap {
+            break;
+        }
+    }
+    total
+}
+
+/// `None` in `sizes` marks a fragment being counted: meeting it again is a cycle.
+fn expanded_set<'a>(
+    document: &'a ExecutableDocument,
+    set: &'a SelectionSet,
+    cap: usize,
+    sizes: &mut std::collections::HashMap<&'a str, Option<usize>>,
+) -> usize {
+    let mut total = 0usize;
+    for selection in &set.items {
+        let here = match &selection.node {
+            Selection::Field(field) => {
+                let field = &field.node;
+                1 + field.arguments.len()
+                    + field.directives.len()
+                    + expanded_set(document, &field.selection_set.node, cap, sizes)
+            }
+            Selection::InlineFragment(fragment) => {
+                1 + fragment.node.directives.len()
+                    + expanded_set(document, &fragment.node.selection_set.node, cap, sizes)
+            }
+            Selection::FragmentSpread(spread) => {
+                let name = spread.node.fragment_name.node.as_str();
+                let size = match sizes.get(name) {
+                    Some(Some(size)) => *size,
+                    Some(None) => cap + 1,
+                    None => match document.fragments.get(&spread.node.fragment_name.node) {
+                        Some(fragment) => {
+                            sizes.insert(name, None);
+                            let size = expanded_set(
+                                document,
+                                &fragment.node.selection_set.node,
+                                cap,
+                                sizes,
+                            );
+                            sizes.insert(name, Some(size));
+                            size
+                        }
+                        // Unknown fragments are validation's to report.
+                        None => 0,
+                    },
+                };
+                1 + spread.node.directives.len() + size
+            }
+        };
+        total = total.saturating_add(here);
+        if total > cap {
+            return total;
+        }
+    }
+    total
+}
+
 fn in_set(set: &SelectionSet) -> Counted {
     let mut counted = Counted::default();
     for selection in &set.items {
@@ -144,6 +220,29 @@ mod tests {
         // A: 1 variable + 1 directive + (viewer + 2 directives + role) + spread + (inline + viewer
         // + role) = 10; B: discovery + 1 argument + apps + key = 4; F: 1 + viewer + role = 3.
         assert_eq!(counted.nodes, 17);
+    }
+
+    #[test]
+    fn fragments_spread_twice_per_level_count_what_they_expand_to() {
+        let levels = 40;
+        let mut query = String::from("query { ...F0 }");
+        for level in 0..levels {
+            let next = level + 1;
+            query += &format!(" fragment F{level} on Query {{ ...F{next} ...F{next} }}");
+        }
+        query += &format!(" fragment F{levels} on Query {{ apiVersion }}");
+        let document = async_graphql::parser::parse_query(&query).unwrap();
+        assert!(counted(&query).nodes < 200, "small as written");
+        assert!(expanded(&document, 2_000) > 2_000, "huge as walked");
+        let cycle = async_graphql::parser::parse_query(
+            "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }",
+        )
+        .unwrap();
+        assert!(expanded(&cycle, 2_000) > 2_000, "a cycle never ends");
+        let plain =
+            async_graphql::parser::parse_query("{ a { b } ...F } fragment F on Query { c }")
+                .unwrap();
+        assert_eq!(expanded(&plain, 2_000), 4);
     }
 
     #[test]

@@ -56,13 +56,22 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let service = axum::Extension(ConnectInfo(peer)).layer(app.clone());
-        let connection = builder.serve_connection_with_upgrades(
-            TokioIo::new(stream),
-            TowerToHyperService::new(service),
-        );
-        let connection = graceful.watch(connection.into_owned());
+        let (builder, watcher) = (builder.clone(), graceful.watcher());
         tokio::spawn(async move {
-            if let Err(err) = connection.await {
+            // A client that connects and says nothing is closed too: the HTTP/1 clock starts only
+            // once the protocol is known, which takes a first byte.
+            let mut first = [0u8; 1];
+            if !matches!(
+                tokio::time::timeout(header_read_timeout, stream.peek(&mut first)).await,
+                Ok(Ok(1..))
+            ) {
+                return;
+            }
+            let connection = builder.serve_connection_with_upgrades(
+                TokioIo::new(stream),
+                TowerToHyperService::new(service),
+            );
+            if let Err(err) = watcher.watch(connection.into_owned()).await {
                 tracing::debug!(error = %err, %peer, "connection ended with an error");
             }
         });

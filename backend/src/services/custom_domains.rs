@@ -95,6 +95,12 @@ pub async fn claim(
     let app = config.apps.check("app", app)?;
     let host = host::normalise_name(raw_host)
         .map_err(|_| AppError::invalid("host", format!("'{raw_host}' is not a valid host name")))?;
+    if !host.contains('.') {
+        return Err(AppError::invalid(
+            "host",
+            format!("'{host}' is not a public name: give the full name, like rides.example.com"),
+        ));
+    }
     let base = &config.base_domain;
     if host == *base || host.ends_with(&format!(".{base}")) {
         return Err(AppError::invalid(

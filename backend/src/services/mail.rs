@@ -4,7 +4,8 @@
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -135,6 +136,28 @@ pub async fn send_notice(
 ) -> Result<(), AppError> {
     let subject = subject.to_owned();
     send_branded(db, mailer, host, to, |_| subject, paragraphs, "").await
+}
+
+/// How long a message stays in the outbox: as long as what it can carry stays valid (a sign-in
+/// code or a reset token), and never more than a day.
+pub fn outbox_lifetime(config: &Config) -> std::time::Duration {
+    config
+        .otp_ttl
+        .max(config.password_reset_ttl)
+        .min(std::time::Duration::from_secs(24 * 3600))
+}
+
+/// Deletes outbox messages older than `lifetime`; answers how many went.
+pub async fn delete_expired(
+    db: &impl ConnectionTrait,
+    lifetime: std::time::Duration,
+) -> Result<u64, AppError> {
+    let lifetime = chrono::Duration::from_std(lifetime).map_err(AppError::internal)?;
+    let deleted = outbox_message::Entity::delete_many()
+        .filter(outbox_message::Column::CreatedAt.lt(db::now() - lifetime))
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected)
 }
 
 /// The newest messages in the outbox.

@@ -101,8 +101,11 @@ const DECOY_SECRET: &str = "passkey_decoys";
 
 impl Decoys {
     /// The shared secret, made by whichever instance starts first.
-    pub async fn load(db: &impl ConnectionTrait) -> Result<Self, AppError> {
-        let secret = super::server_secrets::get_or_create(db, DECOY_SECRET).await?;
+    pub async fn load(
+        db: &impl ConnectionTrait,
+        master: &crate::auth::master_key::MasterKey,
+    ) -> Result<Self, AppError> {
+        let secret = super::server_secrets::get_or_create(db, master, DECOY_SECRET).await?;
         Self::from_secret(&secret)
     }
 
@@ -112,14 +115,12 @@ impl Decoys {
         Ok(Self { generator })
     }
 
-    /// The decoys of `email` at one tenant's relying party.
-    pub fn for_address(&self, tenant_id: Uuid, rp_id: &str, email: &str) -> Vec<AllowCredentials> {
-        let mut name = Vec::with_capacity(16 + rp_id.len() + email.len() + 2);
+    /// The decoys of `email` at one tenant: the same on every host of the tenant, as a real
+    /// person's list is.
+    pub fn for_address(&self, tenant_id: Uuid, email: &str) -> Vec<AllowCredentials> {
+        let mut name = Vec::with_capacity(16 + email.len());
         name.extend_from_slice(tenant_id.as_bytes());
-        for part in [rp_id, email] {
-            name.extend_from_slice(part.as_bytes());
-            name.push(0);
-        }
+        name.extend_from_slice(email.as_bytes());
         self.generator
             .generate(&name)
             .unwrap_or_default()
@@ -302,7 +303,7 @@ pub async fn start_login(
         .start_passkey_authentication(&keys)
         .map_err(|e| AppError::internal(format!("passkey sign-in: {e}")))?;
     if keys.is_empty() {
-        challenge.public_key.allow_credentials = decoys.for_address(host.tenant_id, &rp_id, &email);
+        challenge.public_key.allow_credentials = decoys.for_address(host.tenant_id, &email);
     }
     let account_id = account.map(|a| a.id);
     let ceremony = save_ceremony(db, host.tenant_id, account_id, LOGIN, &rp_id, &state).await?;
@@ -416,10 +417,9 @@ mod tests {
     fn decoys_are_stable_per_address_and_secret() {
         let decoys = Decoys::from_secret(&[7; 32]).unwrap();
         let tenant = Uuid::now_v7();
-        let rp = "acme-rides.example.io";
         let ids = |decoys: &Decoys, email: &str| -> Vec<Vec<u8>> {
             decoys
-                .for_address(tenant, rp, email)
+                .for_address(tenant, email)
                 .into_iter()
                 .map(|c| c.id)
                 .collect()
