@@ -26,9 +26,11 @@ async fn instances_starting_together_both_migrate() {
         return;
     };
     let database = TestDatabase::create(&backend).await;
+    let master_key = tenantry::auth::master_key::MasterKey::generate();
     let config = Config {
         bind: "127.0.0.1:0".parse().unwrap(),
         database_url: database.url.clone(),
+        master_key: tenantry::auth::master_key::MasterKey::parse(&master_key).ok(),
         ..Config::default()
     };
     let (first, second) = tokio::join!(
