@@ -1,33 +1,37 @@
 //! The `tenantry` command line: the server, migrations, and the operator's tenant and domain tools.
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ActiveEnum, DatabaseConnection};
+use serde_json::{Value, json};
+use uuid::Uuid;
 
 use crate::auth::jwt::TokenService;
 use crate::auth::master_key::MasterKey;
-use crate::config::{Config, ConfigArgs};
+use crate::config::{Config, ConfigArgs, ServerArgs};
 use crate::entities::account::Role;
-use crate::entities::api_key::KeyKind;
+use crate::entities::api_key::{self, KeyKind};
 use crate::entities::tenant::TenantStatus;
+use crate::entities::{tenant, tenant_domain};
 use crate::error::AppError;
 use crate::services::api_keys::{self, NewKey};
-use crate::services::{accounts, demo, domains, mail, tenants};
+use crate::services::{accounts, custom_domains, demo, domains, mail, tenants};
 use crate::tenancy::catalog::ADMIN_CONSOLE;
 use crate::{Application, db, graphql, telemetry};
+
+const EXIT_CODES: &str =
+    "Exit codes: 0 done, 1 refused (one line on stderr says why), 2 usage error.";
 
 #[derive(Parser, Debug)]
 #[command(
     name = "tenantry",
     version,
     about = "Multi-tenant platform backend",
-    propagate_version = true
+    propagate_version = true,
+    after_help = EXIT_CODES
 )]
 pub struct Cli {
-    #[command(flatten)]
-    config: ConfigArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -35,38 +39,56 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run the HTTP server (applies pending migrations first)
+    #[command(after_help = "Example: tenantry serve --demo")]
     Serve(ServeArgs),
-    /// Apply pending database migrations and exit
-    Migrate,
+    /// Create the database if needed, apply pending migrations and exit
+    Migrate(DataArgs),
     /// Create, list, suspend and reactivate tenants
-    #[command(subcommand)]
-    Tenant(TenantCommand),
-    /// Attach hosts to tenants' apps and list them
-    #[command(subcommand)]
-    Domain(DomainCommand),
+    Tenant(Data<TenantCommand>),
+    /// Attach, list and remove the hosts of tenants' apps
+    Domain(Data<DomainCommand>),
     /// Create platform operators
-    #[command(subcommand)]
-    Operator(OperatorCommand),
-    /// Create API keys (the secret is printed once)
-    #[command(subcommand)]
-    Key(KeyCommand),
+    Operator(Data<OperatorCommand>),
+    /// Create, list and revoke API keys (a secret is printed once)
+    Key(Data<KeyCommand>),
     /// Manage the keys that sign access tokens
-    #[command(subcommand)]
-    Jwt(JwtCommand),
+    Jwt(Data<JwtCommand>),
     /// Generate or rotate the master key that encrypts secrets at rest
     #[command(subcommand)]
     Masterkey(MasterkeyCommand),
     /// Read mail kept in the outbox (when no SMTP_URL is set)
-    #[command(subcommand)]
-    Outbox(OutboxCommand),
+    Outbox(Data<OutboxCommand>),
     /// Print the GraphQL schema (SDL) served at /graphql
     Schema,
+}
+
+/// Where the data is, and how much to say about it.
+#[derive(Args, Debug)]
+struct DataArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Print the database the command opens (on stderr)
+    #[arg(short, long, global = true, help_heading = "Output")]
+    verbose: bool,
+}
+
+/// A group of commands on the data, with their output format.
+#[derive(Args, Debug)]
+struct Data<C: Subcommand> {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Print one JSON document on stdout instead of text, for scripts
+    #[arg(long, global = true, help_heading = "Output")]
+    json: bool,
+    #[command(subcommand)]
+    command: C,
 }
 
 #[derive(Subcommand, Debug)]
 enum OperatorCommand {
     /// Create an operator account on the platform tenant (creating that tenant if needed)
     Create {
+        /// The operator's address, e.g. ops@example.com
         #[arg(long)]
         email: String,
     },
@@ -76,20 +98,36 @@ enum OperatorCommand {
 enum KeyCommand {
     /// Create a key and print its secret, once
     Create {
-        /// Tenant slug (`main` for operator keys)
+        /// Tenant slug, e.g. acme (`main` for operator keys)
         #[arg(long)]
         tenant: String,
+        /// secret (btk_…, server to server) or public (bpk_…, shipped in apps), e.g. secret
         #[arg(long, value_enum)]
         kind: KeyKindArg,
-        /// Role of a secret key: OPERATOR, ADMIN, MEMBER or USER [default: OPERATOR on main, ADMIN elsewhere]
+        /// Role of a secret key, e.g. MEMBER [default: OPERATOR on main, ADMIN elsewhere]
         #[arg(long)]
         role: Option<String>,
-        /// A name to tell the key apart
+        /// A name to tell the key apart, e.g. billing-backend
         #[arg(long, default_value = "cli")]
         name: String,
-        /// Catalog key of the app the key is for
+        /// Catalog key of the app the key is for, e.g. TAXI_PASSENGER
         #[arg(long)]
         app: Option<String>,
+    },
+    /// List a tenant's keys, newest first (never their secrets)
+    List {
+        /// Tenant slug, e.g. acme
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Revoke a key: it is refused at once, on every instance
+    Revoke {
+        /// Tenant slug, e.g. acme
+        #[arg(long)]
+        tenant: String,
+        /// The key's id, as `key list` shows it, e.g. 0193c7a2-…
+        #[arg(long)]
+        id: Uuid,
     },
 }
 
@@ -105,6 +143,7 @@ enum KeyKindArg {
 enum OutboxCommand {
     /// The newest messages, newest first
     List {
+        /// How many messages, e.g. 5
         #[arg(long, default_value_t = 20)]
         limit: u64,
     },
@@ -116,9 +155,11 @@ enum MasterkeyCommand {
     Generate,
     /// Re-encrypt every secret under the key in FILE, in one transaction (needs the current key)
     Rotate {
-        /// File holding the new master key
+        /// File holding the new master key, e.g. /run/secrets/tenantry-master-key.new
         #[arg(long, value_name = "FILE")]
         new_key_file: std::path::PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
     },
 }
 
@@ -130,35 +171,39 @@ enum JwtCommand {
 
 #[derive(Args, Debug)]
 struct ServeArgs {
-    /// Address to listen on [default: 127.0.0.1:8080]
-    #[arg(long, env = "TENANTRY_BIND", value_name = "ADDR")]
-    bind: Option<SocketAddr>,
-    /// Make sure the demo tenant `acme` exists (branding, app links) and print its URLs
+    /// Make sure the demo tenant `acme` exists (branding, app links), print its URLs and keys, and
+    /// write them to data/demo.env
     #[arg(long)]
     demo: bool,
+    #[command(flatten)]
+    data: DataArgs,
+    #[command(flatten)]
+    server: ServerArgs,
 }
 
 #[derive(Subcommand, Debug)]
 enum TenantCommand {
     /// Provision a tenant with one system domain per app
     Create {
-        /// Lower-case letters, digits and inner hyphens; becomes `{slug}-{suffix}.{base domain}`
+        /// Lower-case letters, digits and inner hyphens, e.g. globex; hosts become `{slug}-{suffix}.{base domain}`
         #[arg(long)]
         slug: String,
-        /// Display name
+        /// Display name, e.g. "Globex Corporation"
         #[arg(long)]
         name: String,
-        /// Comma-separated catalog keys [default: every app in the catalog]
+        /// Comma-separated catalog keys, e.g. TAXI_PASSENGER,ADMIN_CONSOLE [default: every app in the catalog]
         #[arg(long, value_delimiter = ',', value_name = "APPS")]
         apps: Option<Vec<String>>,
     },
     /// Suspend a tenant: its hosts answer "Tenant not found" until it is reactivated
     Suspend {
+        /// Tenant slug, e.g. globex
         #[arg(long)]
         slug: String,
     },
     /// Reactivate a suspended tenant
     Activate {
+        /// Tenant slug, e.g. globex
         #[arg(long)]
         slug: String,
     },
@@ -170,7 +215,7 @@ enum TenantCommand {
 enum DomainCommand {
     /// Attach a host to a tenant's app as a verified custom domain (the operator vouches for it)
     Add {
-        /// Tenant slug
+        /// Tenant slug, e.g. acme
         #[arg(long)]
         tenant: String,
         /// Catalog key of the app, e.g. TAXI_PASSENGER
@@ -185,9 +230,18 @@ enum DomainCommand {
     },
     /// List a tenant's domains
     List {
-        /// Tenant slug
+        /// Tenant slug, e.g. acme
         #[arg(long)]
         tenant: String,
+    },
+    /// Remove a custom domain, alias or pending claim: the host stops routing at once
+    Remove {
+        /// Tenant slug, e.g. acme
+        #[arg(long)]
+        tenant: String,
+        /// Host name, e.g. rides.acme.com
+        #[arg(long)]
+        host: String,
     },
 }
 
@@ -215,15 +269,28 @@ pub fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
-    let bind = match &cli.command {
-        Command::Serve(args) => args.bind,
-        _ => None,
+    let none = ServerArgs::default();
+    let (data, server) = match &cli.command {
+        Command::Serve(args) => (Some(&args.data), &args.server),
+        Command::Migrate(data) => (Some(data), &none),
+        Command::Tenant(group) => (Some(&group.data), &none),
+        Command::Domain(group) => (Some(&group.data), &none),
+        Command::Operator(group) => (Some(&group.data), &none),
+        Command::Key(group) => (Some(&group.data), &none),
+        Command::Jwt(group) => (Some(&group.data), &none),
+        Command::Outbox(group) => (Some(&group.data), &none),
+        Command::Masterkey(MasterkeyCommand::Rotate { data, .. }) => (Some(data), &none),
+        Command::Masterkey(MasterkeyCommand::Generate) | Command::Schema => (None, &none),
     };
-    let mut config = Config::load(&cli.config, bind)?;
+    let args = data.map(|data| data.config.clone()).unwrap_or_default();
+    let mut config = Config::load(&args, server)?;
+    if data.is_some_and(|data| data.verbose) {
+        eprintln!("database: {}", db::shown_url(&config.database_url));
+    }
     // The demo is for exploring: introspection and GraphiQL are on unless the flag says otherwise.
     if let Command::Serve(args) = &cli.command
         && args.demo
-        && cli.config.graphql_introspection.is_none()
+        && args.server.graphql_introspection.is_none()
     {
         config.graphql_introspection = true;
     }
@@ -240,83 +307,79 @@ async fn execute(command: Command, config: Config) -> Result<(), AppError> {
             print!("{}", graphql::sdl());
             Ok(())
         }
-        Command::Migrate => {
-            open(&config).await?;
+        Command::Migrate(_) => {
+            telemetry::init(config.log_format, "warn");
+            let db = db::connect(&config).await?;
+            db::migrate(&db).await?;
             println!("migrations applied");
             Ok(())
         }
-        Command::Tenant(command) => tenant(&open(&config).await?, &config, command).await,
-        Command::Domain(command) => domain(&open(&config).await?, &config, command).await,
-        Command::Operator(OperatorCommand::Create { email }) => {
+        Command::Tenant(group) => {
+            let out = Out(group.json);
+            tenant(&open(&config).await?, &config, out, group.command).await
+        }
+        Command::Domain(group) => {
+            let out = Out(group.json);
+            domain(&open(&config).await?, &config, out, group.command).await
+        }
+        Command::Operator(group) => {
+            let OperatorCommand::Create { email } = group.command;
             let db = open(&config).await?;
             let account = accounts::ensure_operator(&db, &email).await?;
-            println!("operator {} ({})", account.email, account.id);
+            Out(group.json).show(
+                json!({ "id": account.id, "email": account.email, "role": "OPERATOR" }),
+                || format!("operator {} ({})", account.email, account.id),
+            );
             Ok(())
         }
-        Command::Key(KeyCommand::Create {
-            tenant,
-            kind,
-            role,
-            name,
-            app,
-        }) => {
+        Command::Key(group) => {
+            let out = Out(group.json);
+            key(&open(&config).await?, &config, out, group.command).await
+        }
+        Command::Outbox(group) => {
+            let OutboxCommand::List { limit } = group.command;
             let db = open(&config).await?;
-            let tenant = tenants::get(&db, &tenant).await?;
-            let kind = match kind {
-                KeyKindArg::Secret => KeyKind::Secret,
-                KeyKindArg::Public => KeyKind::Public,
-            };
-            let role = match (kind, role) {
-                (KeyKind::Public, None) => None,
-                (_, Some(role)) => Some(Role::parse(&role.to_uppercase()).ok_or_else(|| {
-                    AppError::invalid(
-                        "role",
-                        format!("unknown role '{role}' (OPERATOR, ADMIN, MEMBER, USER)"),
-                    )
-                })?),
-                (KeyKind::Secret, None) if tenant.slug == tenants::MAIN_SLUG => {
-                    Some(Role::Operator)
+            let messages = mail::outbox(&db, limit).await?;
+            let rows = messages.iter().map(|message| {
+                json!({
+                    "created_at": message.created_at,
+                    "recipient": message.recipient,
+                    "subject": message.subject,
+                    "body": message.body,
+                })
+            });
+            Out(group.json).show(Value::Array(rows.collect()), || {
+                let mut text = String::new();
+                for message in &messages {
+                    text.push_str(&format!(
+                        "--- {} to {} ---\nSubject: {}\n\n{}\n",
+                        message.created_at.to_rfc3339(),
+                        message.recipient,
+                        message.subject,
+                        message.body
+                    ));
                 }
-                (KeyKind::Secret, None) => Some(Role::Admin),
-            };
-            let new = NewKey {
-                kind,
-                name,
-                role,
-                app,
-                expires_at: None,
-            };
-            let created = api_keys::create(&db, &config, tenant.id, new).await?;
-            println!("{}", created.secret);
-            eprintln!("This is the only time the key is shown. Store it now.");
+                text.trim_end().to_owned()
+            });
             Ok(())
         }
-        Command::Outbox(OutboxCommand::List { limit }) => {
-            let db = open(&config).await?;
-            for message in mail::outbox(&db, limit).await? {
-                println!(
-                    "--- {} to {} ---",
-                    message.created_at.to_rfc3339(),
-                    message.recipient
-                );
-                println!("Subject: {}\n\n{}", message.subject, message.body);
-            }
-            Ok(())
-        }
-        Command::Jwt(JwtCommand::Rotate) => {
+        Command::Jwt(group) => {
+            let JwtCommand::Rotate = group.command;
             let master = needed_master_key(&config)?;
             let db = open(&config).await?;
             TokenService::seal_keys_at_rest(&db, &master).await?;
             TokenService::ensure_signing_key(&db, &master).await?;
             let kid = TokenService::rotate(&db, &master).await?;
-            println!("signing key is now {kid}");
+            Out(group.json).show(json!({ "kid": kid }), || {
+                format!("signing key is now {kid}")
+            });
             Ok(())
         }
         Command::Masterkey(MasterkeyCommand::Generate) => {
             println!("{}", MasterKey::generate());
             Ok(())
         }
-        Command::Masterkey(MasterkeyCommand::Rotate { new_key_file }) => {
+        Command::Masterkey(MasterkeyCommand::Rotate { new_key_file, .. }) => {
             let old = needed_master_key(&config)?;
             let text = std::fs::read_to_string(&new_key_file).map_err(|e| {
                 AppError::internal(format!("cannot read {}: {e}", new_key_file.display()))
@@ -333,12 +396,28 @@ async fn execute(command: Command, config: Config) -> Result<(), AppError> {
     }
 }
 
-/// The database of a one-shot command, migrated, with quiet logs (its output is its answer).
+/// What a command prints: text for a person, or one JSON document for a script (`--json`).
+#[derive(Clone, Copy)]
+struct Out(bool);
+
+impl Out {
+    fn show(self, document: Value, text: impl FnOnce() -> String) {
+        if self.0 {
+            println!("{document}");
+        } else {
+            let text = text();
+            if !text.is_empty() {
+                println!("{text}");
+            }
+        }
+    }
+}
+
+/// The database of a one-shot command, which must exist and be migrated (see
+/// [`db::connect_existing`]), with quiet logs (its output is its answer).
 async fn open(config: &Config) -> Result<DatabaseConnection, AppError> {
     telemetry::init(config.log_format, "warn");
-    let db = db::connect(config).await?;
-    db::migrate(&db).await?;
-    Ok(db)
+    db::connect_existing(config).await
 }
 
 /// The configured master key, or an error naming both ways to give one.
@@ -377,6 +456,33 @@ fn demo_master_key() -> Result<MasterKey, AppError> {
 }
 
 const DEMO_MASTER_KEY: &str = "data/master.key";
+const DEMO_ENV: &str = "data/demo.env";
+
+/// Writes what the demo printed as shell assignments to `data/demo.env` (mode 0600: it holds
+/// live keys), so examples and scripts can `source` it instead of copying keys by hand.
+fn write_demo_env(demo: &demo::Demo, port: u16) -> Result<(), AppError> {
+    let mut text = String::from(
+        "# Written by `tenantry serve --demo` at each start: the keys are new every time.\n",
+    );
+    text.push_str(&format!("PORT={port}\n"));
+    text.push_str(&format!("GRAPHQL=http://127.0.0.1:{port}/graphql\n"));
+    text.push_str(&format!("OPERATOR_KEY={}\n", demo.operator_key));
+    text.push_str(&format!("ADMIN_KEY={}\n", demo.admin_key));
+    text.push_str(&format!("PUBLIC_KEY={}\n", demo.public_key));
+    for (app, host) in &demo.hosts {
+        text.push_str(&format!("{app}=http://{host}:{port}\n"));
+    }
+    std::fs::create_dir_all("data").map_err(AppError::internal)?;
+    let scratch = format!("{DEMO_ENV}.{}", std::process::id());
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&scratch).map_err(AppError::internal)?;
+    std::io::Write::write_all(&mut file, text.as_bytes()).map_err(AppError::internal)?;
+    // Renamed into place, so a reader never sources half a file.
+    std::fs::rename(&scratch, DEMO_ENV).map_err(AppError::internal)
+}
 
 async fn serve(mut config: Config, with_demo: bool) -> Result<(), AppError> {
     if config.master_key.is_none() {
@@ -424,6 +530,9 @@ async fn serve(mut config: Config, with_demo: bool) -> Result<(), AppError> {
                 demo::DEMO_ADMIN
             );
         }
+        write_demo_env(&demo, port)?;
+        println!();
+        println!("The same values, for a shell: source {DEMO_ENV}");
     }
     tracing::info!(%addr, "listening");
     if let Some(metrics) = app.metrics_addr() {
@@ -437,44 +546,69 @@ async fn serve(mut config: Config, with_demo: bool) -> Result<(), AppError> {
 async fn tenant(
     db: &DatabaseConnection,
     config: &Config,
+    out: Out,
     command: TenantCommand,
 ) -> Result<(), AppError> {
     match command {
         TenantCommand::Create { slug, name, apps } => {
             let provisioned = tenants::provision(db, config, &slug, &name, apps.as_deref()).await?;
-            println!(
-                "created tenant '{}' ({})",
-                provisioned.tenant.slug, provisioned.tenant.id
-            );
-            for domain in provisioned.domains {
-                println!("  {:<18} {}", domain.app, domain.host);
-            }
+            let tenant = &provisioned.tenant;
+            let mut document = tenant_json(tenant);
+            document["domains"] = provisioned.domains.iter().map(domain_json).collect();
+            out.show(document, || {
+                let mut text = format!("created tenant '{}' ({})", tenant.slug, tenant.id);
+                for domain in &provisioned.domains {
+                    text.push_str(&format!("\n  {:<18} {}", domain.app, domain.host));
+                }
+                text
+            });
         }
         TenantCommand::Suspend { slug } => {
-            tenants::set_status(db, &slug, TenantStatus::Suspended).await?;
-            println!("suspended tenant '{slug}'");
+            set_status(db, out, &slug, TenantStatus::Suspended).await?;
         }
         TenantCommand::Activate { slug } => {
-            tenants::set_status(db, &slug, TenantStatus::Active).await?;
-            println!("activated tenant '{slug}'");
+            set_status(db, out, &slug, TenantStatus::Active).await?;
         }
         TenantCommand::List => {
-            println!("{:<24} {:<10} NAME", "SLUG", "STATUS");
-            for tenant in tenants::list(db).await? {
-                let status = match tenant.status {
-                    TenantStatus::Active => "active",
-                    TenantStatus::Suspended => "suspended",
-                };
-                println!("{:<24} {:<10} {}", tenant.slug, status, tenant.name);
-            }
+            let all = tenants::list(db).await?;
+            out.show(all.iter().map(tenant_json).collect(), || {
+                let mut text = format!("{:<24} {:<10} NAME", "SLUG", "STATUS");
+                for tenant in &all {
+                    text.push_str(&format!(
+                        "\n{:<24} {:<10} {}",
+                        tenant.slug,
+                        status_name(tenant.status),
+                        tenant.name
+                    ));
+                }
+                text
+            });
         }
     }
+    Ok(())
+}
+
+async fn set_status(
+    db: &DatabaseConnection,
+    out: Out,
+    slug: &str,
+    status: TenantStatus,
+) -> Result<(), AppError> {
+    let (tenant, changed) = tenants::set_status(db, slug, status).await?;
+    let mut document = tenant_json(&tenant);
+    document["changed"] = changed.into();
+    out.show(document, || match (status, changed) {
+        (TenantStatus::Suspended, true) => format!("suspended tenant '{slug}'"),
+        (TenantStatus::Active, true) => format!("activated tenant '{slug}'"),
+        (_, false) => format!("tenant '{slug}' was already {}", status_name(status)),
+    });
     Ok(())
 }
 
 async fn domain(
     db: &DatabaseConnection,
     config: &Config,
+    out: Out,
     command: DomainCommand,
 ) -> Result<(), AppError> {
     match command {
@@ -485,24 +619,173 @@ async fn domain(
             alias,
         } => {
             let domain = domains::add_verified(db, config, &tenant, &app, &host, alias).await?;
-            println!(
-                "added {} for {} of '{tenant}' (verified)",
-                domain.host, domain.app
-            );
+            out.show(domain_json(&domain), || {
+                format!(
+                    "added {} for {} of '{tenant}' (verified)",
+                    domain.host, domain.app
+                )
+            });
         }
         DomainCommand::List { tenant } => {
-            println!("{:<40} {:<18} {:<7} VERIFIED", "HOST", "APP", "KIND");
-            for domain in domains::list(db, &tenant).await? {
-                let kind = format!("{:?}", domain.kind).to_lowercase();
-                let verified = if domain.verified { "yes" } else { "no" };
-                println!(
-                    "{:<40} {:<18} {:<7} {verified}",
-                    domain.host, domain.app, kind
-                );
-            }
+            let rows = domains::list(db, &tenant).await?;
+            out.show(rows.iter().map(domain_json).collect(), || {
+                let mut text = format!("{:<40} {:<18} {:<7} VERIFIED", "HOST", "APP", "KIND");
+                for domain in &rows {
+                    let verified = if domain.verified { "yes" } else { "no" };
+                    text.push_str(&format!(
+                        "\n{:<40} {:<18} {:<7} {verified}",
+                        domain.host,
+                        domain.app,
+                        kind_name(domain.kind)
+                    ));
+                }
+                text
+            });
+        }
+        DomainCommand::Remove { tenant, host } => {
+            let tenant = tenants::get(db, &tenant).await?;
+            let host = custom_domains::remove_host(db, tenant.id, &host).await?;
+            out.show(json!({ "host": host, "removed": true }), || {
+                format!("removed {host} from '{}'", tenant.slug)
+            });
         }
     }
     Ok(())
+}
+
+async fn key(
+    db: &DatabaseConnection,
+    config: &Config,
+    out: Out,
+    command: KeyCommand,
+) -> Result<(), AppError> {
+    match command {
+        KeyCommand::Create {
+            tenant,
+            kind,
+            role,
+            name,
+            app,
+        } => {
+            let tenant = tenants::get(db, &tenant).await?;
+            let kind = match kind {
+                KeyKindArg::Secret => KeyKind::Secret,
+                KeyKindArg::Public => KeyKind::Public,
+            };
+            let role = match (kind, role) {
+                (KeyKind::Public, None) => None,
+                (_, Some(role)) => Some(Role::parse(&role.to_uppercase()).ok_or_else(|| {
+                    AppError::invalid(
+                        "role",
+                        format!("unknown role '{role}' (OPERATOR, ADMIN, MEMBER, USER)"),
+                    )
+                })?),
+                (KeyKind::Secret, None) if tenant.slug == tenants::MAIN_SLUG => {
+                    Some(Role::Operator)
+                }
+                (KeyKind::Secret, None) => Some(Role::Admin),
+            };
+            let new = NewKey {
+                kind,
+                name,
+                role,
+                app,
+                expires_at: None,
+            };
+            let created = api_keys::create(db, config, tenant.id, new).await?;
+            let mut document = key_json(&created.key);
+            document["secret"] = created.secret.clone().into();
+            out.show(document, || created.secret.clone());
+            eprintln!("This is the only time the key is shown. Store it now.");
+        }
+        KeyCommand::List { tenant } => {
+            let tenant = tenants::get(db, &tenant).await?;
+            let keys = api_keys::list(db, tenant.id).await?;
+            out.show(keys.iter().map(key_json).collect(), || {
+                let mut text = format!(
+                    "{:<36} {:<6} {:<12} {:<8} {:<9} NAME",
+                    "ID", "KIND", "PREFIX", "ROLE", "STATE"
+                );
+                for key in &keys {
+                    let role = key.role.map(|role| role.to_value()).unwrap_or_default();
+                    let state = if key.revoked_at.is_some() {
+                        "revoked"
+                    } else if key.expires_at.is_some_and(|at| at <= db::now()) {
+                        "expired"
+                    } else {
+                        "active"
+                    };
+                    text.push_str(&format!(
+                        "\n{:<36} {:<6} {:<12} {:<8} {:<9} {}",
+                        key.id,
+                        kind_name(key.kind),
+                        format!("{}…", key.display_prefix),
+                        role,
+                        state,
+                        key.name
+                    ));
+                }
+                text
+            });
+        }
+        KeyCommand::Revoke { tenant, id } => {
+            let tenant = tenants::get(db, &tenant).await?;
+            let (key, changed) = api_keys::revoke(db, tenant.id, id).await?;
+            let mut document = key_json(&key);
+            document["changed"] = changed.into();
+            out.show(document, || match changed {
+                true => format!("revoked key '{}' ({}…)", key.name, key.display_prefix),
+                false => format!(
+                    "key '{}' ({}…) was already revoked",
+                    key.name, key.display_prefix
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn tenant_json(tenant: &tenant::Model) -> Value {
+    json!({
+        "id": tenant.id,
+        "slug": tenant.slug,
+        "name": tenant.name,
+        "status": status_name(tenant.status),
+    })
+}
+
+fn domain_json(domain: &tenant_domain::Model) -> Value {
+    json!({
+        "id": domain.id,
+        "host": domain.host,
+        "app": domain.app,
+        "kind": kind_name(domain.kind),
+        "verified": domain.verified,
+    })
+}
+
+fn key_json(key: &api_key::Model) -> Value {
+    json!({
+        "id": key.id,
+        "kind": kind_name(key.kind),
+        "name": key.name,
+        "display_prefix": key.display_prefix,
+        "role": key.role.map(|role| role.to_value()),
+        "app": key.app,
+        "created_at": key.created_at,
+        "expires_at": key.expires_at,
+        "last_used_at": key.last_used_at,
+        "revoked_at": key.revoked_at,
+    })
+}
+
+fn status_name(status: TenantStatus) -> String {
+    status.to_value()
+}
+
+/// The lower-case name of an enum the database stores (`secret`, `custom`, …).
+fn kind_name(kind: impl std::fmt::Debug) -> String {
+    format!("{kind:?}").to_lowercase()
 }
 
 /// One line for a person at a terminal: the cause itself for internal errors.
@@ -510,5 +793,70 @@ fn describe(err: AppError) -> String {
     match err {
         AppError::Internal(cause) => cause.to_string(),
         err => err.chain(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// Every (sub)command with its path, after global arguments have been propagated.
+    fn commands() -> Vec<(String, clap::Command)> {
+        fn walk(command: &clap::Command, path: String, all: &mut Vec<(String, clap::Command)>) {
+            all.push((path.clone(), command.clone()));
+            for sub in command.get_subcommands() {
+                walk(sub, format!("{path} {}", sub.get_name()), all);
+            }
+        }
+        let mut root = Cli::command();
+        root.build();
+        let mut all = Vec::new();
+        walk(&root, "tenantry".into(), &mut all);
+        all
+    }
+
+    #[test]
+    fn every_argument_says_what_it_is_with_an_example() {
+        let mut thin = Vec::new();
+        for (path, command) in commands() {
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+                let listed = !arg.get_possible_values().is_empty();
+                let takes_value = arg.get_action().takes_values();
+                if help.is_empty() || (takes_value && !listed && !help.contains("e.g.")) {
+                    thin.push(format!("{path} --{id}"));
+                }
+            }
+        }
+        assert!(
+            thin.is_empty(),
+            "arguments without help or example: {thin:?}"
+        );
+    }
+
+    #[test]
+    fn server_settings_are_flags_of_serve_only() {
+        let server_only = [
+            "bind",
+            "redis_url",
+            "smtp_url",
+            "metrics_bind",
+            "trusted_proxies",
+        ];
+        for (path, command) in commands() {
+            let has = |id: &str| command.get_arguments().any(|arg| arg.get_id() == id);
+            for id in server_only {
+                assert_eq!(has(id), path == "tenantry serve", "{path} and --{id}");
+            }
+            if path == "tenantry schema" || path == "tenantry masterkey generate" {
+                assert!(!has("database_url"), "{path} needs no database");
+            }
+        }
     }
 }

@@ -267,13 +267,15 @@ impl Default for Config {
     }
 }
 
-/// Settings every subcommand accepts, as flags or environment variables.
+/// Where the data is: what every command that reads or writes data accepts, as flags or
+/// environment variables (`global`, so they may follow the subcommand's own words).
 #[derive(Args, Debug, Default, Clone)]
+#[command(next_help_heading = "Database and configuration")]
 pub struct ConfigArgs {
-    /// TOML configuration file [default: ./tenantry.toml when present]
+    /// TOML configuration file, e.g. /etc/tenantry/tenantry.toml [default: ./tenantry.toml when present]
     #[arg(long, env = "TENANTRY_CONFIG", global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// File holding the master key (32 bytes, base64); TENANTRY_MASTER_KEY gives the key itself
+    /// File holding the master key (32 bytes, base64), e.g. /run/secrets/tenantry-master-key; TENANTRY_MASTER_KEY gives the key itself
     #[arg(
         long,
         env = "TENANTRY_MASTER_KEY_FILE",
@@ -281,7 +283,7 @@ pub struct ConfigArgs {
         value_name = "FILE"
     )]
     pub master_key_file: Option<PathBuf>,
-    /// Database URL: sqlite://PATH?mode=rwc or postgres://USER@HOST/DB [default: sqlite://data/tenantry.db?mode=rwc]
+    /// Database URL, e.g. postgres://tenantry@db.internal/tenantry [default: sqlite://data/tenantry.db?mode=rwc]
     #[arg(
         long,
         env = "DATABASE_URL",
@@ -290,7 +292,7 @@ pub struct ConfigArgs {
         hide_env_values = true
     )]
     pub database_url: Option<String>,
-    /// Parent domain of every system subdomain [default: localhost]
+    /// Parent domain of every system subdomain, e.g. example.io [default: localhost]
     #[arg(
         long,
         env = "TENANTRY_BASE_DOMAIN",
@@ -298,51 +300,37 @@ pub struct ConfigArgs {
         value_name = "DOMAIN"
     )]
     pub base_domain: Option<String>,
-    /// Comma-separated CIDRs whose forwarded-host headers are believed [default: 127.0.0.0/8,::1/128]
+}
+
+/// Settings only the server uses, as flags of `serve` or environment variables.
+#[derive(Args, Debug, Default, Clone)]
+#[command(next_help_heading = "Server")]
+pub struct ServerArgs {
+    /// Address to listen on, e.g. 0.0.0.0:8080 [default: 127.0.0.1:8080]
+    #[arg(long, env = "TENANTRY_BIND", value_name = "ADDR")]
+    pub bind: Option<SocketAddr>,
+    /// Comma-separated CIDRs whose forwarding headers are believed, e.g. 10.0.0.0/8 [default: 127.0.0.0/8,::1/128]
     #[arg(
         long,
         env = "TENANTRY_TRUSTED_PROXIES",
-        global = true,
         value_delimiter = ',',
         value_name = "CIDRS"
     )]
     pub trusted_proxies: Option<Vec<IpNet>>,
-    /// Log output format [default: pretty]
-    #[arg(long, env = "TENANTRY_LOG_FORMAT", global = true, value_enum)]
+    /// Log output format, e.g. json [default: pretty]
+    #[arg(long, env = "TENANTRY_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
-    /// Answer GraphQL introspection and serve GraphiQL on GET /graphql [default: false; true with serve --demo]
-    #[arg(
-        long,
-        env = "TENANTRY_GRAPHQL_INTROSPECTION",
-        global = true,
-        value_name = "BOOL"
-    )]
+    /// Answer GraphQL introspection and serve GraphiQL on GET /graphql, e.g. true [default: false; true with --demo]
+    #[arg(long, env = "TENANTRY_GRAPHQL_INTROSPECTION", value_name = "BOOL")]
     pub graphql_introspection: Option<bool>,
     /// SMTP server for outgoing mail, e.g. smtp://127.0.0.1:2525 [default: none; mail goes to the outbox table]
-    #[arg(
-        long,
-        env = "SMTP_URL",
-        global = true,
-        value_name = "URL",
-        hide_env_values = true
-    )]
+    #[arg(long, env = "SMTP_URL", value_name = "URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
     /// Redis for rate-limit counters shared by every instance, e.g. redis://127.0.0.1:6379 [default: none; counters in memory]
-    #[arg(
-        long,
-        env = "REDIS_URL",
-        global = true,
-        value_name = "URL",
-        hide_env_values = true
-    )]
+    #[arg(long, env = "REDIS_URL", value_name = "URL", hide_env_values = true)]
     pub redis_url: Option<String>,
     /// Address of the Prometheus endpoint GET /metrics, e.g. 127.0.0.1:9464 [default: none]
-    #[arg(
-        long,
-        env = "TENANTRY_METRICS_BIND",
-        global = true,
-        value_name = "ADDR"
-    )]
+    #[arg(long, env = "TENANTRY_METRICS_BIND", value_name = "ADDR")]
     pub metrics_bind: Option<SocketAddr>,
 }
 
@@ -414,8 +402,9 @@ struct FileConfig {
 }
 
 impl Config {
-    /// Merges the layers; `bind` is the serve command's own flag.
-    pub fn load(args: &ConfigArgs, bind: Option<SocketAddr>) -> Result<Self, String> {
+    /// Merges the layers: flags and environment (`args`, and `server` for `serve`), the file, the
+    /// defaults.
+    pub fn load(args: &ConfigArgs, server: &ServerArgs) -> Result<Self, String> {
         let file = match &args.config {
             Some(path) => read_file(path)?,
             None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
@@ -434,7 +423,7 @@ impl Config {
         )?;
         let config = Config {
             master_key,
-            bind: bind.or(file.bind).unwrap_or(defaults.bind),
+            bind: server.bind.or(file.bind).unwrap_or(defaults.bind),
             database_url: args
                 .database_url
                 .clone()
@@ -445,7 +434,7 @@ impl Config {
                 .clone()
                 .or(file.base_domain)
                 .unwrap_or(defaults.base_domain),
-            trusted_proxies: args
+            trusted_proxies: server
                 .trusted_proxies
                 .clone()
                 .or(file.trusted_proxies)
@@ -463,7 +452,7 @@ impl Config {
             cache_poll_interval: file
                 .cache_poll_interval_ms
                 .map_or(defaults.cache_poll_interval, Duration::from_millis),
-            log_format: args
+            log_format: server
                 .log_format
                 .or(file.log_format)
                 .unwrap_or(defaults.log_format),
@@ -490,11 +479,11 @@ impl Config {
             graphql_max_query_bytes: file
                 .graphql_max_query_bytes
                 .unwrap_or(defaults.graphql_max_query_bytes),
-            graphql_introspection: args
+            graphql_introspection: server
                 .graphql_introspection
                 .or(file.graphql_introspection)
                 .unwrap_or(defaults.graphql_introspection),
-            smtp_url: args
+            smtp_url: server
                 .smtp_url
                 .clone()
                 .or(file.smtp_url)
@@ -548,8 +537,8 @@ impl Config {
             address_rate_per_minute: file
                 .address_rate_per_minute
                 .unwrap_or(defaults.address_rate_per_minute),
-            redis_url: args.redis_url.clone().or(file.redis_url),
-            metrics_bind: args.metrics_bind.or(file.metrics_bind),
+            redis_url: server.redis_url.clone().or(file.redis_url),
+            metrics_bind: server.metrics_bind.or(file.metrics_bind),
             request_timeout: file
                 .request_timeout_secs
                 .map_or(defaults.request_timeout, Duration::from_secs),
@@ -726,7 +715,7 @@ mod tests {
             config: Some(path),
             ..args
         };
-        Config::load(&args, None)
+        Config::load(&args, &ServerArgs::default())
     }
 
     #[test]

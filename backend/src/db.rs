@@ -38,9 +38,66 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, AppError> {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
     });
-    Database::connect(options)
+    Database::connect(options).await.map_err(|e| {
+        AppError::internal(format!(
+            "cannot connect to the database at {}: {e}",
+            shown_url(url)
+        ))
+    })
+}
+
+/// Connects to a database that must already exist, for the one-shot commands: a missing SQLite
+/// file or PostgreSQL database is refused with one line naming the URL, instead of being created
+/// empty (an operator in the wrong directory would otherwise believe the tenants gone), and so is a
+/// database with migrations pending.
+pub async fn connect_existing(config: &Config) -> Result<DatabaseConnection, AppError> {
+    let shown = shown_url(&config.database_url);
+    let missing = || {
+        let create = match sqlite_file(&config.database_url) {
+            Some(_) => "run `tenantry migrate` to create it",
+            None => "create it (createdb) and run `tenantry migrate`",
+        };
+        AppError::internal(format!(
+            "no database at {shown}: {create}, or name yours with --database-url or DATABASE_URL"
+        ))
+    };
+    if let Some(file) = sqlite_file(&config.database_url)
+        && !file.exists()
+    {
+        return Err(missing());
+    }
+    let db = match connect(config).await {
+        Ok(db) => db,
+        Err(err) if err.chain().contains("does not exist") => return Err(missing()),
+        Err(err) => return Err(err),
+    };
+    let pending = Migrator::get_pending_migrations_read_only(&db)
         .await
-        .map_err(|e| AppError::internal(format!("cannot connect to the database: {e}")))
+        .map_err(|e| AppError::internal(format!("cannot read the migrations of {shown}: {e}")))?;
+    if !pending.is_empty() {
+        return Err(AppError::internal(format!(
+            "the database at {shown} has {} pending migrations: run `tenantry migrate`",
+            pending.len()
+        )));
+    }
+    Ok(db)
+}
+
+/// A database URL fit to print: any password replaced by `***`.
+pub fn shown_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => {
+            let userinfo = &rest[..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            let hidden = if userinfo.contains(':') { ":***" } else { "" };
+            format!("{scheme}://{user}{hidden}{}", &rest[at..])
+        }
+        None => url.to_owned(),
+    }
 }
 
 /// Serialises migrations across instances starting together (an arbitrary, fixed key).
@@ -94,6 +151,26 @@ fn sqlite_file(url: &str) -> Option<&Path> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printed_urls_hide_the_password() {
+        assert_eq!(
+            shown_url("postgres://tenantry:s3cret@db.internal:5432/tenantry"),
+            "postgres://tenantry:***@db.internal:5432/tenantry"
+        );
+        assert_eq!(
+            shown_url("postgres://postgres@127.0.0.1/x"),
+            "postgres://postgres@127.0.0.1/x"
+        );
+        assert_eq!(
+            shown_url("sqlite://data/tenantry.db?mode=rwc"),
+            "sqlite://data/tenantry.db?mode=rwc"
+        );
+        assert_eq!(
+            shown_url("postgres://u:p@h/db?options=a@b"),
+            "postgres://u:***@h/db?options=a@b"
+        );
+    }
 
     #[test]
     fn finds_the_file_of_a_sqlite_url() {

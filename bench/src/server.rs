@@ -22,9 +22,8 @@ impl Server {
     pub async fn tenantry(bin_dir: &Path, config: &Path, log: &Path) -> Result<Self> {
         let (addr, metrics) = (free_port()?, free_port()?);
         let child = Command::new(bin_dir.join("tenantry"))
-            .arg("--config")
+            .args(["serve", "--bind", &addr.to_string(), "--config"])
             .arg(config)
-            .args(["serve", "--bind", &addr.to_string()])
             .env("TENANTRY_METRICS_BIND", metrics.to_string())
             .env("TENANTRY_MASTER_KEY", crate::master_key())
             .stdin(Stdio::null())

@@ -15,6 +15,7 @@ db_tests!(
     cli_errors_are_one_line_and_a_failure,
     listings_show_tenants_and_domains,
     operators_and_keys_are_bootstrapped_from_the_cli,
+    scripts_get_json_and_keys_and_domains_can_be_taken_back,
 );
 
 /// Runs the CLI with the test's database; `TENANTRY_*` settings of the outer environment are
@@ -31,6 +32,21 @@ pub(crate) async fn cli(app: &TestApp, args: &[&str]) -> Output {
         .env_remove("TENANTRY_TRUSTED_PROXIES")
         .env_remove("RUST_LOG")
         .current_dir(std::env::temp_dir());
+    command.output().await.expect("the CLI runs")
+}
+
+/// Runs the CLI with no database of a test's: `env` names the one it should use, if any.
+async fn cli_alone(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_tenantry-cli"));
+    command
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("TENANTRY_MASTER_KEY")
+        .env_remove("TENANTRY_CONFIG")
+        .env_remove("RUST_LOG");
+    for (name, value) in env {
+        command.env(name, value);
+    }
     command.output().await.expect("the CLI runs")
 }
 
@@ -289,4 +305,316 @@ async fn operators_and_keys_are_bootstrapped_from_the_cli(backend: Backend) {
         "{}",
         stderr(&refused)
     );
+}
+
+/// A one-shot command never creates a database: a missing SQLite file or PostgreSQL database, or
+/// one with migrations pending, is refused in one line naming the URL, and nothing is created.
+#[tokio::test]
+async fn one_shot_commands_refuse_a_database_that_is_not_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("data/tenantry.db");
+    let url = format!("sqlite://{}?mode=rwc", file.display());
+    let refused = cli_alone(&["tenant", "list"], &[("DATABASE_URL", &url)]).await;
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    assert_eq!(
+        stderr(&refused).trim(),
+        format!(
+            "error: no database at {url}: run `tenantry migrate` to create it, or name yours with --database-url or DATABASE_URL"
+        )
+    );
+    assert!(!file.exists(), "tenant list created {}", file.display());
+    assert!(
+        !file.parent().unwrap().exists(),
+        "tenant list made its directory"
+    );
+
+    // The schema needs no database at all.
+    let schema = cli_alone(&["schema"], &[("DATABASE_URL", &url)]).await;
+    assert!(schema.status.success(), "{}", stderr(&schema));
+    assert!(stdout(&schema).contains("type Query"));
+
+    // An empty file is a database with every migration pending.
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, b"").unwrap();
+    let pending = cli_alone(&["tenant", "list"], &[("DATABASE_URL", &url)]).await;
+    assert_eq!(pending.status.code(), Some(1));
+    let err = stderr(&pending);
+    assert!(
+        err.starts_with(&format!("error: the database at {url} has "))
+            && err
+                .trim_end()
+                .ends_with("pending migrations: run `tenantry migrate`"),
+        "{err}"
+    );
+
+    let migrated = cli_alone(&["migrate", "-v"], &[("DATABASE_URL", &url)]).await;
+    assert!(migrated.status.success(), "{}", stderr(&migrated));
+    assert_eq!(stderr(&migrated).trim(), format!("database: {url}"));
+    let listed = cli_alone(&["tenant", "list", "--json"], &[("DATABASE_URL", &url)]).await;
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let tenants: Value = serde_json::from_str(&stdout(&listed)).unwrap();
+    assert_eq!(tenants[0]["slug"], "main");
+
+    if let Some(backend) = Backend::postgres() {
+        let Backend::Postgres(admin_url) = &backend else {
+            unreachable!()
+        };
+        let missing = crate::helpers::with_database(admin_url, "t_no_such_database");
+        let refused = cli_alone(
+            &["key", "list", "--tenant", "main"],
+            &[("DATABASE_URL", &missing)],
+        )
+        .await;
+        assert_eq!(refused.status.code(), Some(1));
+        let err = stderr(&refused);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains("no database at postgres://") && err.contains("t_no_such_database"),
+            "{err}"
+        );
+    }
+}
+
+/// Usage errors exit 2, refusals 1; server settings are flags of `serve` only.
+#[tokio::test]
+async fn usage_errors_and_refusals_have_their_own_exit_codes() {
+    let usage = cli_alone(&["tenant", "lis"], &[]).await;
+    assert_eq!(usage.status.code(), Some(2));
+    let server_flag = cli_alone(&["tenant", "list", "--redis-url", "redis://x"], &[]).await;
+    assert_eq!(
+        server_flag.status.code(),
+        Some(2),
+        "{}",
+        stderr(&server_flag)
+    );
+    let help = stdout(&cli_alone(&["tenant", "list", "--help"], &[]).await);
+    for flag in [
+        "--redis-url",
+        "--metrics-bind",
+        "--smtp-url",
+        "--bind",
+        "--trusted-proxies",
+    ] {
+        assert!(
+            !help.contains(flag),
+            "tenant list --help shows {flag}:\n{help}"
+        );
+    }
+    let serve_help = stdout(&cli_alone(&["serve", "--help"], &[]).await);
+    assert!(serve_help.contains("--redis-url"), "{serve_help}");
+    let schema_help = stdout(&cli_alone(&["schema", "--help"], &[]).await);
+    assert!(!schema_help.contains("--database-url"), "{schema_help}");
+}
+
+async fn scripts_get_json_and_keys_and_domains_can_be_taken_back(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let json_of = |output: Output| -> Value {
+        assert!(output.status.success(), "{}", stderr(&output));
+        serde_json::from_str(&stdout(&output))
+            .unwrap_or_else(|e| panic!("not one JSON document ({e}): {}", stdout(&output)))
+    };
+
+    let created = json_of(
+        cli(
+            &app,
+            &[
+                "tenant", "create", "--slug", "globex", "--name", "Globex", "--json",
+            ],
+        )
+        .await,
+    );
+    assert_eq!(
+        (created["slug"].as_str(), created["status"].as_str()),
+        (Some("globex"), Some("active"))
+    );
+    assert!(
+        created["domains"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["host"] == "globex-rides.localhost")
+    );
+    let listed = json_of(cli(&app, &["tenant", "list", "--json"]).await);
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    let suspended = json_of(cli(&app, &["tenant", "suspend", "--slug", "globex", "--json"]).await);
+    assert_eq!(
+        (suspended["status"].as_str(), suspended["changed"].as_bool()),
+        (Some("suspended"), Some(true))
+    );
+    let again = json_of(cli(&app, &["tenant", "suspend", "--slug", "globex", "--json"]).await);
+    assert_eq!(again["changed"], false);
+    json_of(cli(&app, &["tenant", "activate", "--slug", "globex", "--json"]).await);
+
+    let operator = json_of(
+        cli(
+            &app,
+            &["operator", "create", "--email", "ops@example.com", "--json"],
+        )
+        .await,
+    );
+    assert_eq!(operator["email"], "ops@example.com");
+
+    // A key made, listed without its secret, used, revoked, refused.
+    let key = json_of(
+        cli(
+            &app,
+            &[
+                "key", "create", "--tenant", "globex", "--kind", "secret", "--name", "backend",
+                "--json",
+            ],
+        )
+        .await,
+    );
+    let secret = key["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("btk_"));
+    let keys = json_of(cli(&app, &["key", "list", "--tenant", "globex", "--json"]).await);
+    let listed = &keys.as_array().unwrap()[0];
+    assert_eq!(
+        (listed["name"].as_str(), listed["role"].as_str()),
+        (Some("backend"), Some("ADMIN"))
+    );
+    assert!(
+        !stdout(&cli(&app, &["key", "list", "--tenant", "globex", "--json"]).await)
+            .contains(&secret[4..])
+    );
+    let viewer = "{ viewer { tenant { slug } } }";
+    let credential = Credential::Key(secret.clone());
+    assert_eq!(
+        app.graphql_with(&credential, &[], viewer, json!({}))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let id = key["id"].as_str().unwrap();
+    // Another tenant's key is not found through this tenant.
+    let crossed = cli(&app, &["key", "revoke", "--tenant", "main", "--id", id]).await;
+    assert_eq!(crossed.status.code(), Some(1));
+    assert!(
+        stderr(&crossed).contains("API key not found"),
+        "{}",
+        stderr(&crossed)
+    );
+    let revoked = json_of(
+        cli(
+            &app,
+            &["key", "revoke", "--tenant", "globex", "--id", id, "--json"],
+        )
+        .await,
+    );
+    assert_eq!(
+        (
+            revoked["changed"].as_bool(),
+            revoked["revoked_at"].is_string()
+        ),
+        (Some(true), true)
+    );
+    eventually("the revoked key is refused", || async {
+        app.graphql_with(&credential, &[], viewer, json!({}))
+            .await
+            .0
+            == StatusCode::UNAUTHORIZED
+    })
+    .await;
+    let twice = json_of(
+        cli(
+            &app,
+            &["key", "revoke", "--tenant", "globex", "--id", id, "--json"],
+        )
+        .await,
+    );
+    assert_eq!(twice["changed"], false);
+
+    // A custom domain attached, routed, removed, unrouted; a system domain stays.
+    let added = json_of(
+        cli(
+            &app,
+            &[
+                "domain",
+                "add",
+                "--tenant",
+                "globex",
+                "--app",
+                "TAXI_PASSENGER",
+                "--host",
+                "rides.globex.example",
+                "--json",
+            ],
+        )
+        .await,
+    );
+    assert_eq!(
+        (added["kind"].as_str(), added["verified"].as_bool()),
+        (Some("custom"), Some(true))
+    );
+    eventually("the custom domain routes", || async {
+        status_of(&app, "rides.globex.example").await == StatusCode::OK
+    })
+    .await;
+    let domains = json_of(cli(&app, &["domain", "list", "--tenant", "globex", "--json"]).await);
+    assert_eq!(domains.as_array().unwrap().len(), 9);
+    let system = cli(
+        &app,
+        &[
+            "domain",
+            "remove",
+            "--tenant",
+            "globex",
+            "--host",
+            "globex-rides.localhost",
+        ],
+    )
+    .await;
+    assert_eq!(system.status.code(), Some(1));
+    assert!(
+        stderr(&system).contains("is a system domain"),
+        "{}",
+        stderr(&system)
+    );
+    let elsewhere = cli(
+        &app,
+        &[
+            "domain",
+            "remove",
+            "--tenant",
+            "main",
+            "--host",
+            "rides.globex.example",
+        ],
+    )
+    .await;
+    assert_eq!(
+        elsewhere.status.code(),
+        Some(1),
+        "another tenant's domain is not found"
+    );
+    let removed = json_of(
+        cli(
+            &app,
+            &[
+                "domain",
+                "remove",
+                "--tenant",
+                "globex",
+                "--host",
+                "Rides.Globex.Example",
+                "--json",
+            ],
+        )
+        .await,
+    );
+    assert_eq!(
+        removed,
+        json!({ "host": "rides.globex.example", "removed": true })
+    );
+    eventually("the removed domain stops routing", || async {
+        status_of(&app, "rides.globex.example").await == StatusCode::NOT_FOUND
+    })
+    .await;
+    assert_eq!(
+        status_of(&app, "globex-rides.localhost").await,
+        StatusCode::OK
+    );
+
+    let outbox = json_of(cli(&app, &["outbox", "list", "--json"]).await);
+    assert!(outbox.is_array());
 }

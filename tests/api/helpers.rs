@@ -133,7 +133,7 @@ impl Drop for DropDatabase {
 }
 
 /// `url` with its database name replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
+pub fn with_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((base, query)) => (base, Some(query)),
         None => (url, None),
@@ -512,12 +512,9 @@ where
     panic!("{what}: not seen within {ceiling:?}");
 }
 
-/// Reads one of the shared test-vector files (`../shared/testdata/`, or `TENANTRY_TESTDATA`).
+/// Reads one of the test-vector files in `tests/testdata/`.
 pub fn vectors(file: &str) -> Vec<Value> {
-    let dir = std::env::var("TENANTRY_TESTDATA").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/testdata").to_owned()
-    });
-    let path = format!("{dir}/{file}");
+    let path = format!("{}/testdata/{file}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
     let rows: Vec<Value> = text
         .lines()

@@ -19,6 +19,7 @@ mod limits;
 mod openapi;
 mod operator;
 mod platform;
+mod readme;
 mod secrets_at_rest;
 mod serve;
 mod smtp_sink;

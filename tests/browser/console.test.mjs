@@ -59,7 +59,7 @@ async function startServer() {
     ].join('\n'),
   );
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !SERVER_ENV.test(k)));
-  const args = (...rest) => ['--config', config, ...rest];
+  const args = (...rest) => [...rest, '--config', config];
 
   const child = spawn(BIN, args('serve', '--demo', '--bind', '127.0.0.1:0'), {
     env,

@@ -327,6 +327,41 @@ pub async fn remove<C: ConnectionTrait + TransactionTrait>(
     Ok(())
 }
 
+/// Removes the tenant's custom domain, alias or live claim named `host` (the CLI names domains by
+/// host, the API by id): the same rules as [`remove`]. A system domain is refused, not removed.
+pub async fn remove_host<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    host: &str,
+) -> Result<String, AppError> {
+    let host = host::normalise_name(host)
+        .map_err(|_| AppError::invalid("host", format!("'{host}' is not a valid host name")))?;
+    let row = tenant_domain::Entity::find()
+        .filter(tenant_domain::Column::TenantId.eq(tenant_id))
+        .filter(tenant_domain::Column::Host.eq(&host))
+        .one(db)
+        .await?;
+    let id = match row {
+        Some(row) if row.kind == DomainKind::System => {
+            return Err(AppError::invalid(
+                "host",
+                format!("{host} is a system domain: it goes only with its tenant"),
+            ));
+        }
+        Some(row) => row.id,
+        None => domain_claim::Entity::find()
+            .filter(domain_claim::Column::TenantId.eq(tenant_id))
+            .filter(domain_claim::Column::Host.eq(&host))
+            .filter(domain_claim::Column::ExpiresAt.gt(db::now()))
+            .one(db)
+            .await?
+            .map(|claim| claim.id)
+            .ok_or_else(|| AppError::NotFound(format!("no custom domain {host} on this tenant")))?,
+    };
+    remove(db, tenant_id, id).await?;
+    Ok(host)
+}
+
 /// Re-checks every domain the checks verified (not the ones operators attached): DNS and the
 /// probes, ownership having been proven once. One failure changes nothing; `domain_recheck_failures`
 /// consecutive failures take the domain away: it goes back to being a claim (see [`lapse`]).
