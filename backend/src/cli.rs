@@ -41,7 +41,7 @@ enum Command {
     /// Run the HTTP server (applies pending migrations first)
     #[command(after_help = "Example: tenantry serve --demo")]
     Serve(ServeArgs),
-    /// Create the database if needed, apply pending migrations and exit
+    /// Apply pending migrations and exit (a SQLite file is created; a PostgreSQL database must exist)
     Migrate(DataArgs),
     /// Create, list, suspend and reactivate tenants
     Tenant(Data<TenantCommand>),
@@ -104,7 +104,7 @@ enum KeyCommand {
         /// secret (btk_…, server to server) or public (bpk_…, shipped in apps), e.g. secret
         #[arg(long, value_enum)]
         kind: KeyKindArg,
-        /// Role of a secret key, e.g. MEMBER [default: OPERATOR on main, ADMIN elsewhere]
+        /// Role of a secret key: OPERATOR (on main only), ADMIN, MEMBER or USER, e.g. MEMBER [default: OPERATOR on main, ADMIN elsewhere]
         #[arg(long)]
         role: Option<String>,
         /// A name to tell the key apart, e.g. billing-backend
@@ -120,7 +120,7 @@ enum KeyCommand {
         #[arg(long)]
         tenant: String,
     },
-    /// Revoke a key: it is refused at once, on every instance
+    /// Revoke a key: running servers refuse it within about a second
     Revoke {
         /// Tenant slug, e.g. acme
         #[arg(long)]
@@ -234,7 +234,8 @@ enum DomainCommand {
         #[arg(long)]
         tenant: String,
     },
-    /// Remove a custom domain, alias or pending claim: the host stops routing at once
+    /// Remove a custom domain, an alias or a pending claim: running servers stop routing the host
+    /// within about a second
     Remove {
         /// Tenant slug, e.g. acme
         #[arg(long)]
@@ -424,7 +425,7 @@ async fn open(config: &Config) -> Result<DatabaseConnection, AppError> {
 fn needed_master_key(config: &Config) -> Result<MasterKey, AppError> {
     config.master_key.clone().ok_or_else(|| {
         AppError::internal(
-            "no master key: set TENANTRY_MASTER_KEY or master_key_file (make one with `tenantry masterkey generate`)",
+            "no master key: give --master-key-file FILE (or TENANTRY_MASTER_KEY_FILE, TENANTRY_MASTER_KEY, master_key_file in the config file); `serve --demo` keeps its key in data/master.key, and `tenantry masterkey generate` makes one",
         )
     })
 }
@@ -465,6 +466,14 @@ fn write_demo_env(demo: &demo::Demo, port: u16) -> Result<(), AppError> {
         "# Written by `tenantry serve --demo` at each start: the keys are new every time.\n",
     );
     text.push_str(&format!("PORT={port}\n"));
+    // Exported, so the CLI run from the same shell opens the demo's secrets (`jwt rotate`).
+    let key_file = std::env::current_dir()
+        .map_err(AppError::internal)?
+        .join(DEMO_MASTER_KEY);
+    text.push_str(&format!(
+        "export TENANTRY_MASTER_KEY_FILE='{}'\n",
+        key_file.display()
+    ));
     text.push_str(&format!("GRAPHQL=http://127.0.0.1:{port}/graphql\n"));
     text.push_str(&format!("OPERATOR_KEY={}\n", demo.operator_key));
     text.push_str(&format!("ADMIN_KEY={}\n", demo.admin_key));
@@ -703,7 +712,7 @@ async fn key(
             let keys = api_keys::list(db, tenant.id).await?;
             out.show(keys.iter().map(key_json).collect(), || {
                 let mut text = format!(
-                    "{:<36} {:<6} {:<12} {:<8} {:<9} NAME",
+                    "{:<36} {:<6} {:<13} {:<8} {:<9} NAME",
                     "ID", "KIND", "PREFIX", "ROLE", "STATE"
                 );
                 for key in &keys {
@@ -716,7 +725,7 @@ async fn key(
                         "active"
                     };
                     text.push_str(&format!(
-                        "\n{:<36} {:<6} {:<12} {:<8} {:<9} {}",
+                        "\n{:<36} {:<6} {:<13} {:<8} {:<9} {}",
                         key.id,
                         kind_name(key.kind),
                         format!("{}…", key.display_prefix),

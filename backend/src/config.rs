@@ -405,21 +405,29 @@ impl Config {
     /// Merges the layers: flags and environment (`args`, and `server` for `serve`), the file, the
     /// defaults.
     pub fn load(args: &ConfigArgs, server: &ServerArgs) -> Result<Self, String> {
-        let file = match &args.config {
+        let file_path = match &args.config {
+            Some(path) => Some(path.clone()),
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => Some(DEFAULT_CONFIG_FILE.into()),
+            None => None,
+        };
+        let file = match &file_path {
             Some(path) => read_file(path)?,
-            None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
-                read_file(Path::new(DEFAULT_CONFIG_FILE))?
-            }
             None => FileConfig::default(),
         };
         let defaults = Config::default();
+        // A relative `master_key_file` in the file is the file's neighbour, wherever the command
+        // runs from; a flag or variable is relative to the working directory, as paths typed are.
+        let key_in_file = file.master_key_file.clone().map(|key| {
+            match file_path.as_deref().and_then(Path::parent) {
+                Some(dir) if key.is_relative() => dir.join(key),
+                _ => key,
+            }
+        });
         let master_key = master_key(
             std::env::var("TENANTRY_MASTER_KEY")
                 .ok()
                 .filter(|k| !k.is_empty()),
-            args.master_key_file
-                .clone()
-                .or(file.master_key_file.clone()),
+            args.master_key_file.clone().or(key_in_file),
         )?;
         let config = Config {
             master_key,
@@ -731,6 +739,23 @@ mod tests {
         assert_eq!(config.bind, "127.0.0.1:9000".parse().unwrap());
         assert_eq!(config.cache_ttl, Duration::from_secs(5));
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+    }
+
+    #[test]
+    fn a_relative_master_key_file_is_the_config_files_neighbour() {
+        let key = crate::auth::master_key::MasterKey::generate();
+        let dir = std::env::temp_dir().join(format!("tenantry-config-key-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("master.key"), format!("{key}\n")).unwrap();
+        let config = load_file(
+            "key",
+            "master_key_file = \"../tenantry-config-key-PID/master.key\"\n"
+                .replace("PID", &std::process::id().to_string())
+                .as_str(),
+            ConfigArgs::default(),
+        )
+        .unwrap();
+        assert!(config.master_key.is_some());
     }
 
     #[test]

@@ -33,8 +33,11 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, AppError> {
         .acquire_timeout(config.db_acquire_timeout)
         .connect_timeout(config.db_acquire_timeout);
     // Write-ahead logging lets the server keep reading while the CLI (or another process) writes.
+    // The file is made if missing, whatever the URL's `mode` says: only `serve` and `migrate` get
+    // here without checking that it exists (see `connect_existing`).
     options.map_sqlx_sqlite_opts(|sqlite| {
         sqlite
+            .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
     });
@@ -49,11 +52,12 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, AppError> {
 /// Connects to a database that must already exist, for the one-shot commands: a missing SQLite
 /// file or PostgreSQL database is refused with one line naming the URL, instead of being created
 /// empty (an operator in the wrong directory would otherwise believe the tenants gone), and so is a
-/// database with migrations pending.
+/// database with migrations pending. Nothing is written before both checks pass.
 pub async fn connect_existing(config: &Config) -> Result<DatabaseConnection, AppError> {
-    let shown = shown_url(&config.database_url);
+    let url = config.database_url.as_str();
+    let shown = shown_url(url);
     let missing = || {
-        let create = match sqlite_file(&config.database_url) {
+        let create = match sqlite_file(url) {
             Some(_) => "run `tenantry migrate` to create it",
             None => "create it (createdb) and run `tenantry migrate`",
         };
@@ -61,30 +65,63 @@ pub async fn connect_existing(config: &Config) -> Result<DatabaseConnection, App
             "no database at {shown}: {create}, or name yours with --database-url or DATABASE_URL"
         ))
     };
-    if let Some(file) = sqlite_file(&config.database_url)
-        && !file.exists()
-    {
-        return Err(missing());
+    let pending = |count: usize| {
+        AppError::internal(format!(
+            "the database at {shown} has {count} pending migrations: run `tenantry migrate`"
+        ))
+    };
+    if let Some(file) = sqlite_file(url) {
+        if !file.exists() {
+            return Err(missing());
+        }
+        // Checked read-only first: opening it for writing would turn a stray file into a database.
+        let mut options = ConnectOptions::new(url);
+        options
+            .sqlx_logging(false)
+            .max_connections(1)
+            .map_sqlx_sqlite_opts(|sqlite| sqlite.read_only(true).create_if_missing(false));
+        let readonly = Database::connect(options)
+            .await
+            .map_err(|e| AppError::internal(format!("cannot open the database at {shown}: {e}")))?;
+        let count = pending_migrations(&readonly, &shown).await?;
+        readonly.close().await.ok();
+        if count > 0 {
+            return Err(pending(count));
+        }
+        return connect(config).await;
     }
     let db = match connect(config).await {
         Ok(db) => db,
         Err(err) if err.chain().contains("does not exist") => return Err(missing()),
         Err(err) => return Err(err),
     };
-    let pending = Migrator::get_pending_migrations_read_only(&db)
-        .await
-        .map_err(|e| AppError::internal(format!("cannot read the migrations of {shown}: {e}")))?;
-    if !pending.is_empty() {
-        return Err(AppError::internal(format!(
-            "the database at {shown} has {} pending migrations: run `tenantry migrate`",
-            pending.len()
-        )));
+    match pending_migrations(&db, &shown).await? {
+        0 => Ok(db),
+        count => Err(pending(count)),
     }
-    Ok(db)
 }
 
-/// A database URL fit to print: any password replaced by `***`.
+async fn pending_migrations(db: &DatabaseConnection, shown: &str) -> Result<usize, AppError> {
+    Migrator::get_pending_migrations_read_only(db)
+        .await
+        .map(|pending| pending.len())
+        .map_err(|e| AppError::internal(format!("cannot read the migrations of {shown}: {e}")))
+}
+
+/// A database URL fit to print: any password replaced by `***`, and a relative SQLite path
+/// followed by the file it names from here.
 pub fn shown_url(url: &str) -> String {
+    let hidden = without_password(url);
+    match sqlite_file(url) {
+        Some(file) if file.is_relative() => match std::env::current_dir() {
+            Ok(dir) => format!("{hidden} ({})", dir.join(file).display()),
+            Err(_) => hidden,
+        },
+        _ => hidden,
+    }
+}
+
+fn without_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
@@ -155,19 +192,25 @@ mod tests {
     #[test]
     fn printed_urls_hide_the_password() {
         assert_eq!(
-            shown_url("postgres://tenantry:s3cret@db.internal:5432/tenantry"),
+            without_password("postgres://tenantry:s3cret@db.internal:5432/tenantry"),
             "postgres://tenantry:***@db.internal:5432/tenantry"
         );
         assert_eq!(
-            shown_url("postgres://postgres@127.0.0.1/x"),
+            without_password("postgres://postgres@127.0.0.1/x"),
             "postgres://postgres@127.0.0.1/x"
         );
         assert_eq!(
             shown_url("sqlite://data/tenantry.db?mode=rwc"),
-            "sqlite://data/tenantry.db?mode=rwc"
+            format!(
+                "sqlite://data/tenantry.db?mode=rwc ({})",
+                std::env::current_dir()
+                    .unwrap()
+                    .join("data/tenantry.db")
+                    .display()
+            )
         );
         assert_eq!(
-            shown_url("postgres://u:p@h/db?options=a@b"),
+            without_password("postgres://u:p@h/db?options=a@b"),
             "postgres://u:***@h/db?options=a@b"
         );
     }

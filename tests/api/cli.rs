@@ -338,6 +338,13 @@ async fn one_shot_commands_refuse_a_database_that_is_not_there() {
     std::fs::write(&file, b"").unwrap();
     let pending = cli_alone(&["tenant", "list"], &[("DATABASE_URL", &url)]).await;
     assert_eq!(pending.status.code(), Some(1));
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().len(),
+        0,
+        "the refused command wrote to the file"
+    );
+    let wal = file.with_extension("db-wal");
+    assert!(!wal.exists(), "the refused command left {}", wal.display());
     let err = stderr(&pending);
     assert!(
         err.starts_with(&format!("error: the database at {url} has "))
