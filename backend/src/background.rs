@@ -5,12 +5,15 @@ use std::time::Duration;
 
 use tokio::task::JoinSet;
 
+use crate::cache::events;
 use crate::services::{custom_domains, mail};
 use crate::state::AppState;
-use crate::tenancy::epoch;
 
 /// How often (at most) mail whose codes and tokens have expired leaves the outbox.
 const OUTBOX_SWEEP: Duration = Duration::from_secs(60);
+
+/// How often cache events older than their retention are deleted.
+const EVENT_PRUNE: Duration = Duration::from_secs(600);
 
 /// How often the in-memory rate limiters forget keys that are full again.
 const LIMITER_SWEEP: Duration = Duration::from_secs(60);
@@ -20,15 +23,20 @@ pub fn spawn(state: &AppState) -> JoinSet<()> {
     let mut tasks = JoinSet::new();
 
     let s = state.clone();
-    tasks.spawn(async move {
-        let flush = || s.invalidate_caches();
-        epoch::watch(s.db.clone(), s.config.cache_poll_interval, flush).await
-    });
+    tasks.spawn(async move { events::poll(&s.follower, &*s, s.config.cache_poll_interval).await });
+
+    let s = state.clone();
+    tasks.spawn(async move { events::listen(&s.follower, &*s).await });
 
     let s = state.clone();
     tasks.spawn(async move {
-        let flush = || s.invalidate_caches();
-        epoch::listen(s.db.clone(), flush).await
+        let mut ticker = tokio::time::interval(EVENT_PRUNE);
+        loop {
+            ticker.tick().await;
+            if let Err(err) = events::prune(&s.db).await {
+                tracing::warn!(error = %err, "cannot prune old cache events");
+            }
+        }
     });
 
     let s = state.clone();
@@ -64,7 +72,7 @@ pub fn spawn(state: &AppState) -> JoinSet<()> {
         }
     });
 
-    // Unrouting bumps the cache epoch, so every instance (this one too) hears of it.
+    // Unrouting records a cache event, so every instance (this one too) hears of it.
     let s = state.clone();
     tasks.spawn(async move {
         let mut ticker = tokio::time::interval(s.config.domain_recheck_interval);

@@ -69,10 +69,11 @@ impl Application {
         }
         TokenService::ensure_signing_key(&db, &master).await?;
         let decoys = services::passkeys::Decoys::load(&db, &master).await?;
+        let follower = cache::events::Follower::start(db.clone()).await?;
         Ok(Self {
             listener,
             metrics_listener,
-            state: AppState::new(db, config, demo, decoys)?,
+            state: AppState::new(db, config, demo, decoys, follower)?,
         })
     }
 

@@ -9,6 +9,7 @@ use crate::auth::directory::Directory;
 use crate::auth::jwt::TokenService;
 use crate::auth::password::Passwords;
 use crate::auth::usage::KeyUsage;
+use crate::cache::events::{CacheEvent, Caches, Follower};
 use crate::config::Config;
 use crate::error::AppError;
 use crate::http::cacheable::Documents;
@@ -40,6 +41,8 @@ pub struct Shared {
     pub passwords: Arc<Passwords>,
     /// Decoy passkey ids for addresses without passkeys.
     pub passkey_decoys: Arc<Decoys>,
+    /// Where this process is in the cache-event sequence.
+    pub follower: Follower,
 }
 
 impl AppState {
@@ -48,6 +51,7 @@ impl AppState {
         config: Config,
         echo_mail: bool,
         passkey_decoys: Decoys,
+        follower: Follower,
     ) -> Result<Self, AppError> {
         let metrics = Arc::new(Metrics::default());
         // Every clone made from here on counts its statements.
@@ -70,13 +74,37 @@ impl AppState {
                 config.password_hash_wait,
             )?),
             passkey_decoys: Arc::new(passkey_decoys),
+            follower,
             config: Arc::new(config),
         })))
     }
 
-    /// Empties every cache of database state. Called after this process writes such state, and
-    /// when the cache epoch shows another process did.
-    pub fn invalidate_caches(&self) {
+    /// Applies every cache event recorded since the last look, here or in another process.
+    pub async fn catch_up(&self) {
+        self.follower.catch_up(&**self).await;
+    }
+}
+
+impl Caches for Shared {
+    async fn apply(&self, event: &CacheEvent) {
+        match event {
+            CacheEvent::TenantChanged(id) => {
+                self.directory.tenant_changed(*id).await;
+                self.resolver.tenant_changed(*id);
+                self.documents.tenant_changed(*id);
+            }
+            CacheEvent::HostsChanged => {
+                self.resolver.invalidate_all();
+                self.documents.invalidate_all();
+            }
+            CacheEvent::KeyChanged(hash) => self.directory.key_changed(hash).await,
+            CacheEvent::SessionEnded(id) => self.directory.session_ended(*id).await,
+            CacheEvent::AccountChanged(id) => self.directory.account_changed(*id).await,
+            CacheEvent::SigningKeysChanged => self.tokens.invalidate_keys(),
+        }
+    }
+
+    fn flush_all(&self) {
         self.resolver.invalidate_all();
         self.documents.invalidate_all();
         self.directory.invalidate_all();

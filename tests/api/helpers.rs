@@ -318,7 +318,7 @@ impl TestApp {
         let provisioned = tenants::provision(&self.db, &self.config, slug, name, None)
             .await
             .expect("tenant provisioned");
-        self.changed();
+        self.changed().await;
         provisioned
     }
 
@@ -326,14 +326,14 @@ impl TestApp {
         tenants::set_status(&self.db, slug, status)
             .await
             .expect("status set");
-        self.changed();
+        self.changed().await;
     }
 
-    /// Tells the server at once of host state the test wrote through its own connection, as a
-    /// write through the server would. (Left alone, the server hears of it through the cache
-    /// epoch within `cache_poll_interval`; the tests about that path do not call this.)
-    pub fn changed(&self) {
-        self.state.invalidate_caches();
+    /// Tells the server at once of state the test wrote through its own connection, as a write
+    /// through the server would. (Left alone, the server hears of it through the cache events
+    /// within `cache_poll_interval`; the tests about that path do not call this.)
+    pub async fn changed(&self) {
+        self.state.catch_up().await;
     }
 
     /// The system host of `app` for tenant `slug` under the test's base domain.

@@ -376,7 +376,7 @@ async fn internationalised_custom_domain_resolves(backend: Backend) {
     )
     .await
     .unwrap();
-    app.changed();
+    app.changed().await;
 
     // Sent raw in UTF-8, and in its ASCII form: one host.
     for host in [

@@ -1063,7 +1063,7 @@ mod passkey_ceremonies {
         )
         .await
         .unwrap();
-        app.changed();
+        app.changed().await;
         let well_known: Value = app
             .get(
                 "/.well-known/webauthn",

@@ -7,6 +7,7 @@ mod attacks;
 mod audit;
 mod auth;
 mod branding;
+mod cache_events;
 mod cli;
 mod console;
 mod contact;

@@ -58,7 +58,7 @@ async fn documents_come_from_app_links_and_verified_domains(backend: Backend) {
     )
     .await
     .unwrap();
-    app.changed();
+    app.changed().await;
     domains::add_verified(
         &app.db,
         &app.config,
@@ -69,7 +69,7 @@ async fn documents_come_from_app_links_and_verified_domains(backend: Backend) {
     )
     .await
     .unwrap();
-    app.changed();
+    app.changed().await;
     // Another app's host is not an origin of this one.
     domains::add_verified(
         &app.db,
@@ -81,7 +81,7 @@ async fn documents_come_from_app_links_and_verified_domains(backend: Backend) {
     )
     .await
     .unwrap();
-    app.changed();
+    app.changed().await;
 
     // The custom domain serves the same documents as the system host.
     eventually("custom domain routes", || async {

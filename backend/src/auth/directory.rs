@@ -81,8 +81,8 @@ impl Directory {
             .await
     }
 
-    /// The session an access token belongs to: ending one bumps the cache epoch, so a revocation is
-    /// one cached look-up away, not a query per request.
+    /// The session an access token belongs to: ending one records a cache event, so a revocation
+    /// is one cached look-up away, not a query per request.
     pub async fn session(
         &self,
         db: &impl ConnectionTrait,
@@ -93,6 +93,23 @@ impl Directory {
                 Ok(session::Entity::find_by_id(id).one(db).await?.map(Arc::new))
             })
             .await
+    }
+
+    pub async fn tenant_changed(&self, id: Uuid) {
+        self.tenants.invalidate(&id).await;
+    }
+
+    pub async fn account_changed(&self, id: Uuid) {
+        self.accounts.invalidate(&id).await;
+    }
+
+    /// Drops the key whose secret hashes to `hash`, or the miss cached for it before it existed.
+    pub async fn key_changed(&self, hash: &str) {
+        self.keys.invalidate(&hash.to_owned()).await;
+    }
+
+    pub async fn session_ended(&self, id: Uuid) {
+        self.sessions.invalidate(&id).await;
     }
 
     pub fn invalidate_all(&self) {

@@ -24,11 +24,11 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::master_key::{self, MasterKey};
+use crate::cache::events::{self, CacheEvent};
 use crate::config::Config;
 use crate::db;
 use crate::entities::jwt_key;
 use crate::error::AppError;
-use crate::tenancy::epoch;
 
 const ALGORITHM: &str = "EdDSA";
 
@@ -193,7 +193,7 @@ impl TokenService {
             .exec(&txn)
             .await?;
         let kid = insert_new_key(&txn, master).await?;
-        epoch::bump(&txn).await?;
+        events::record(&txn, CacheEvent::SigningKeysChanged).await?;
         txn.commit().await?;
         tracing::info!(%kid, "JWT signing key rotated");
         Ok(kid)

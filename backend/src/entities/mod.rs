@@ -5,7 +5,7 @@ pub mod api_key;
 pub mod app_link;
 pub mod audit_event;
 pub mod branding;
-pub mod cache_epoch;
+pub mod cache_event;
 pub mod domain_claim;
 pub mod email_challenge;
 pub mod jwt_key;

@@ -52,7 +52,6 @@ impl AccountsMutation {
         )
         .await
         .gql()?;
-        state.invalidate_caches();
         Ok(account.into())
     }
 
@@ -68,13 +67,9 @@ impl AccountsMutation {
         let state = state(ctx);
         let id = uuid("id", &id).gql()?;
         let me = principal(ctx).account_id;
-        let (account, changed) =
-            accounts::set_role(&state.db, scope.tenant_id, id, role.into(), me)
-                .await
-                .gql()?;
-        if changed {
-            state.invalidate_caches();
-        }
+        let (account, _) = accounts::set_role(&state.db, scope.tenant_id, id, role.into(), me)
+            .await
+            .gql()?;
         Ok(account.into())
     }
 
@@ -93,7 +88,6 @@ impl AccountsMutation {
         accounts::remove(&state.db, scope.tenant_id, uuid, me)
             .await
             .gql()?;
-        state.invalidate_caches();
         Ok(id)
     }
 }

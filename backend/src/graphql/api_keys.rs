@@ -70,7 +70,6 @@ impl ApiKeysMutation {
         let created = api_keys::create(&state.db, &state.config, scope.tenant_id, new)
             .await
             .gql()?;
-        state.invalidate_caches();
         Ok(CreatedApiKey {
             api_key: created.key.into(),
             secret: created.secret,
@@ -88,12 +87,9 @@ impl ApiKeysMutation {
         let scope = scope(ctx, tenant_slug).await.gql()?;
         let state = state(ctx);
         let id = uuid("id", &id).gql()?;
-        let (key, changed) = api_keys::revoke(&state.db, scope.tenant_id, id)
+        let (key, _) = api_keys::revoke(&state.db, scope.tenant_id, id)
             .await
             .gql()?;
-        if changed {
-            state.invalidate_caches();
-        }
         Ok(key.into())
     }
 }

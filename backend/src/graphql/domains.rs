@@ -79,7 +79,6 @@ impl DomainsMutation {
         )
         .await
         .gql()?;
-        state.invalidate_caches();
         Ok(domain.into())
     }
 
@@ -97,7 +96,6 @@ impl DomainsMutation {
         custom_domains::remove(&state.db, scope.tenant_id, uuid)
             .await
             .gql()?;
-        state.invalidate_caches();
         Ok(id)
     }
 }

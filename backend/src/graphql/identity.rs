@@ -179,7 +179,6 @@ impl IdentityMutation {
             // Already over: nothing to write, announce or record.
             return Ok(id);
         }
-        state.invalidate_caches();
         if let Some(tenant) = &principal.tenant {
             audit::record(
                 &state.db,
@@ -223,12 +222,9 @@ impl IdentityMutation {
     ) -> async_graphql::Result<TenantSettings> {
         let scope = scope(ctx, tenant_slug).await.gql()?;
         let state = state(ctx);
-        let (tenant, changed) = tenants::set_signup(&state.db, scope.tenant_id, signup_enabled)
+        let (tenant, _) = tenants::set_signup(&state.db, scope.tenant_id, signup_enabled)
             .await
             .gql()?;
-        if changed {
-            state.invalidate_caches();
-        }
         Ok(TenantSettings {
             signup_enabled: tenant.signup_enabled,
         })

@@ -67,7 +67,6 @@ impl SettingsMutation {
         branding::set(&state.db, tenant_id, app.as_deref(), input.into())
             .await
             .gql()?;
-        state.invalidate_caches();
         branding_stored_in(ctx, tenant_id, app.as_deref()).await
     }
 
@@ -86,7 +85,6 @@ impl SettingsMutation {
         app_links::set(&state.db, scope.tenant_id, &app, input.into())
             .await
             .gql()?;
-        state.invalidate_caches();
         Ok(app_links::get(&state.db, scope.tenant_id, &app)
             .await
             .gql()?

@@ -106,7 +106,6 @@ impl TenantsMutation {
         )
         .await
         .gql()?;
-        state.invalidate_caches();
         Ok(ProvisionedTenant {
             tenant: provisioned.tenant.into(),
             domains: provisioned.domains.into_iter().map(Into::into).collect(),
@@ -123,12 +122,9 @@ impl TenantsMutation {
         status: TenantStatusValue,
     ) -> async_graphql::Result<Tenant> {
         let state = state(ctx);
-        let (tenant, changed) = tenants::set_status(&state.db, &slug, status.into())
+        let (tenant, _) = tenants::set_status(&state.db, &slug, status.into())
             .await
             .gql()?;
-        if changed {
-            state.invalidate_caches();
-        }
         Ok(tenant.into())
     }
 
@@ -142,12 +138,9 @@ impl TenantsMutation {
         per_minute: Option<i32>,
     ) -> async_graphql::Result<Tenant> {
         let state = state(ctx);
-        let (tenant, changed) = tenants::set_rate_limit(&state.db, &slug, per_minute)
+        let (tenant, _) = tenants::set_rate_limit(&state.db, &slug, per_minute)
             .await
             .gql()?;
-        if changed {
-            state.invalidate_caches();
-        }
         Ok(tenant.into())
     }
 }

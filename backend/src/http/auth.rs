@@ -401,7 +401,6 @@ pub async fn reset_finish(
         &new_password,
     )
     .await?;
-    state.invalidate_caches();
     audit::record(
         &state.db,
         host.tenant_id,
@@ -450,14 +449,9 @@ pub async fn refresh(
 ) -> Result<Response, AppError> {
     let token = required("refresh_token", body.refresh_token)?;
     state.limits.sign_in(ip, host.tenant_id, None).await?;
-    let refreshed = sessions::refresh(&state.db, &state.tokens, host.tenant_id, &token, ip).await;
-    if matches!(&refreshed, Err(AppError::Unauthenticated { reason, .. }) if *reason == sessions::REUSE_REASON)
-    {
-        // A detected reuse ended a session: drop what this process cached of it now (other
-        // processes see the cache epoch move). Other refusals change nothing, so flush nothing.
-        state.invalidate_caches();
-    }
-    Ok(token_response(&refreshed?.0))
+    let (tokens, _) =
+        sessions::refresh(&state.db, &state.tokens, host.tenant_id, &token, ip).await?;
+    Ok(token_response(&tokens))
 }
 
 /// Ends the session of the access token.
@@ -480,9 +474,7 @@ pub async fn logout(
     signed_in: SignedIn,
 ) -> Result<Response, AppError> {
     let session = signed_in.session()?;
-    if sessions::end(&state.db, session).await? {
-        state.invalidate_caches();
-    }
+    sessions::end(&state.db, session).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -1,6 +1,6 @@
 //! Cacheable JSON answers for the Host routes, rendered once per host and change: the bytes and
-//! their `ETag` are kept until the next write to what they show bumps the cache epoch, so a
-//! request costs a map look-up rather than a query, a serialisation and a hash.
+//! their `ETag` are kept until a cache event names their tenant or the hosts, so a request costs a
+//! map look-up rather than a query, a serialisation and a hash.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 use crate::cache::DbCache;
 use crate::config::Config;
@@ -77,9 +78,10 @@ impl Rendered {
     }
 }
 
-/// Rendered documents by kind and host (a document may show the host itself).
+/// Rendered documents by kind and host (a document may show the host itself), with the tenant
+/// they show.
 pub struct Documents {
-    cache: DbCache<(Document, String), Arc<Rendered>>,
+    cache: DbCache<(Document, String), (Uuid, Arc<Rendered>)>,
 }
 
 impl Documents {
@@ -106,11 +108,20 @@ impl Documents {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, AppError>>,
     {
-        self.cache
-            .get_or_load((kind, host.host.clone()), || async {
-                Ok(Arc::new(Rendered::of(&read().await?)?))
+        let tenant = host.tenant_id;
+        let (_, rendered) = self
+            .cache
+            .get_or_load((kind, host.host.clone()), || async move {
+                Ok((tenant, Arc::new(Rendered::of(&read().await?)?)))
             })
-            .await
+            .await?;
+        Ok(rendered)
+    }
+
+    /// Drops the documents of tenant `id`: its branding, app links or status changed.
+    pub fn tenant_changed(&self, id: Uuid) {
+        self.cache
+            .invalidate_if(move |_, (tenant, _)| *tenant == id);
     }
 
     pub fn invalidate_all(&self) {

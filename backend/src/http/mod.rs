@@ -17,6 +17,7 @@ mod jwks;
 mod limits;
 pub mod listener;
 pub mod openapi;
+mod read_your_writes;
 mod well_known;
 
 use std::time::Duration;
@@ -119,6 +120,10 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         // Route layers (they see the matched route pattern); the metrics count what the limits
         // refuse too.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            read_your_writes::catch_up,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             limits::deadline,

@@ -6,11 +6,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::cache::events::{self, CacheEvent};
 use crate::db;
 use crate::entities::account::{self, AccountStatus, Role};
 use crate::error::{AppError, is_unique_violation};
 use crate::services::{leads, tenants};
-use crate::tenancy::epoch;
 
 /// Adds an account to a tenant. `Operator` belongs to the `main` tenant alone, and `main` holds
 /// operators only.
@@ -42,7 +42,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         true => AppError::invalid("email", format!("'{email}' already has an account here")),
         false => e.into(),
     })?;
-    epoch::bump(&txn).await?;
+    events::record(&txn, CacheEvent::AccountChanged(account.id)).await?;
     txn.commit().await?;
     Ok(account)
 }
@@ -55,7 +55,7 @@ pub async fn activate(
     let mut active: account::ActiveModel = account.into();
     active.status = Set(AccountStatus::Active);
     let account = active.update(db).await?;
-    epoch::bump(db).await?;
+    events::record(db, CacheEvent::AccountChanged(account.id)).await?;
     Ok(account)
 }
 
@@ -131,7 +131,7 @@ pub async fn set_role<C: ConnectionTrait + TransactionTrait>(
     let mut active: account::ActiveModel = account.into();
     active.role = Set(role);
     let account = active.update(&txn).await?;
-    epoch::bump(&txn).await?;
+    events::record(&txn, CacheEvent::AccountChanged(account.id)).await?;
     txn.commit().await?;
     Ok((account, true))
 }
@@ -152,7 +152,7 @@ pub async fn remove<C: ConnectionTrait + TransactionTrait>(
     }
     let txn = db.begin().await?;
     account.delete(&txn).await?;
-    epoch::bump(&txn).await?;
+    events::record(&txn, CacheEvent::AccountChanged(id)).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -8,13 +8,13 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::auth::api_key_format;
+use crate::cache::events::{self, CacheEvent};
 use crate::config::Config;
 use crate::db;
 use crate::entities::account::Role;
 use crate::entities::api_key::{self, KeyKind};
 use crate::error::AppError;
 use crate::services::{audit, tenants};
-use crate::tenancy::epoch;
 
 const MAX_NAME: usize = 100;
 
@@ -105,7 +105,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     );
     audit::record(&txn, tenant_id, None, "api_key.created", detail, None).await;
     // The directory caches misses too: a key tried before it existed must now be found.
-    epoch::bump(&txn).await?;
+    events::record(&txn, CacheEvent::KeyChanged(key.key_hash.clone())).await?;
     txn.commit().await?;
     tracing::info!(key = %key.id, "API key created");
     Ok(CreatedKey { key, secret })
@@ -144,7 +144,7 @@ pub async fn revoke<C: ConnectionTrait + TransactionTrait>(
     let key = active.update(&txn).await?;
     let detail = format!("key '{}' ({}…) revoked", key.name, key.display_prefix);
     audit::record(&txn, tenant_id, None, "api_key.revoked", detail, None).await;
-    epoch::bump(&txn).await?;
+    events::record(&txn, CacheEvent::KeyChanged(key.key_hash.clone())).await?;
     txn.commit().await?;
     tracing::info!(key = %key.id, "API key revoked");
     Ok((key, true))

@@ -8,11 +8,11 @@ use sea_orm::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::cache::events::{self, CacheEvent};
 use crate::db;
 use crate::entities::app_link::{self, AndroidApp, AndroidApps, Strings};
 use crate::error::AppError;
 use crate::services::domains;
-use crate::tenancy::epoch;
 use crate::tenancy::host::{self, RequestHost};
 use crate::tenancy::resolver::HostTenant;
 
@@ -183,7 +183,7 @@ pub async fn set<C: ConnectionTrait + TransactionTrait>(
         true => row.insert(&txn).await?,
         false => row.update(&txn).await?,
     };
-    epoch::bump(&txn).await?;
+    events::record(&txn, CacheEvent::TenantChanged(tenant_id)).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -7,10 +7,10 @@ use sea_orm::{
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::cache::events::{self, CacheEvent};
 use crate::db;
 use crate::entities::branding::{self, TENANT_DEFAULTS};
 use crate::error::AppError;
-use crate::tenancy::epoch;
 use crate::tenancy::resolver::HostTenant;
 
 /// Branding values; `None` is unset. Used both for what is stored and for what is served.
@@ -230,7 +230,7 @@ pub async fn set<C: ConnectionTrait + TransactionTrait>(
         true => row.insert(&txn).await?,
         false => row.update(&txn).await?,
     };
-    epoch::bump(&txn).await?;
+    events::record(&txn, CacheEvent::TenantChanged(tenant_id)).await?;
     txn.commit().await?;
     Ok(())
 }

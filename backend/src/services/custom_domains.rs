@@ -10,6 +10,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::auth::secrets;
+use crate::cache::events::{self, CacheEvent};
 use crate::config::Config;
 use crate::db;
 use crate::entities::domain_claim;
@@ -17,7 +18,7 @@ use crate::entities::tenant_domain::{self, DomainKind};
 use crate::error::{AppError, is_unique_violation};
 use crate::services::domain_checks::{self, CheckResult, DomainChecker};
 use crate::services::{audit, domains};
-use crate::tenancy::{epoch, host};
+use crate::tenancy::host;
 
 /// A custom domain as its tenant sees it: routing or not, and why.
 #[derive(Clone, Debug)]
@@ -285,7 +286,7 @@ async fn promote<C: ConnectionTrait + TransactionTrait>(
         .filter(domain_claim::Column::Host.eq(&claim.host))
         .exec(&txn)
         .await?;
-    epoch::bump(&txn).await?;
+    events::record(&txn, CacheEvent::HostsChanged).await?;
     txn.commit().await?;
     audit::record(
         db,
@@ -313,7 +314,7 @@ pub async fn remove<C: ConnectionTrait + TransactionTrait>(
     let host = row.host.clone();
     let txn = db.begin().await?;
     row.delete(&txn).await?;
-    epoch::bump(&txn).await?;
+    events::record(&txn, CacheEvent::HostsChanged).await?;
     txn.commit().await?;
     audit::record(
         db,
@@ -387,7 +388,7 @@ pub async fn recheck_all<C: ConnectionTrait + TransactionTrait>(
             let (tenant_id, host) = (row.tenant_id, row.host.clone());
             let txn = db.begin().await?;
             lapse(&txn, config, row, &checks).await?;
-            epoch::bump(&txn).await?;
+            events::record(&txn, CacheEvent::HostsChanged).await?;
             txn.commit().await?;
             let reason = checks
                 .iter()

@@ -6,12 +6,13 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::cache::events::{self, CacheEvent};
 use crate::config::Config;
 use crate::db;
 use crate::entities::tenant_domain::{self, DomainKind};
 use crate::error::{AppError, is_unique_violation};
 use crate::services::tenants;
-use crate::tenancy::{epoch, host};
+use crate::tenancy::host;
 
 /// Attaches `host` to a tenant's app as a verified custom domain (or an alias of it). This is the
 /// operator's path: the operator vouches for the host, so it routes at once.
@@ -70,14 +71,14 @@ pub async fn add_verified<C: ConnectionTrait + TransactionTrait>(
             AppError::Conflict(taken) => AppError::invalid("host", taken),
             err => err,
         })?;
-    epoch::bump(&txn).await?;
+    events::record(&txn, CacheEvent::HostsChanged).await?;
     txn.commit().await?;
     tracing::info!(tenant = %tenant.slug, host = %domain.host, "domain added");
     Ok(domain)
 }
 
-/// Stores a verified domain row; a host already in use is a `Conflict` naming it. The caller bumps
-/// the cache epoch in the same transaction.
+/// Stores a verified domain row; a host already in use is a `Conflict` naming it. The caller
+/// records `HostsChanged` in the same transaction.
 pub(crate) async fn insert_verified(
     db: &impl ConnectionTrait,
     id: Uuid,

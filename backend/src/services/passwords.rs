@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::auth::password::{self, Passwords};
 use crate::auth::secrets;
+use crate::cache::events::{self, CacheEvent};
 use crate::config::Config;
 use crate::db;
 use crate::entities::{account, email_challenge, password_reset};
@@ -16,7 +17,6 @@ use crate::error::AppError;
 use crate::services::email_codes::normalise;
 use crate::services::mail::{self, Mailer};
 use crate::services::{accounts, sessions};
-use crate::tenancy::epoch;
 use crate::tenancy::resolver::HostTenant;
 
 const RESET_PREFIX: &str = "bpr_";
@@ -144,7 +144,7 @@ pub async fn finish_reset<C: ConnectionTrait + TransactionTrait>(
         .filter(email_challenge::Column::ConsumedAt.is_null())
         .exec(&txn)
         .await?;
-    epoch::bump(&txn).await?;
+    events::record(&txn, CacheEvent::AccountChanged(account.id)).await?;
     txn.commit().await?;
     sessions::end_all(db, account.id).await?;
     let paragraphs = [

@@ -13,12 +13,12 @@ use uuid::Uuid;
 
 use crate::auth::jwt::{ElevationClaim, TokenRequest, TokenService};
 use crate::auth::secrets;
+use crate::cache::events::{self, CacheEvent};
 use crate::config::Config;
 use crate::db;
 use crate::entities::{account, refresh_token, session};
 use crate::error::AppError;
 use crate::services::audit;
-use crate::tenancy::epoch;
 
 const REFRESH_PREFIX: &str = "brt_";
 /// The refusal of a refresh token presented a second time; the session it belonged to has ended.
@@ -161,8 +161,8 @@ pub async fn end_all<C: ConnectionTrait + TransactionTrait>(
     end_where(db, session::Column::AccountId.eq(account_id)).await
 }
 
-/// Ends the live sessions `which` selects. Only a write that ended one moves the cache epoch: a
-/// request repeating an ended session's revocation must not flush every cache everywhere.
+/// Ends the live sessions `which` selects. Only a write that ended one records cache events, one
+/// per session ended: a request repeating an ended session's revocation drops no cache anywhere.
 async fn end_where<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     which: sea_orm::sea_query::SimpleExpr,
@@ -172,14 +172,13 @@ async fn end_where<C: ConnectionTrait + TransactionTrait>(
         .col_expr(session::Column::RevokedAt, Expr::value(db::now()))
         .filter(which)
         .filter(session::Column::RevokedAt.is_null())
-        .exec(&txn)
-        .await?
-        .rows_affected;
-    if ended > 0 {
-        epoch::bump(&txn).await?;
+        .exec_with_returning(&txn)
+        .await?;
+    for session in &ended {
+        events::record(&txn, CacheEvent::SessionEnded(session.id)).await?;
     }
     txn.commit().await?;
-    Ok(ended > 0)
+    Ok(!ended.is_empty())
 }
 
 /// The account's sessions that have not ended, newest first.

@@ -7,13 +7,14 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::cache::events::{self, CacheEvent};
 use crate::config::Config;
 use crate::db;
 use crate::entities::tenant::{self, TenantStatus};
 use crate::entities::tenant_domain::{self, DomainKind};
 use crate::error::{AppError, is_unique_violation};
 use crate::services::{audit, domains};
-use crate::tenancy::{epoch, slug};
+use crate::tenancy::slug;
 
 /// The platform's own tenant, created by the migrations. Its slug is reserved.
 pub const MAIN_SLUG: &str = "main";
@@ -92,7 +93,7 @@ pub async fn provision<C: ConnectionTrait + TransactionTrait>(
         })?;
         created.push(domain);
     }
-    epoch::bump(&txn).await?;
+    events::record(&txn, CacheEvent::HostsChanged).await?;
     txn.commit().await?;
     tracing::info!(tenant = %tenant.slug, "tenant provisioned");
     Ok(Provisioned {
@@ -169,7 +170,7 @@ pub async fn set_status<C: ConnectionTrait + TransactionTrait>(
         None,
     )
     .await;
-    epoch::bump(&txn).await?;
+    events::record(&txn, CacheEvent::TenantChanged(tenant.id)).await?;
     txn.commit().await?;
     tracing::info!(tenant = %tenant.slug, ?status, "tenant status changed");
     Ok((tenant, true))
@@ -252,7 +253,7 @@ pub async fn set_signup<C: ConnectionTrait + TransactionTrait>(
     active.signup_enabled = Set(enabled);
     active.updated_at = Set(db::now());
     let tenant = active.update(&txn).await?;
-    epoch::bump(&txn).await?;
+    events::record(&txn, CacheEvent::TenantChanged(tenant.id)).await?;
     txn.commit().await?;
     Ok((tenant, true))
 }
@@ -288,7 +289,7 @@ pub async fn set_rate_limit<C: ConnectionTrait + TransactionTrait>(
         None => "the default".to_owned(),
     };
     audit::record(&txn, tenant.id, None, "tenant.rate_limit_set", detail, None).await;
-    epoch::bump(&txn).await?;
+    events::record(&txn, CacheEvent::TenantChanged(tenant.id)).await?;
     txn.commit().await?;
     tracing::info!(tenant = %tenant.slug, ?per_minute, "tenant rate limit changed");
     Ok((tenant, true))

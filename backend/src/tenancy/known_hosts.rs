@@ -4,8 +4,9 @@
 //! would let them through).
 //!
 //! A filter can only say "maybe" or "certainly not". It is rebuilt from the database after every
-//! change to cached state (this instance's or, through the cache epoch, another's); between the
-//! change and the rebuild there is no filter and every host takes the ordinary path.
+//! change to which hosts route (a `HostsChanged` cache event, this instance's or another's), and
+//! only then; between the change and the rebuild there is no filter and every host takes the
+//! ordinary path.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};

@@ -2,7 +2,6 @@
 //! catalog, slug rules, and the cached host → (tenant, app) resolver.
 
 pub mod catalog;
-pub mod epoch;
 pub mod host;
 pub mod known_hosts;
 pub mod resolver;

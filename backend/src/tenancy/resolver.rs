@@ -87,6 +87,17 @@ impl Resolver {
             .await
     }
 
+    /// Drops the resolutions of tenant `id`'s hosts (and every suspended one, which names no
+    /// tenant): its status or limit changed, not which hosts route where.
+    pub fn tenant_changed(&self, id: Uuid) {
+        self.cache
+            .invalidate_if(move |_, resolution| match resolution {
+                Resolution::Tenant(host) => host.tenant_id == id,
+                Resolution::Suspended => true,
+                Resolution::NotConfigured => false,
+            });
+    }
+
     /// Drops every cached resolution; the next look-up of each host reads the database.
     pub fn invalidate_all(&self) {
         self.known.mark_stale();

@@ -1,6 +1,8 @@
 //! Caches of database state, and the one rule they all follow: every write to what they hold
-//! bumps the cache epoch (see `tenancy::epoch`), and a bump, here or in another process, empties
-//! them all.
+//! records a cache event in its own transaction (see [`events`]), and each process drops exactly
+//! what the events it reads name.
+
+pub mod events;
 
 use std::future::Future;
 use std::hash::Hash;
@@ -36,6 +38,7 @@ where
             cache: Cache::builder()
                 .max_capacity(capacity)
                 .time_to_live(ttl)
+                .support_invalidation_closures()
                 .build(),
             generation: AtomicU64::new(0),
         }
@@ -63,5 +66,22 @@ where
     pub fn invalidate_all(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.cache.invalidate_all();
+    }
+
+    /// Drops the entry for `key`. Loads already under way do not store what they read: they may
+    /// have read it before the change.
+    pub async fn invalidate(&self, key: &K) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.cache.invalidate(key).await;
+    }
+
+    /// Drops every entry `drop` picks, as [`Self::invalidate`] does one.
+    pub fn invalidate_if(&self, drop: impl Fn(&K, &V) -> bool + Send + Sync + 'static) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        if let Err(err) = self.cache.invalidate_entries_if(drop) {
+            // Only if closures were not enabled at build time; every DbCache enables them.
+            tracing::warn!(error = %err, cache = self.name, "cannot drop entries; dropping all");
+            self.cache.invalidate_all();
+        }
     }
 }
