@@ -31,6 +31,8 @@ pub fn spawn(state: &AppState) -> JoinSet<()> {
     let s = state.clone();
     tasks.spawn(async move {
         let mut ticker = tokio::time::interval(EVENT_PRUNE);
+        // Not at start-up: nothing is old yet, and a write then would race the first requests'.
+        ticker.tick().await;
         loop {
             ticker.tick().await;
             if let Err(err) = events::prune(&s.db).await {

@@ -16,9 +16,13 @@ use crate::entities::tenant::TenantStatus;
 use crate::entities::{tenant, tenant_domain};
 use crate::error::AppError;
 use crate::services::api_keys::{self, NewKey};
+use crate::services::audit::Actor;
 use crate::services::{accounts, custom_domains, demo, domains, mail, tenants};
 use crate::tenancy::catalog::ADMIN_CONSOLE;
 use crate::{Application, db, graphql, telemetry};
+
+/// The CLI acts as the platform itself: its operator is at the machine, not signed in.
+const CLI: Actor = Actor::PLATFORM;
 
 const EXIT_CODES: &str =
     "Exit codes: 0 done, 1 refused (one line on stderr says why), 2 usage error.";
@@ -560,7 +564,8 @@ async fn tenant(
 ) -> Result<(), AppError> {
     match command {
         TenantCommand::Create { slug, name, apps } => {
-            let provisioned = tenants::provision(db, config, &slug, &name, apps.as_deref()).await?;
+            let provisioned =
+                tenants::provision(db, config, &slug, &name, apps.as_deref(), None, &CLI).await?;
             let tenant = &provisioned.tenant;
             let mut document = tenant_json(tenant);
             document["domains"] = provisioned.domains.iter().map(domain_json).collect();
@@ -603,7 +608,7 @@ async fn set_status(
     slug: &str,
     status: TenantStatus,
 ) -> Result<(), AppError> {
-    let (tenant, changed) = tenants::set_status(db, slug, status).await?;
+    let (tenant, changed) = tenants::set_status(db, slug, status, &CLI).await?;
     let mut document = tenant_json(&tenant);
     document["changed"] = changed.into();
     out.show(document, || match (status, changed) {
@@ -627,7 +632,8 @@ async fn domain(
             host,
             alias,
         } => {
-            let domain = domains::add_verified(db, config, &tenant, &app, &host, alias).await?;
+            let domain =
+                domains::add_verified(db, config, &tenant, &app, &host, alias, &CLI).await?;
             out.show(domain_json(&domain), || {
                 format!(
                     "added {} for {} of '{tenant}' (verified)",
@@ -653,7 +659,7 @@ async fn domain(
         }
         DomainCommand::Remove { tenant, host } => {
             let tenant = tenants::get(db, &tenant).await?;
-            let host = custom_domains::remove_host(db, tenant.id, &host).await?;
+            let host = custom_domains::remove_host(db, tenant.id, &host, &CLI).await?;
             out.show(json!({ "host": host, "removed": true }), || {
                 format!("removed {host} from '{}'", tenant.slug)
             });
@@ -701,7 +707,7 @@ async fn key(
                 app,
                 expires_at: None,
             };
-            let created = api_keys::create(db, config, tenant.id, new).await?;
+            let created = api_keys::create(db, config, tenant.id, new, &CLI).await?;
             let mut document = key_json(&created.key);
             document["secret"] = created.secret.clone().into();
             out.show(document, || created.secret.clone());
@@ -739,7 +745,7 @@ async fn key(
         }
         KeyCommand::Revoke { tenant, id } => {
             let tenant = tenants::get(db, &tenant).await?;
-            let (key, changed) = api_keys::revoke(db, tenant.id, id).await?;
+            let (key, changed) = api_keys::revoke(db, tenant.id, id, &CLI).await?;
             let mut document = key_json(&key);
             document["changed"] = changed.into();
             out.show(document, || match changed {

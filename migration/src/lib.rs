@@ -21,6 +21,7 @@ mod m20261125_000013_add_tenant_rate_limits;
 mod m20261125_000014_add_leads_page_index;
 mod m20261202_000015_name_passkeys_and_keep_server_secrets;
 mod m20261202_000016_create_cache_events;
+mod m20261202_000017_add_audit_event_keys;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000014_add_leads_page_index::Migration),
             Box::new(m20261202_000015_name_passkeys_and_keep_server_secrets::Migration),
             Box::new(m20261202_000016_create_cache_events::Migration),
+            Box::new(m20261202_000017_add_audit_event_keys::Migration),
         ]
     }
 }

@@ -22,17 +22,29 @@ async fn app_branding_overrides_tenant_defaults(backend: Backend) {
         seo_title: some("Acme"),
         ..Default::default()
     };
-    branding::set(&app.db, acme.id, None, defaults)
-        .await
-        .unwrap();
+    branding::set(
+        &app.db,
+        acme.id,
+        None,
+        defaults,
+        &tenantry::services::audit::Actor::PLATFORM,
+    )
+    .await
+    .unwrap();
     let rides = BrandingFields {
         display_name: some("Acme Rides"),
         logo_url: some("https://cdn.acme.example/rides.svg"),
         ..Default::default()
     };
-    branding::set(&app.db, acme.id, Some("TAXI_PASSENGER"), rides)
-        .await
-        .unwrap();
+    branding::set(
+        &app.db,
+        acme.id,
+        Some("TAXI_PASSENGER"),
+        rides,
+        &tenantry::services::audit::Actor::PLATFORM,
+    )
+    .await
+    .unwrap();
 
     let response = app.get_branding(&app.host("acme", "TAXI_PASSENGER")).await;
     assert_eq!(response.status(), StatusCode::OK);

@@ -315,17 +315,30 @@ impl TestApp {
 
     /// Provisions a tenant through the service layer, as the CLI does.
     pub async fn provision(&self, slug: &str, name: &str) -> tenants::Provisioned {
-        let provisioned = tenants::provision(&self.db, &self.config, slug, name, None)
-            .await
-            .expect("tenant provisioned");
+        let provisioned = tenants::provision(
+            &self.db,
+            &self.config,
+            slug,
+            name,
+            None,
+            None,
+            &tenantry::services::audit::Actor::PLATFORM,
+        )
+        .await
+        .expect("tenant provisioned");
         self.changed().await;
         provisioned
     }
 
     pub async fn set_status(&self, slug: &str, status: TenantStatus) {
-        tenants::set_status(&self.db, slug, status)
-            .await
-            .expect("status set");
+        tenants::set_status(
+            &self.db,
+            slug,
+            status,
+            &tenantry::services::audit::Actor::PLATFORM,
+        )
+        .await
+        .expect("status set");
         self.changed().await;
     }
 
@@ -453,9 +466,15 @@ impl TestApp {
             app: app.map(str::to_owned),
             expires_at: None,
         };
-        let created = api_keys::create(&self.db, &self.config, tenant_id, new)
-            .await
-            .expect("key created");
+        let created = api_keys::create(
+            &self.db,
+            &self.config,
+            tenant_id,
+            new,
+            &tenantry::services::audit::Actor::PLATFORM,
+        )
+        .await
+        .expect("key created");
         (created.key, created.secret)
     }
 }

@@ -373,6 +373,7 @@ async fn internationalised_custom_domain_resolves(backend: Backend) {
         "SHOP_CUSTOMER",
         "Bücher.Example",
         false,
+        &tenantry::services::audit::Actor::PLATFORM,
     )
     .await
     .unwrap();

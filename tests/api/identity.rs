@@ -222,9 +222,14 @@ async fn email_code_signs_in_through_real_smtp(backend: Backend) {
 async fn unknown_addresses_get_the_same_answer(backend: Backend) {
     let (app, sink) = app_with_mail(backend).await;
     let acme = app.provision("acme", "Acme").await.tenant;
-    tenantry::services::tenants::set_signup(&app.db, acme.id, false)
-        .await
-        .unwrap();
+    tenantry::services::tenants::set_signup(
+        &app.db,
+        acme.id,
+        false,
+        &tenantry::services::audit::Actor::PLATFORM,
+    )
+    .await
+    .unwrap();
     app.sign_in(acme.id, "known@example.com", Role::Member)
         .await;
     let host = app.host("acme", "TAXI_PASSENGER");
@@ -1060,6 +1065,7 @@ mod passkey_ceremonies {
             "TAXI_PASSENGER",
             "rides.acme.example",
             false,
+            &tenantry::services::audit::Actor::PLATFORM,
         )
         .await
         .unwrap();

@@ -158,14 +158,30 @@ async fn two_server_processes_share_limits_and_changes() {
         database_url: database.url.clone(),
         ..Config::default()
     };
-    let acme = tenants::provision(&db, &config, "acme", "Acme", None)
-        .await
-        .unwrap()
-        .tenant;
-    let globex = tenants::provision(&db, &config, "globex", "Globex", None)
-        .await
-        .unwrap()
-        .tenant;
+    let acme = tenants::provision(
+        &db,
+        &config,
+        "acme",
+        "Acme",
+        None,
+        None,
+        &tenantry::services::audit::Actor::PLATFORM,
+    )
+    .await
+    .unwrap()
+    .tenant;
+    let globex = tenants::provision(
+        &db,
+        &config,
+        "globex",
+        "Globex",
+        None,
+        None,
+        &tenantry::services::audit::Actor::PLATFORM,
+    )
+    .await
+    .unwrap()
+    .tenant;
     let main = tenants::get(&db, "main").await.unwrap();
     let key = |tenant_id, role| {
         let new = NewKey {
@@ -176,7 +192,17 @@ async fn two_server_processes_share_limits_and_changes() {
             expires_at: None,
         };
         let (db, config) = (&db, &config);
-        async move { api_keys::create(db, config, tenant_id, new).await.unwrap() }
+        async move {
+            api_keys::create(
+                db,
+                config,
+                tenant_id,
+                new,
+                &tenantry::services::audit::Actor::PLATFORM,
+            )
+            .await
+            .unwrap()
+        }
     };
     let operator = key(main.id, Role::Operator).await.secret;
     let member = key(acme.id, Role::Admin).await;

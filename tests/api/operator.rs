@@ -200,6 +200,7 @@ async fn discovery_is_public(backend: Backend) {
             display_name: Some("Acme Drive".into()),
             ..Default::default()
         },
+        &tenantry::services::audit::Actor::PLATFORM,
     )
     .await
     .unwrap();

@@ -45,9 +45,15 @@ async fn documents_come_from_app_links_and_verified_domains(backend: Backend) {
         }],
         webauthn_origins: vec!["https://login.acme.example".into()],
     };
-    app_links::set(&app.db, acme.id, "TAXI_PASSENGER", links)
-        .await
-        .unwrap();
+    app_links::set(
+        &app.db,
+        acme.id,
+        "TAXI_PASSENGER",
+        links,
+        &tenantry::services::audit::Actor::PLATFORM,
+    )
+    .await
+    .unwrap();
     domains::add_verified(
         &app.db,
         &app.config,
@@ -55,6 +61,7 @@ async fn documents_come_from_app_links_and_verified_domains(backend: Backend) {
         "TAXI_PASSENGER",
         "www.rides.example",
         false,
+        &tenantry::services::audit::Actor::PLATFORM,
     )
     .await
     .unwrap();
@@ -66,6 +73,7 @@ async fn documents_come_from_app_links_and_verified_domains(backend: Backend) {
         "TAXI_PASSENGER",
         "rides.example",
         true,
+        &tenantry::services::audit::Actor::PLATFORM,
     )
     .await
     .unwrap();
@@ -78,6 +86,7 @@ async fn documents_come_from_app_links_and_verified_domains(backend: Backend) {
         "TAXI_DRIVER",
         "drive.example",
         false,
+        &tenantry::services::audit::Actor::PLATFORM,
     )
     .await
     .unwrap();

@@ -7,7 +7,10 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub tenant_id: Uuid,
+    /// The person who made the change, if a person did.
     pub account_id: Option<Uuid>,
+    /// The API key that made the change, if a server did.
+    pub api_key_id: Option<Uuid>,
     /// `login.succeeded`, `login.failed`, `password.reset`, `session.revoked`, …
     pub kind: String,
     /// Words for people; never a secret.

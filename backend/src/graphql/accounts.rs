@@ -2,10 +2,10 @@
 
 use async_graphql::{Context, ID, Object};
 
-use super::context::{GqlResult, principal, scope, state, uuid};
+use super::context::{GqlResult, actor, scope, state, uuid};
 use super::guards::RoleGuard;
 use super::types::{Account, RoleValue};
-use crate::entities::account::{AccountStatus, Role};
+use crate::entities::account::Role;
 use crate::services::accounts;
 
 #[derive(Default)]
@@ -43,15 +43,10 @@ impl AccountsMutation {
     ) -> async_graphql::Result<Account> {
         let scope = scope(ctx, tenant_slug).await.gql()?;
         let state = state(ctx);
-        let account = accounts::create(
-            &state.db,
-            scope.tenant_id,
-            &email,
-            role.into(),
-            AccountStatus::Invited,
-        )
-        .await
-        .gql()?;
+        let account =
+            accounts::invite(&state.db, scope.tenant_id, &email, role.into(), &actor(ctx))
+                .await
+                .gql()?;
         Ok(account.into())
     }
 
@@ -66,10 +61,10 @@ impl AccountsMutation {
         let scope = scope(ctx, tenant_slug).await.gql()?;
         let state = state(ctx);
         let id = uuid("id", &id).gql()?;
-        let me = principal(ctx).account_id;
-        let (account, _) = accounts::set_role(&state.db, scope.tenant_id, id, role.into(), me)
-            .await
-            .gql()?;
+        let (account, _) =
+            accounts::set_role(&state.db, scope.tenant_id, id, role.into(), &actor(ctx))
+                .await
+                .gql()?;
         Ok(account.into())
     }
 
@@ -84,8 +79,7 @@ impl AccountsMutation {
         let scope = scope(ctx, tenant_slug).await.gql()?;
         let state = state(ctx);
         let uuid = uuid("id", &id).gql()?;
-        let me = principal(ctx).account_id;
-        accounts::remove(&state.db, scope.tenant_id, uuid, me)
+        accounts::remove(&state.db, scope.tenant_id, uuid, &actor(ctx))
             .await
             .gql()?;
         Ok(id)

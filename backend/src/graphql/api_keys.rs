@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::context::{GqlResult, scope, state, uuid};
+use super::context::{GqlResult, actor, scope, state, uuid};
 use super::guards::RoleGuard;
 use super::types::{ApiKey, KeyKindValue, RoleValue};
 use crate::entities::account::Role;
@@ -67,7 +67,7 @@ impl ApiKeysMutation {
             app: input.app,
             expires_at: input.expires_at,
         };
-        let created = api_keys::create(&state.db, &state.config, scope.tenant_id, new)
+        let created = api_keys::create(&state.db, &state.config, scope.tenant_id, new, &actor(ctx))
             .await
             .gql()?;
         Ok(CreatedApiKey {
@@ -87,7 +87,7 @@ impl ApiKeysMutation {
         let scope = scope(ctx, tenant_slug).await.gql()?;
         let state = state(ctx);
         let id = uuid("id", &id).gql()?;
-        let (key, _) = api_keys::revoke(&state.db, scope.tenant_id, id)
+        let (key, _) = api_keys::revoke(&state.db, scope.tenant_id, id, &actor(ctx))
             .await
             .gql()?;
         Ok(key.into())

@@ -6,8 +6,10 @@ use std::sync::LazyLock;
 use async_graphql::{Context, ErrorExtensions, ID};
 use uuid::Uuid;
 
+use crate::auth::guard::CallerIp;
 use crate::auth::principal::Principal;
 use crate::error::AppError;
+use crate::services::audit::Actor;
 use crate::services::tenants;
 use crate::state::AppState;
 
@@ -20,6 +22,17 @@ pub fn state<'a>(ctx: &Context<'a>) -> &'a AppState {
 /// The caller as the guard proved it; anonymous when the schema runs without the guard (SDL export).
 pub fn principal<'a>(ctx: &Context<'a>) -> &'a Principal {
     ctx.data_opt::<Principal>().unwrap_or(&ANONYMOUS)
+}
+
+/// Who a mutation's audit event names: the signed-in person or the API key, and the client
+/// address.
+pub fn actor(ctx: &Context<'_>) -> Actor {
+    let principal = principal(ctx);
+    Actor {
+        account: principal.account_id,
+        key: principal.api_key.as_ref().map(|key| key.id),
+        ip: ctx.data_opt::<CallerIp>().and_then(|CallerIp(ip)| *ip),
+    }
 }
 
 /// The tenant a tenant-scoped field acts on: the caller's own, or, for operators only, the one

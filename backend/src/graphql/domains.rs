@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, Object};
 
-use super::context::{GqlResult, scope, state, uuid};
+use super::context::{GqlResult, actor, scope, state, uuid};
 use super::guards::RoleGuard;
 use super::types::Domain;
 use crate::entities::account::Role;
@@ -53,6 +53,7 @@ impl DomainsMutation {
             &app,
             &host,
             alias,
+            &actor(ctx),
         )
         .await
         .gql()?;
@@ -76,6 +77,7 @@ impl DomainsMutation {
             &state.domain_checker,
             scope.tenant_id,
             id,
+            &actor(ctx),
         )
         .await
         .gql()?;
@@ -93,7 +95,7 @@ impl DomainsMutation {
         let scope = scope(ctx, tenant_slug).await.gql()?;
         let state = state(ctx);
         let uuid = uuid("id", &id).gql()?;
-        custom_domains::remove(&state.db, scope.tenant_id, uuid)
+        custom_domains::remove(&state.db, scope.tenant_id, uuid, &actor(ctx))
             .await
             .gql()?;
         Ok(id)

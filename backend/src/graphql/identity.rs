@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::context::{
-    GqlResult, connection, page_size, principal, scope, state, uuid, uuid_cursor,
+    GqlResult, actor, connection, page_size, principal, scope, state, uuid, uuid_cursor,
 };
 use super::guards::RoleGuard;
 use crate::entities::account::Role;
@@ -67,7 +67,11 @@ pub struct AuditEvent {
     pub id: ID,
     pub kind: String,
     pub detail: String,
+    /// The person who did it, when a person did.
     pub account_id: Option<ID>,
+    /// The API key that did it, when a server did. Neither is set for the platform itself (the
+    /// operator's CLI, the background re-check).
+    pub api_key_id: Option<ID>,
     pub ip: Option<String>,
     pub created_at: DateTime<Utc>,
 }
@@ -79,6 +83,7 @@ impl From<audit_event::Model> for AuditEvent {
             kind: e.kind,
             detail: e.detail,
             account_id: e.account_id.map(|id| ID(id.to_string())),
+            api_key_id: e.api_key_id.map(|id| ID(id.to_string())),
             ip: e.ip,
             created_at: e.created_at,
         }
@@ -174,22 +179,10 @@ impl IdentityMutation {
             .ok_or_else(|| AppError::invalid("id", "API keys have no sessions"))
             .gql()?;
         let session = uuid("id", &id).gql()?;
-        let ended = sessions::revoke(&state.db, account, session).await.gql()?;
-        if !ended {
-            // Already over: nothing to write, announce or record.
-            return Ok(id);
-        }
-        if let Some(tenant) = &principal.tenant {
-            audit::record(
-                &state.db,
-                tenant.id,
-                Some(account),
-                "session.revoked",
-                "a session was ended",
-                None,
-            )
-            .await;
-        }
+        // Ending an ended session writes, announces and records nothing.
+        sessions::revoke(&state.db, account, session, &actor(ctx))
+            .await
+            .gql()?;
         Ok(id)
     }
 
@@ -200,16 +193,9 @@ impl IdentityMutation {
         let state = state(ctx);
         let account = own_account(ctx, "id").gql()?;
         let passkey = uuid("id", &id).gql()?;
-        let removed = passkeys::remove(&state.db, account, passkey).await.gql()?;
-        audit::record(
-            &state.db,
-            removed.tenant_id,
-            Some(account),
-            "passkey.removed",
-            format!("the passkey \"{}\" was removed", removed.name),
-            None,
-        )
-        .await;
+        passkeys::remove(&state.db, account, passkey, &actor(ctx))
+            .await
+            .gql()?;
         Ok(id)
     }
 
@@ -222,9 +208,10 @@ impl IdentityMutation {
     ) -> async_graphql::Result<TenantSettings> {
         let scope = scope(ctx, tenant_slug).await.gql()?;
         let state = state(ctx);
-        let (tenant, _) = tenants::set_signup(&state.db, scope.tenant_id, signup_enabled)
-            .await
-            .gql()?;
+        let (tenant, _) =
+            tenants::set_signup(&state.db, scope.tenant_id, signup_enabled, &actor(ctx))
+                .await
+                .gql()?;
         Ok(TenantSettings {
             signup_enabled: tenant.signup_enabled,
         })

@@ -3,7 +3,7 @@
 use async_graphql::{Context, Object};
 use uuid::Uuid;
 
-use super::context::{GqlResult, scope, state};
+use super::context::{GqlResult, actor, scope, state};
 use super::guards::RoleGuard;
 use super::types::{AppLinksValue, Branding};
 use crate::entities::account::Role;
@@ -64,9 +64,15 @@ impl SettingsMutation {
     ) -> async_graphql::Result<Branding> {
         let (tenant_id, app) = branding_scope(ctx, tenant_slug, app).await?;
         let state = state(ctx);
-        branding::set(&state.db, tenant_id, app.as_deref(), input.into())
-            .await
-            .gql()?;
+        branding::set(
+            &state.db,
+            tenant_id,
+            app.as_deref(),
+            input.into(),
+            &actor(ctx),
+        )
+        .await
+        .gql()?;
         branding_stored_in(ctx, tenant_id, app.as_deref()).await
     }
 
@@ -82,7 +88,7 @@ impl SettingsMutation {
         let scope = scope(ctx, tenant_slug).await.gql()?;
         let state = state(ctx);
         let app = state.config.apps.check("app", &app).gql()?;
-        app_links::set(&state.db, scope.tenant_id, &app, input.into())
+        app_links::set(&state.db, scope.tenant_id, &app, input.into(), &actor(ctx))
             .await
             .gql()?;
         Ok(app_links::get(&state.db, scope.tenant_id, &app)

@@ -3,12 +3,12 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 
-use super::context::{GqlResult, connection, page_size, state};
+use super::context::{GqlResult, actor, connection, page_size, state};
 use super::guards::RoleGuard;
 use super::types::{Account, Domain, Tenant, TenantStatusValue};
-use crate::entities::account::{AccountStatus, Role};
+use crate::entities::account::Role;
 use crate::error::AppError;
-use crate::services::{accounts, leads, tenants};
+use crate::services::{leads, tenants};
 
 #[derive(Default)]
 pub struct TenantsQuery;
@@ -93,19 +93,21 @@ impl TenantsMutation {
             ))
             .gql();
         }
-        let provisioned =
-            tenants::provision(&state.db, &state.config, &slug, &name, apps.as_deref())
-                .await
-                .gql()?;
-        let admin = accounts::create(
+        let provisioned = tenants::provision(
             &state.db,
-            provisioned.tenant.id,
-            &admin_email,
-            Role::Admin,
-            AccountStatus::Invited,
+            &state.config,
+            &slug,
+            &name,
+            apps.as_deref(),
+            Some(&admin_email),
+            &actor(ctx),
         )
         .await
         .gql()?;
+        let admin = provisioned
+            .admin
+            .ok_or_else(|| AppError::internal("the admin was not created"))
+            .gql()?;
         Ok(ProvisionedTenant {
             tenant: provisioned.tenant.into(),
             domains: provisioned.domains.into_iter().map(Into::into).collect(),
@@ -122,7 +124,7 @@ impl TenantsMutation {
         status: TenantStatusValue,
     ) -> async_graphql::Result<Tenant> {
         let state = state(ctx);
-        let (tenant, _) = tenants::set_status(&state.db, &slug, status.into())
+        let (tenant, _) = tenants::set_status(&state.db, &slug, status.into(), &actor(ctx))
             .await
             .gql()?;
         Ok(tenant.into())
@@ -138,7 +140,7 @@ impl TenantsMutation {
         per_minute: Option<i32>,
     ) -> async_graphql::Result<Tenant> {
         let state = state(ctx);
-        let (tenant, _) = tenants::set_rate_limit(&state.db, &slug, per_minute)
+        let (tenant, _) = tenants::set_rate_limit(&state.db, &slug, per_minute, &actor(ctx))
             .await
             .gql()?;
         Ok(tenant.into())

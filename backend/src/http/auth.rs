@@ -21,6 +21,7 @@ use crate::auth::principal::Principal;
 use crate::auth::{guard, step_up};
 use crate::entities::account;
 use crate::error::{AppError, ErrorBody};
+use crate::services::audit::Actor;
 use crate::services::sessions::TokenResponse;
 use crate::services::{accounts, audit, email_codes, passkeys, passwords, sessions};
 use crate::state::AppState;
@@ -277,12 +278,14 @@ async fn signed_in(
                 audit::record(
                     &state.db,
                     host.tenant_id,
-                    None,
+                    &Actor {
+                        ip,
+                        ..Actor::PLATFORM
+                    },
                     "login.failed",
                     format!("{method} sign-in failed"),
-                    ip,
                 )
-                .await;
+                .await?;
             }
             return Err(err);
         }
@@ -298,12 +301,11 @@ async fn signed_in(
     audit::record(
         &state.db,
         host.tenant_id,
-        Some(account.id),
+        &Actor::account(account.id, ip),
         "login.succeeded",
         format!("{} signed in with {method}", account.email),
-        ip,
     )
-    .await;
+    .await?;
     Ok(token_response(&tokens))
 }
 
@@ -346,15 +348,17 @@ pub async fn reset_start(
             passwords::start_reset(&state.db, &state.config, &state.mailer, &host, &email).await;
         match started {
             Ok(Some(account)) => {
-                audit::record(
+                let recorded = audit::record(
                     &state.db,
                     host.tenant_id,
-                    Some(account),
+                    &Actor::account(account, ip),
                     "password.reset_requested",
                     "a reset token was emailed",
-                    ip,
                 )
                 .await;
+                if let Err(err) = recorded {
+                    tracing::error!(error = %err.chain(), "cannot record a password reset request");
+                }
             }
             Ok(None) => {}
             Err(err) => tracing::error!(error = %err.chain(), "cannot send a password reset"),
@@ -404,15 +408,14 @@ pub async fn reset_finish(
     audit::record(
         &state.db,
         host.tenant_id,
-        Some(account.id),
+        &Actor::account(account.id, ip),
         "password.reset",
         format!(
             "{} chose a new password; every session was ended",
             account.email
         ),
-        ip,
     )
-    .await;
+    .await?;
     Ok(Json(PasswordChanged {
         status: "password_changed",
     })
@@ -551,12 +554,11 @@ pub async fn elevate(
             audit::record(
                 &state.db,
                 host.tenant_id,
-                Some(account.id),
+                &Actor::account(account.id, ip),
                 "elevation.failed",
                 "step-up proof was wrong",
-                ip,
             )
-            .await;
+            .await?;
             return Err(AppError::unauthenticated(
                 "wrong_proof",
                 "the proof is wrong",
@@ -570,12 +572,11 @@ pub async fn elevate(
     audit::record(
         &state.db,
         host.tenant_id,
-        Some(account.id),
+        &Actor::account(account.id, ip),
         "elevation.granted",
         format!("{} stepped up", account.email),
-        ip,
     )
-    .await;
+    .await?;
     Ok(token_response(&Elevated {
         access_token,
         token_type: "Bearer",
@@ -690,15 +691,14 @@ pub async fn passkey_register_finish(
     audit::record(
         &state.db,
         account.tenant_id,
-        Some(account.id),
+        &Actor::account(account.id, ip),
         "passkey.added",
         format!(
             "{} added the passkey \"{}\" for {}",
             account.email, key.name, key.rp_id
         ),
-        ip,
     )
-    .await;
+    .await?;
     let added = PasskeyAdded {
         id: key.id,
         name: key.name,

@@ -1,8 +1,8 @@
 //! Accounts: the people of a tenant and their roles.
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait,
-    QueryFilter, QueryOrder, TransactionSession, TransactionTrait,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait,
+    ModelTrait, QueryFilter, QueryOrder, TransactionSession, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -10,6 +10,7 @@ use crate::cache::events::{self, CacheEvent};
 use crate::db;
 use crate::entities::account::{self, AccountStatus, Role};
 use crate::error::{AppError, is_unique_violation};
+use crate::services::audit::{self, Actor};
 use crate::services::{leads, tenants};
 
 /// Adds an account to a tenant. `Operator` belongs to the `main` tenant alone, and `main` holds
@@ -110,17 +111,34 @@ pub async fn get(
         .ok_or_else(|| AppError::NotFound("account not found".into()))
 }
 
+/// Adds a member to `tenant_id`, invited: they sign in with this address.
+#[tracing::instrument(skip(db, actor))]
+pub async fn invite<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    email: &str,
+    role: Role,
+    actor: &Actor,
+) -> Result<account::Model, AppError> {
+    let txn = db.begin().await?;
+    let account = create(&txn, tenant_id, email, role, AccountStatus::Invited).await?;
+    let detail = format!("{} was invited as {}", account.email, role.to_value());
+    audit::record(&txn, tenant_id, actor, "account.invited", detail).await?;
+    txn.commit().await?;
+    Ok(account)
+}
+
 /// Gives account `id` of `tenant_id` another role; answers whether it changed.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip(db, actor))]
 pub async fn set_role<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     tenant_id: Uuid,
     id: Uuid,
     role: Role,
-    acting_account: Option<Uuid>,
+    actor: &Actor,
 ) -> Result<(account::Model, bool), AppError> {
     let account = get(db, tenant_id, id).await?;
-    if acting_account == Some(id) {
+    if actor.account == Some(id) {
         return Err(AppError::invalid("id", "you cannot change your own role"));
     }
     check_role_for_tenant(db, tenant_id, role).await?;
@@ -128,31 +146,40 @@ pub async fn set_role<C: ConnectionTrait + TransactionTrait>(
         return Ok((account, false));
     }
     let txn = db.begin().await?;
+    let detail = format!(
+        "{} is now {} (was {})",
+        account.email,
+        role.to_value(),
+        account.role.to_value()
+    );
     let mut active: account::ActiveModel = account.into();
     active.role = Set(role);
     let account = active.update(&txn).await?;
     events::record(&txn, CacheEvent::AccountChanged(account.id)).await?;
+    audit::record(&txn, tenant_id, actor, "account.role_changed", detail).await?;
     txn.commit().await?;
     Ok((account, true))
 }
 
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip(db, actor))]
 pub async fn remove<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     tenant_id: Uuid,
     id: Uuid,
-    acting_account: Option<Uuid>,
+    actor: &Actor,
 ) -> Result<(), AppError> {
     let account = get(db, tenant_id, id).await?;
-    if acting_account == Some(id) {
+    if actor.account == Some(id) {
         return Err(AppError::invalid(
             "id",
             "you cannot remove your own account",
         ));
     }
     let txn = db.begin().await?;
+    let detail = format!("{} was removed", account.email);
     account.delete(&txn).await?;
     events::record(&txn, CacheEvent::AccountChanged(id)).await?;
+    audit::record(&txn, tenant_id, actor, "account.removed", detail).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -14,7 +14,8 @@ use crate::db;
 use crate::entities::account::Role;
 use crate::entities::api_key::{self, KeyKind};
 use crate::error::AppError;
-use crate::services::{audit, tenants};
+use crate::services::audit::{self, Actor};
+use crate::services::tenants;
 
 const MAX_NAME: usize = 100;
 
@@ -33,12 +34,13 @@ pub struct CreatedKey {
     pub secret: String,
 }
 
-#[tracing::instrument(skip(db, config, new), fields(kind = ?new.kind))]
+#[tracing::instrument(skip(db, config, new, actor), fields(kind = ?new.kind))]
 pub async fn create<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     config: &Config,
     tenant_id: Uuid,
     new: NewKey,
+    actor: &Actor,
 ) -> Result<CreatedKey, AppError> {
     let name = new.name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME {
@@ -103,7 +105,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         "{:?} key '{}' ({}…){role_text} created",
         key.kind, key.name, key.display_prefix
     );
-    audit::record(&txn, tenant_id, None, "api_key.created", detail, None).await;
+    audit::record(&txn, tenant_id, actor, "api_key.created", detail).await?;
     // The directory caches misses too: a key tried before it existed must now be found.
     events::record(&txn, CacheEvent::KeyChanged(key.key_hash.clone())).await?;
     txn.commit().await?;
@@ -129,6 +131,7 @@ pub async fn revoke<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     tenant_id: Uuid,
     id: Uuid,
+    actor: &Actor,
 ) -> Result<(api_key::Model, bool), AppError> {
     let key = api_key::Entity::find_by_id(id)
         .filter(api_key::Column::TenantId.eq(tenant_id))
@@ -143,7 +146,7 @@ pub async fn revoke<C: ConnectionTrait + TransactionTrait>(
     active.revoked_at = Set(Some(db::now()));
     let key = active.update(&txn).await?;
     let detail = format!("key '{}' ({}…) revoked", key.name, key.display_prefix);
-    audit::record(&txn, tenant_id, None, "api_key.revoked", detail, None).await;
+    audit::record(&txn, tenant_id, actor, "api_key.revoked", detail).await?;
     events::record(&txn, CacheEvent::KeyChanged(key.key_hash.clone())).await?;
     txn.commit().await?;
     tracing::info!(key = %key.id, "API key revoked");

@@ -12,6 +12,7 @@ use crate::cache::events::{self, CacheEvent};
 use crate::db;
 use crate::entities::app_link::{self, AndroidApp, AndroidApps, Strings};
 use crate::error::AppError;
+use crate::services::audit::{self, Actor};
 use crate::services::domains;
 use crate::tenancy::host::{self, RequestHost};
 use crate::tenancy::resolver::HostTenant;
@@ -157,6 +158,7 @@ pub async fn set<C: ConnectionTrait + TransactionTrait>(
     tenant_id: Uuid,
     app: &str,
     links: AppLinks,
+    actor: &Actor,
 ) -> Result<(), AppError> {
     let links = links.validated()?;
     let txn = db.begin().await?;
@@ -184,6 +186,8 @@ pub async fn set<C: ConnectionTrait + TransactionTrait>(
         false => row.update(&txn).await?,
     };
     events::record(&txn, CacheEvent::TenantChanged(tenant_id)).await?;
+    let detail = format!("the app links of {app} were changed");
+    audit::record(&txn, tenant_id, actor, "app_links.updated", detail).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -4,34 +4,66 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder,
 };
+use std::net::IpAddr;
+
 use uuid::Uuid;
 
 use crate::db;
 use crate::entities::audit_event;
 use crate::error::AppError;
 
-/// What happened, to whom, from where. A failure to record is logged, never fatal to the request
-/// that caused it.
+/// Who made a change: a person, a server's API key, or the platform itself (the CLI on the
+/// operator's machine, a background task), and from which address.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Actor {
+    pub account: Option<Uuid>,
+    pub key: Option<Uuid>,
+    pub ip: Option<IpAddr>,
+}
+
+impl Actor {
+    /// The platform itself: the CLI, a background task.
+    pub const PLATFORM: Actor = Actor {
+        account: None,
+        key: None,
+        ip: None,
+    };
+
+    pub fn account(id: Uuid, ip: Option<IpAddr>) -> Self {
+        Self {
+            account: Some(id),
+            key: None,
+            ip,
+        }
+    }
+}
+
+/// What happened to `tenant_id`, who did it, from where. Call it inside the transaction of the
+/// change it describes: if the event cannot be written, the change does not happen either.
 pub async fn record(
     db: &impl ConnectionTrait,
     tenant_id: Uuid,
-    account_id: Option<Uuid>,
+    actor: &Actor,
     kind: &str,
     detail: impl Into<String>,
-    ip: Option<std::net::IpAddr>,
-) {
-    let event = audit_event::ActiveModel {
+) -> Result<(), AppError> {
+    audit_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(tenant_id),
-        account_id: Set(account_id),
+        account_id: Set(actor.account),
+        api_key_id: Set(actor.key),
         kind: Set(kind.to_owned()),
         detail: Set(detail.into()),
-        ip: Set(ip.map(|ip| ip.to_string())),
+        ip: Set(actor.ip.map(|ip| ip.to_string())),
         created_at: Set(db::now()),
-    };
-    if let Err(err) = event.insert(db).await {
-        tracing::error!(error = %err, kind, "cannot record an audit event");
     }
+    .insert(db)
+    .await
+    .map_err(|err| {
+        tracing::error!(error = %err, kind, "cannot record an audit event");
+        AppError::from(err)
+    })?;
+    Ok(())
 }
 
 /// One page of a tenant's events, newest first, after the event `after`.

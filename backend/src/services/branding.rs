@@ -11,6 +11,7 @@ use crate::cache::events::{self, CacheEvent};
 use crate::db;
 use crate::entities::branding::{self, TENANT_DEFAULTS};
 use crate::error::AppError;
+use crate::services::audit::{self, Actor};
 use crate::tenancy::resolver::HostTenant;
 
 /// Branding values; `None` is unset. Used both for what is stored and for what is served.
@@ -197,6 +198,7 @@ pub async fn set<C: ConnectionTrait + TransactionTrait>(
     tenant_id: Uuid,
     app: Option<&str>,
     fields: BrandingFields,
+    actor: &Actor,
 ) -> Result<(), AppError> {
     let fields = fields.validated()?;
     let app = app.unwrap_or(TENANT_DEFAULTS);
@@ -231,6 +233,11 @@ pub async fn set<C: ConnectionTrait + TransactionTrait>(
         false => row.update(&txn).await?,
     };
     events::record(&txn, CacheEvent::TenantChanged(tenant_id)).await?;
+    let detail = match app {
+        TENANT_DEFAULTS => "the tenant's default branding was changed".to_owned(),
+        app => format!("the branding of {app} was changed"),
+    };
+    audit::record(&txn, tenant_id, actor, "branding.updated", detail).await?;
     txn.commit().await?;
     Ok(())
 }

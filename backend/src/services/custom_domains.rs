@@ -16,8 +16,9 @@ use crate::db;
 use crate::entities::domain_claim;
 use crate::entities::tenant_domain::{self, DomainKind};
 use crate::error::{AppError, is_unique_violation};
+use crate::services::audit::{self, Actor};
 use crate::services::domain_checks::{self, CheckResult, DomainChecker};
-use crate::services::{audit, domains};
+use crate::services::domains;
 use crate::tenancy::host;
 
 /// A custom domain as its tenant sees it: routing or not, and why.
@@ -85,13 +86,14 @@ fn to_json(checks: &[CheckResult]) -> Result<String, AppError> {
 
 /// Claims `host` for a tenant's app. It must be a valid name outside the platform's domain, not an
 /// address, not verified for anyone; one custom domain per app, aliases beside it.
-pub async fn claim(
-    db: &impl ConnectionTrait,
+pub async fn claim<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     config: &Config,
     tenant_id: Uuid,
     app: &str,
     raw_host: &str,
     alias: bool,
+    actor: &Actor,
 ) -> Result<CustomDomain, AppError> {
     let app = config.apps.check("app", app)?;
     let host = host::normalise_name(raw_host)
@@ -155,6 +157,7 @@ pub async fn claim(
         _ => {}
     }
     let ttl = chrono::Duration::from_std(config.domain_claim_ttl).map_err(AppError::internal)?;
+    let txn = db.begin().await?;
     let claim = domain_claim::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(tenant_id),
@@ -167,7 +170,7 @@ pub async fn claim(
         created_at: Set(db::now()),
         expires_at: Set(db::now() + ttl),
     }
-    .insert(db)
+    .insert(&txn)
     .await
     .map_err(|e| match is_unique_violation(&e) {
         true => AppError::invalid(
@@ -176,6 +179,14 @@ pub async fn claim(
         ),
         false => e.into(),
     })?;
+    let what = if alias {
+        "an alias"
+    } else {
+        "the custom domain"
+    };
+    let detail = format!("{host} was claimed as {what} of {}", claim.app);
+    audit::record(&txn, tenant_id, actor, "domain.claimed", detail).await?;
+    txn.commit().await?;
     Ok(claim.into())
 }
 
@@ -215,6 +226,7 @@ pub async fn verify<C: ConnectionTrait + TransactionTrait>(
     checker: &DomainChecker,
     tenant_id: Uuid,
     id: Uuid,
+    actor: &Actor,
 ) -> Result<CustomDomain, AppError> {
     if let Some(claim) = live_claim(db, tenant_id, id).await? {
         let token = config
@@ -222,12 +234,17 @@ pub async fn verify<C: ConnectionTrait + TransactionTrait>(
             .then_some(claim.token.as_str());
         let checks = checker.run(&claim.host, token).await;
         if !domain_checks::all_passed(&checks) {
+            let txn = db.begin().await?;
+            let detail = format!("{} failed its checks and does not route", claim.host);
             let mut active: domain_claim::ActiveModel = claim.into();
             active.checks = Set(Some(to_json(&checks)?));
             active.checked_at = Set(Some(db::now()));
-            return Ok(active.update(db).await?.into());
+            let claim = active.update(&txn).await?;
+            audit::record(&txn, tenant_id, actor, "domain.check_failed", detail).await?;
+            txn.commit().await?;
+            return Ok(claim.into());
         }
-        return promote(db, claim, &checks).await;
+        return promote(db, claim, &checks, actor).await;
     }
     let row = attached(db, tenant_id, id).await?;
     let checks = checker.run(&row.host, None).await;
@@ -239,13 +256,25 @@ pub async fn verify<C: ConnectionTrait + TransactionTrait>(
         txn.commit().await?;
         return Ok(claim.into());
     }
+    let passed = domain_checks::all_passed(&checks);
+    let (kind, detail) = match passed {
+        true => ("domain.checked", format!("{} passed its checks", row.host)),
+        false => (
+            "domain.check_failed",
+            format!("{} failed its checks", row.host),
+        ),
+    };
     let mut active: tenant_domain::ActiveModel = row.into();
     active.checks = Set(Some(to_json(&checks)?));
     active.checked_at = Set(Some(db::now()));
-    if domain_checks::all_passed(&checks) {
+    if passed {
         active.failed_checks = Set(0);
     }
-    Ok(active.update(db).await?.into())
+    let txn = db.begin().await?;
+    let row = active.update(&txn).await?;
+    audit::record(&txn, tenant_id, actor, kind, detail).await?;
+    txn.commit().await?;
+    Ok(row.into())
 }
 
 /// A claim that passed: it becomes a routing row, and every claim on the host (anyone's) goes.
@@ -253,6 +282,7 @@ async fn promote<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     claim: domain_claim::Model,
     checks: &[CheckResult],
+    actor: &Actor,
 ) -> Result<CustomDomain, AppError> {
     let kind = if claim.alias {
         DomainKind::Alias
@@ -287,16 +317,9 @@ async fn promote<C: ConnectionTrait + TransactionTrait>(
         .exec(&txn)
         .await?;
     events::record(&txn, CacheEvent::HostsChanged).await?;
+    let detail = format!("{} now routes to {}", row.host, row.app);
+    audit::record(&txn, row.tenant_id, actor, "domain.verified", detail).await?;
     txn.commit().await?;
-    audit::record(
-        db,
-        row.tenant_id,
-        None,
-        "domain.verified",
-        format!("{} now routes to {}", row.host, row.app),
-        None,
-    )
-    .await;
     Ok(row.into())
 }
 
@@ -305,26 +328,22 @@ pub async fn remove<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     tenant_id: Uuid,
     id: Uuid,
+    actor: &Actor,
 ) -> Result<(), AppError> {
-    if let Some(claim) = live_claim(db, tenant_id, id).await? {
-        claim.delete(db).await?;
+    let txn = db.begin().await?;
+    if let Some(claim) = live_claim(&txn, tenant_id, id).await? {
+        let detail = format!("the claim on {} was withdrawn", claim.host);
+        claim.delete(&txn).await?;
+        audit::record(&txn, tenant_id, actor, "domain.claim_removed", detail).await?;
+        txn.commit().await?;
         return Ok(());
     }
-    let row = attached(db, tenant_id, id).await?;
-    let host = row.host.clone();
-    let txn = db.begin().await?;
+    let row = attached(&txn, tenant_id, id).await?;
+    let detail = format!("{} was removed", row.host);
     row.delete(&txn).await?;
     events::record(&txn, CacheEvent::HostsChanged).await?;
+    audit::record(&txn, tenant_id, actor, "domain.removed", detail).await?;
     txn.commit().await?;
-    audit::record(
-        db,
-        tenant_id,
-        None,
-        "domain.removed",
-        format!("{host} was removed"),
-        None,
-    )
-    .await;
     Ok(())
 }
 
@@ -334,6 +353,7 @@ pub async fn remove_host<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     tenant_id: Uuid,
     host: &str,
+    actor: &Actor,
 ) -> Result<String, AppError> {
     let host = host::normalise_name(host)
         .map_err(|_| AppError::invalid("host", format!("'{host}' is not a valid host name")))?;
@@ -359,7 +379,7 @@ pub async fn remove_host<C: ConnectionTrait + TransactionTrait>(
             .map(|claim| claim.id)
             .ok_or_else(|| AppError::NotFound(format!("no custom domain {host} on this tenant")))?,
     };
-    remove(db, tenant_id, id).await?;
+    remove(db, tenant_id, id, actor).await?;
     Ok(host)
 }
 
@@ -386,26 +406,26 @@ pub async fn recheck_all<C: ConnectionTrait + TransactionTrait>(
         let failures = if passed { 0 } else { row.failed_checks + 1 };
         if failures >= config.domain_recheck_failures {
             let (tenant_id, host) = (row.tenant_id, row.host.clone());
-            let txn = db.begin().await?;
-            lapse(&txn, config, row, &checks).await?;
-            events::record(&txn, CacheEvent::HostsChanged).await?;
-            txn.commit().await?;
             let reason = checks
                 .iter()
                 .find(|c| !c.passed)
                 .map(|c| c.reason.clone())
                 .unwrap_or_default();
+            let detail = format!(
+                "{host} stopped routing after {failures} failed checks: {reason}; it is a claim again and must prove ownership anew"
+            );
+            let txn = db.begin().await?;
+            lapse(&txn, config, row, &checks).await?;
+            events::record(&txn, CacheEvent::HostsChanged).await?;
             audit::record(
-                db,
+                &txn,
                 tenant_id,
-                None,
+                &Actor::PLATFORM,
                 "domain.unverified",
-                format!(
-                    "{host} stopped routing after {failures} failed checks: {reason}; it is a claim again and must prove ownership anew"
-                ),
-                None,
+                detail,
             )
-            .await;
+            .await?;
+            txn.commit().await?;
             continue;
         }
         let mut active: tenant_domain::ActiveModel = row.into();

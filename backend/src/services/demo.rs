@@ -10,6 +10,7 @@ use crate::entities::app_link::AndroidApp;
 use crate::error::AppError;
 use crate::services::api_keys::{self, NewKey};
 use crate::services::app_links::{self, AppLinks};
+use crate::services::audit::Actor;
 use crate::services::branding::{self, BrandingFields};
 use crate::services::{accounts, domains, tenants};
 
@@ -61,11 +62,15 @@ pub async fn ensure<C: ConnectionTrait + TransactionTrait>(
             .into_iter()
             .map(|d| (d.app, d.host))
             .collect(),
-        operator_key: api_keys::create(db, config, main.id, operator)
+        operator_key: api_keys::create(db, config, main.id, operator, &Actor::PLATFORM)
             .await?
             .secret,
-        admin_key: api_keys::create(db, config, acme, admin).await?.secret,
-        public_key: api_keys::create(db, config, acme, public).await?.secret,
+        admin_key: api_keys::create(db, config, acme, admin, &Actor::PLATFORM)
+            .await?
+            .secret,
+        public_key: api_keys::create(db, config, acme, public, &Actor::PLATFORM)
+            .await?
+            .secret,
     })
 }
 
@@ -80,7 +85,7 @@ async fn revoke_demo_keys<C: ConnectionTrait + TransactionTrait>(
         .all(db)
         .await?;
     for key in keys {
-        api_keys::revoke(db, tenant_id, key.id).await?;
+        api_keys::revoke(db, tenant_id, key.id, &Actor::PLATFORM).await?;
     }
     Ok(())
 }
@@ -93,9 +98,17 @@ async fn ensure_tenant<C: ConnectionTrait + TransactionTrait>(
     if let Some(existing) = tenants::find(db, DEMO_SLUG).await? {
         return Ok(existing.id);
     }
-    let tenant = tenants::provision(db, config, DEMO_SLUG, "Acme Mobility", None)
-        .await?
-        .tenant;
+    let tenant = tenants::provision(
+        db,
+        config,
+        DEMO_SLUG,
+        "Acme Mobility",
+        None,
+        None,
+        &Actor::PLATFORM,
+    )
+    .await?
+    .tenant;
     let some = |s: &str| Some(s.to_owned());
     let defaults = BrandingFields {
         display_name: some("Acme"),
@@ -108,13 +121,20 @@ async fn ensure_tenant<C: ConnectionTrait + TransactionTrait>(
         seo_title: some("Acme Mobility"),
         seo_description: some("Rides, deliveries and parking from Acme."),
     };
-    branding::set(db, tenant.id, None, defaults).await?;
+    branding::set(db, tenant.id, None, defaults, &Actor::PLATFORM).await?;
     let rides = BrandingFields {
         display_name: some("Acme Rides"),
         seo_title: some("Acme Rides: a car in minutes"),
         ..BrandingFields::default()
     };
-    branding::set(db, tenant.id, Some("TAXI_PASSENGER"), rides).await?;
+    branding::set(
+        db,
+        tenant.id,
+        Some("TAXI_PASSENGER"),
+        rides,
+        &Actor::PLATFORM,
+    )
+    .await?;
     let links = AppLinks {
         ios_app_ids: vec!["ABCDE12345.com.acme.rides".into()],
         android_apps: vec![AndroidApp {
@@ -125,6 +145,6 @@ async fn ensure_tenant<C: ConnectionTrait + TransactionTrait>(
         }],
         webauthn_origins: vec![],
     };
-    app_links::set(db, tenant.id, "TAXI_PASSENGER", links).await?;
+    app_links::set(db, tenant.id, "TAXI_PASSENGER", links, &Actor::PLATFORM).await?;
     Ok(tenant.id)
 }

@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::db;
 use crate::entities::tenant_domain::{self, DomainKind};
 use crate::error::{AppError, is_unique_violation};
+use crate::services::audit::{self, Actor};
 use crate::services::tenants;
 use crate::tenancy::host;
 
@@ -24,6 +25,7 @@ pub async fn add_verified<C: ConnectionTrait + TransactionTrait>(
     app: &str,
     host: &str,
     alias: bool,
+    actor: &Actor,
 ) -> Result<tenant_domain::Model, AppError> {
     let tenant = tenants::get(db, tenant_slug).await?;
     let app = config.apps.check("app", app)?;
@@ -72,6 +74,11 @@ pub async fn add_verified<C: ConnectionTrait + TransactionTrait>(
             err => err,
         })?;
     events::record(&txn, CacheEvent::HostsChanged).await?;
+    let detail = format!(
+        "{} was attached to {} (vouched for)",
+        domain.host, domain.app
+    );
+    audit::record(&txn, tenant.id, actor, "domain.attached", detail).await?;
     txn.commit().await?;
     tracing::info!(tenant = %tenant.slug, host = %domain.host, "domain added");
     Ok(domain)

@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait,
-    QueryFilter, QueryOrder,
+    QueryFilter, QueryOrder, TransactionSession, TransactionTrait,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -24,6 +24,7 @@ use webauthn_rs_proto::AllowCredentials;
 use crate::db;
 use crate::entities::{account, passkey, webauthn_ceremony};
 use crate::error::AppError;
+use crate::services::audit::{self, Actor};
 use crate::services::mail::{self, Mailer};
 use crate::services::{accounts, app_links, domains, tenants};
 use crate::tenancy::resolver::HostTenant;
@@ -263,17 +264,22 @@ pub async fn list(
 
 /// Removes one of the person's own passkeys; it never signs in again. Another account's passkey
 /// is not found.
-pub async fn remove(
-    db: &impl ConnectionTrait,
+pub async fn remove<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     account_id: Uuid,
     id: Uuid,
+    actor: &Actor,
 ) -> Result<passkey::Model, AppError> {
     let row = passkey::Entity::find_by_id(id)
         .filter(passkey::Column::AccountId.eq(account_id))
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound("passkey not found".into()))?;
-    row.clone().delete(db).await?;
+    let txn = db.begin().await?;
+    row.clone().delete(&txn).await?;
+    let detail = format!("the passkey \"{}\" was removed", row.name);
+    audit::record(&txn, row.tenant_id, actor, "passkey.removed", detail).await?;
+    txn.commit().await?;
     Ok(row)
 }
 

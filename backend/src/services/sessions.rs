@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::db;
 use crate::entities::{account, refresh_token, session};
 use crate::error::AppError;
-use crate::services::audit;
+use crate::services::audit::{self, Actor};
 
 const REFRESH_PREFIX: &str = "brt_";
 /// The refusal of a refresh token presented a second time; the session it belonged to has ended.
@@ -104,16 +104,17 @@ pub async fn refresh<C: ConnectionTrait + TransactionTrait>(
         .await?;
     if marked.rows_affected == 0 {
         txn.rollback().await?;
-        end(db, session.id).await?;
+        let txn = db.begin().await?;
+        end(&txn, session.id).await?;
         audit::record(
-            db,
+            &txn,
             session.tenant_id,
-            Some(session.account_id),
+            &Actor::account(session.account_id, ip),
             "session.reuse_detected",
             "a refresh token was presented twice; the session was ended",
-            ip,
         )
-        .await;
+        .await?;
+        txn.commit().await?;
         return Err(AppError::unauthenticated(REUSE_REASON, REUSED));
     }
     let next = new_refresh_token(&txn, session.id).await?;
@@ -201,13 +202,21 @@ pub async fn revoke<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     account_id: Uuid,
     session_id: Uuid,
+    actor: &Actor,
 ) -> Result<bool, AppError> {
-    session::Entity::find_by_id(session_id)
+    let session = session::Entity::find_by_id(session_id)
         .filter(session::Column::AccountId.eq(account_id))
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound("session not found".into()))?;
-    end(db, session_id).await
+    let txn = db.begin().await?;
+    let ended = end(&txn, session_id).await?;
+    if ended {
+        let detail = "a session was ended";
+        audit::record(&txn, session.tenant_id, actor, "session.revoked", detail).await?;
+    }
+    txn.commit().await?;
+    Ok(ended)
 }
 
 async fn new_refresh_token(

@@ -10,30 +10,37 @@ use uuid::Uuid;
 use crate::cache::events::{self, CacheEvent};
 use crate::config::Config;
 use crate::db;
+use crate::entities::account::{self, AccountStatus, Role};
 use crate::entities::tenant::{self, TenantStatus};
 use crate::entities::tenant_domain::{self, DomainKind};
 use crate::error::{AppError, is_unique_violation};
-use crate::services::{audit, domains};
+use crate::services::audit::{self, Actor};
+use crate::services::{accounts, domains};
 use crate::tenancy::slug;
 
 /// The platform's own tenant, created by the migrations. Its slug is reserved.
 pub const MAIN_SLUG: &str = "main";
 const MAX_NAME_LEN: usize = 200;
 
-/// A newly provisioned tenant and the system domain of each of its apps.
+/// A newly provisioned tenant, the system domain of each of its apps, and its first admin.
 pub struct Provisioned {
     pub tenant: tenant::Model,
     pub domains: Vec<tenant_domain::Model>,
+    pub admin: Option<account::Model>,
 }
 
-/// Creates a tenant and one verified system domain per app (`apps`, or the whole catalog).
-#[tracing::instrument(skip(db, config))]
+/// Creates a tenant, one verified system domain per app (`apps`, or the whole catalog) and, with
+/// `admin_email`, its first admin (invited), in one transaction: a tenant never exists without
+/// the admin it was provisioned with.
+#[tracing::instrument(skip(db, config, actor))]
 pub async fn provision<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     config: &Config,
     slug: &str,
     name: &str,
     apps: Option<&[String]>,
+    admin_email: Option<&str>,
+    actor: &Actor,
 ) -> Result<Provisioned, AppError> {
     check_slug(config, slug)?;
     let name = name.trim();
@@ -93,12 +100,31 @@ pub async fn provision<C: ConnectionTrait + TransactionTrait>(
         })?;
         created.push(domain);
     }
+    let admin = match admin_email {
+        Some(email) => Some(
+            accounts::create(&txn, tenant.id, email, Role::Admin, AccountStatus::Invited)
+                .await
+                .map_err(|err| match err {
+                    AppError::InvalidInput { message, .. } => {
+                        AppError::invalid("adminEmail", message)
+                    }
+                    err => err,
+                })?,
+        ),
+        None => None,
+    };
     events::record(&txn, CacheEvent::HostsChanged).await?;
+    let detail = match &admin {
+        Some(admin) => format!("tenant '{slug}' provisioned, with admin {}", admin.email),
+        None => format!("tenant '{slug}' provisioned"),
+    };
+    audit::record(&txn, tenant.id, actor, "tenant.provisioned", detail).await?;
     txn.commit().await?;
     tracing::info!(tenant = %tenant.slug, "tenant provisioned");
     Ok(Provisioned {
         tenant,
         domains: created,
+        admin,
     })
 }
 
@@ -136,11 +162,12 @@ pub fn system_host(config: &Config, slug: &str, app: &str) -> Result<String, App
 
 /// Suspends or reactivates a tenant. A suspended tenant's hosts answer "Tenant not found".
 /// Answers whether the status changed; setting the status it has writes and announces nothing.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip(db, actor))]
 pub async fn set_status<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     slug: &str,
     status: TenantStatus,
+    actor: &Actor,
 ) -> Result<(tenant::Model, bool), AppError> {
     let tenant = get(db, slug).await?;
     if tenant.slug == MAIN_SLUG && status == TenantStatus::Suspended {
@@ -161,15 +188,7 @@ pub async fn set_status<C: ConnectionTrait + TransactionTrait>(
         TenantStatus::Suspended => "tenant.suspended",
         TenantStatus::Active => "tenant.activated",
     };
-    audit::record(
-        &txn,
-        tenant.id,
-        None,
-        kind,
-        format!("tenant '{slug}'"),
-        None,
-    )
-    .await;
+    audit::record(&txn, tenant.id, actor, kind, format!("tenant '{slug}'")).await?;
     events::record(&txn, CacheEvent::TenantChanged(tenant.id)).await?;
     txn.commit().await?;
     tracing::info!(tenant = %tenant.slug, ?status, "tenant status changed");
@@ -237,6 +256,7 @@ pub async fn set_signup<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     id: Uuid,
     enabled: bool,
+    actor: &Actor,
 ) -> Result<(tenant::Model, bool), AppError> {
     let tenant = by_id(db, id).await?;
     if tenant.slug == MAIN_SLUG && enabled {
@@ -253,6 +273,11 @@ pub async fn set_signup<C: ConnectionTrait + TransactionTrait>(
     active.signup_enabled = Set(enabled);
     active.updated_at = Set(db::now());
     let tenant = active.update(&txn).await?;
+    let detail = match enabled {
+        true => "sign-up by email code opened",
+        false => "sign-up by email code closed",
+    };
+    audit::record(&txn, tenant.id, actor, "tenant.signup_changed", detail).await?;
     events::record(&txn, CacheEvent::TenantChanged(tenant.id)).await?;
     txn.commit().await?;
     Ok((tenant, true))
@@ -263,11 +288,12 @@ pub const MAX_RATE_LIMIT: i32 = 1_000_000;
 
 /// Sets the tenant's own request limit per minute, or (`None`) returns it to the default.
 /// Answers whether the limit changed.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip(db, actor))]
 pub async fn set_rate_limit<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     slug: &str,
     per_minute: Option<i32>,
+    actor: &Actor,
 ) -> Result<(tenant::Model, bool), AppError> {
     if per_minute.is_some_and(|n| !(1..=MAX_RATE_LIMIT).contains(&n)) {
         return Err(AppError::invalid(
@@ -288,7 +314,7 @@ pub async fn set_rate_limit<C: ConnectionTrait + TransactionTrait>(
         Some(n) => format!("{n} requests per minute"),
         None => "the default".to_owned(),
     };
-    audit::record(&txn, tenant.id, None, "tenant.rate_limit_set", detail, None).await;
+    audit::record(&txn, tenant.id, actor, "tenant.rate_limit_set", detail).await?;
     events::record(&txn, CacheEvent::TenantChanged(tenant.id)).await?;
     txn.commit().await?;
     tracing::info!(tenant = %tenant.slug, ?per_minute, "tenant rate limit changed");
