@@ -61,9 +61,6 @@ pub async fn measure(
     if figures.socket_errors > 0 {
         return Err(format!("the flood saw {} socket errors", figures.socket_errors).into());
     }
-    if figures.socket_errors > 0 {
-        return Err(format!("the flood saw {} socket errors", figures.socket_errors).into());
-    }
     Ok(FloodFigures {
         quiet,
         flooded,

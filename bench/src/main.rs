@@ -6,6 +6,7 @@
 //!
 //! `cargo run --release -p tenantry-bench` (or `just bench`); `--help` for the knobs.
 
+mod churn;
 mod flood;
 mod load;
 mod report;
@@ -68,6 +69,9 @@ struct Args {
     /// Run only the "API key under an anonymous flood" scenario and print its figures
     #[arg(long)]
     flood_only: bool,
+    /// Run only the "sign-ins and logouts beside a key" scenario and print its figures
+    #[arg(long)]
+    churn_only: bool,
     /// Where the table is written (Markdown)
     #[arg(long, default_value = "bench/results.md")]
     output: PathBuf,
@@ -113,6 +117,11 @@ async fn run(args: Args) -> Result<()> {
         println!("{}", report.render_flood());
         return Ok(());
     }
+    if args.churn_only {
+        report.churn(bench.churn().await?);
+        println!("{}", report.render_churn());
+        return Ok(());
+    }
 
     eprintln!("== {SMALL} tenants, {LEADS} leads (SQLite)");
     let (server, seeded) = bench.start_sqlite("small", SMALL, LEADS).await?;
@@ -131,6 +140,7 @@ async fn run(args: Args) -> Result<()> {
 
     report.sign_in(bench.sign_in().await?);
     report.flood(bench.flood().await?);
+    report.churn(bench.churn().await?);
 
     eprintln!("== {} tenants (SQLite)", args.tenants);
     let (server, seeded) = bench.start_sqlite("large", args.tenants, 0).await?;
@@ -202,7 +212,7 @@ impl Bench {
     {
         let file = self.scratch.join(format!("{name}.db"));
         let url = format!("sqlite://{}?mode=rwc", file.display());
-        self.start_with(url, name, tenants, leads, more, Limits::Raised)
+        self.start_with(url, name, tenants, leads, more, Limits::Raised, "")
             .await
     }
 
@@ -221,6 +231,7 @@ impl Bench {
             leads,
             |_| async { Ok(()) },
             Limits::Raised,
+            "",
         )
         .await
     }
@@ -234,6 +245,7 @@ impl Bench {
         leads: u64,
         more: F,
         limits: Limits,
+        extra_toml: &str,
     ) -> Result<(Server, Seeded)>
     where
         F: FnOnce(Config) -> Fut,
@@ -250,7 +262,7 @@ impl Bench {
             started.elapsed().as_secs_f64()
         );
         let file = self.scratch.join(format!("{name}.toml"));
-        std::fs::write(&file, config_toml(&config, limits))?;
+        std::fs::write(&file, config_toml(&config, limits, extra_toml))?;
         let server = Server::tenantry(
             &self.bin_dir,
             &file,
@@ -273,6 +285,7 @@ impl Bench {
                 0,
                 |_| async { Ok(()) },
                 Limits::Default,
+                "",
             )
             .await?;
         let figures = flood::measure(&self.wrk, &self.scratch, &server, &seeded, self.load).await?;
@@ -288,6 +301,34 @@ impl Bench {
             figures.flooded.ok,
             figures.flooded.limited,
             figures.flooded.p99_ms
+        );
+        Ok(figures)
+    }
+
+    /// "Sign-ins and logouts beside a key", on a server of its own with cheap password hashing.
+    async fn churn(&self) -> Result<churn::ChurnFigures> {
+        eprintln!("== an API key beside sign-ins and sign-outs (SQLite)");
+        let file = self.scratch.join("churn.db");
+        let url = format!("sqlite://{}?mode=rwc", file.display());
+        let (server, seeded) = self
+            .start_with(
+                url,
+                "churn",
+                SMALL,
+                0,
+                churn::seed_people,
+                Limits::Raised,
+                churn::CHEAP_HASHING,
+            )
+            .await?;
+        let figures = churn::measure(&self.wrk, &self.scratch, &server, &seeded, self.load).await?;
+        eprintln!(
+            "key alone {:.0} req/s, beside {} sign-in/out pairs ({} failed) {:.0} req/s: {:.2}x",
+            figures.alone,
+            figures.pairs,
+            figures.failed,
+            figures.beside,
+            figures.ratio()
         );
         Ok(figures)
     }
@@ -366,7 +407,7 @@ fn config(database_url: String) -> Config {
 
 /// The server's configuration file: every rate limit raised out of the way, or (`limits`) the
 /// defaults, for the scenario that measures the limits themselves.
-fn config_toml(config: &Config, limits: Limits) -> String {
+fn config_toml(config: &Config, limits: Limits, extra: &str) -> String {
     let mut toml = format!(
         "database_url = {:?}\naccess_token_ttl_secs = {}\n",
         config.database_url,
@@ -385,7 +426,7 @@ fn config_toml(config: &Config, limits: Limits) -> String {
             toml += &format!("{name} = {UNLIMITED}\n");
         }
     }
-    toml
+    toml + extra
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

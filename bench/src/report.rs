@@ -113,6 +113,7 @@ pub struct Report {
     postgres: Option<(Measured, Measured)>,
     sign_in: Option<crate::sign_in::SignInFigures>,
     flood: Option<crate::flood::FloodFigures>,
+    churn: Option<crate::churn::ChurnFigures>,
 }
 
 impl Report {
@@ -124,6 +125,7 @@ impl Report {
             sizes: Vec::new(),
             sign_in: None,
             flood: None,
+            churn: None,
             postgres: None,
         }
     }
@@ -200,6 +202,7 @@ impl Report {
         out += &self.scale();
         out += &self.sign_in_section();
         out += &self.flood_section();
+        out += &self.churn_section();
         out += &self.targets(baseline, peer);
         out
     }
@@ -243,6 +246,40 @@ impl Report {
                 "| ratio, each against its baseline | | 1.00 | {branding:.2} | {viewer:.2} | | |"
             );
         }
+        out
+    }
+
+    pub fn churn(&mut self, figures: crate::churn::ChurnFigures) {
+        self.churn = Some(figures);
+    }
+
+    /// The churn section alone, for `--churn-only`.
+    pub fn render_churn(&self) -> String {
+        self.churn_section()
+    }
+
+    fn churn_section(&self) -> String {
+        let Some(f) = &self.churn else {
+            return String::new();
+        };
+        let mut out = String::from("\n## An API key beside sign-ins and sign-outs (SQLite)\n\n");
+        let _ = writeln!(
+            out,
+            "wrk drives `viewer` with a secret key, alone and then while people of the same \
+             tenant sign in with a password and sign out again, {} pairs a second (argon2id made \
+             cheap for this scenario: what it measures is the sessions' writes and cache events). \
+             Each sign-out must drop its own session from the caches and nothing else. Target: \
+             the key's throughput beside them ≥ 0.9× alone.\n",
+            crate::churn::RATE
+        );
+        out += "| key `viewer` | req/s |\n|---|---:|\n";
+        let _ = writeln!(out, "| alone | {:.0} |", f.alone);
+        let _ = writeln!(
+            out,
+            "| beside {} sign-in/sign-out pairs ({} failed) | {:.0} |",
+            f.pairs, f.failed, f.beside
+        );
+        let _ = writeln!(out, "| ratio | {:.2}× |", f.ratio());
         out
     }
 

@@ -5,11 +5,9 @@ use async_graphql::{Context, Object, SimpleObject};
 use super::context::{GqlResult, principal, state};
 use super::guards::TenantCallerGuard;
 use super::types::Branding;
-use crate::entities::tenant::TenantStatus;
 use crate::error::AppError;
-use crate::services::{branding, domains, tenants};
-use crate::tenancy::host::{self, RequestHost};
-use crate::tenancy::resolver::Resolution;
+use crate::services::discovery::{self, Ask};
+use crate::services::{branding, tenants};
 
 #[derive(Default)]
 pub struct DiscoveryQuery;
@@ -45,20 +43,9 @@ impl DiscoveryQuery {
         host: Option<String>,
     ) -> async_graphql::Result<Option<PublicTenant>> {
         let state = state(ctx);
-        let (tenant_id, app) = match (slug, host) {
-            (Some(slug), None) => match tenants::find(&state.db, &slug).await.gql()? {
-                Some(t) if t.status == TenantStatus::Active => (t.id, None),
-                _ => return Ok(None),
-            },
-            (None, Some(raw)) => {
-                let Ok(RequestHost::Name(name)) = host::normalise(&raw) else {
-                    return Err(AppError::invalid("host", "is not a valid host name")).gql();
-                };
-                match state.resolver.resolve(&state.db, &name).await.gql()? {
-                    Resolution::Tenant(t) => (t.tenant_id, t.app.clone()),
-                    Resolution::Suspended | Resolution::NotConfigured => return Ok(None),
-                }
-            }
+        let ask = match (slug, host) {
+            (Some(slug), None) => Ask::Slug(slug),
+            (None, Some(host)) => Ask::Host(host),
             _ => {
                 return Err(AppError::invalid(
                     "slug",
@@ -67,22 +54,15 @@ impl DiscoveryQuery {
                 .gql();
             }
         };
-        let tenant = state
-            .directory
-            .tenant(&state.db, tenant_id)
-            .await
-            .gql()?
-            .ok_or_else(|| AppError::internal("resolved tenant vanished"))
-            .gql()?;
-        let branding = branding::effective(&state.db, tenant_id, app.as_deref())
+        let found = discovery::discover(&state.db, &state.resolver, &state.directory, ask)
             .await
             .gql()?;
-        Ok(Some(PublicTenant {
-            slug: tenant.slug.clone(),
-            name: tenant.name.clone(),
-            apps: domains::apps(&state.db, tenant_id).await.gql()?,
-            app,
-            branding: branding.into(),
+        Ok(found.map(|tenant| PublicTenant {
+            slug: tenant.slug,
+            name: tenant.name,
+            apps: tenant.apps,
+            app: tenant.app,
+            branding: tenant.branding.into(),
         }))
     }
 

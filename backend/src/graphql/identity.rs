@@ -142,7 +142,7 @@ impl IdentityQuery {
             .await
             .gql()?;
         Ok(TenantSettings {
-            signup_enabled: tenant.signup_enabled && tenant.slug != tenants::MAIN_SLUG,
+            signup_enabled: tenants::signup_open(&tenant),
         })
     }
 

@@ -35,8 +35,7 @@ pub fn budget_key(email: &str) -> String {
 
 /// Whether an unknown address may become a `USER` of the host's tenant.
 pub async fn signup_allowed(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<bool, AppError> {
-    let tenant = tenants::by_id(db, tenant_id).await?;
-    Ok(tenant.signup_enabled && tenant.slug != tenants::MAIN_SLUG)
+    Ok(tenants::signup_open(&tenants::by_id(db, tenant_id).await?))
 }
 
 /// Sends a code to `email` if it can sign in here (an account, or sign-up open); does nothing

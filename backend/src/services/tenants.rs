@@ -321,6 +321,12 @@ pub async fn set_rate_limit<C: ConnectionTrait + TransactionTrait>(
     Ok((tenant, true))
 }
 
+/// Whether an unknown address that proves its mailbox may become a `USER` of `tenant`: the
+/// tenant's setting, and never on the platform tenant.
+pub fn signup_open(tenant: &tenant::Model) -> bool {
+    tenant.signup_enabled && tenant.slug != MAIN_SLUG
+}
+
 /// The tenant with `slug`, or `NOT_FOUND`.
 pub async fn get(db: &impl ConnectionTrait, slug: &str) -> Result<tenant::Model, AppError> {
     find(db, slug)
