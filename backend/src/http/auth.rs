@@ -22,6 +22,7 @@ use crate::auth::{guard, step_up};
 use crate::entities::account;
 use crate::error::{AppError, ErrorBody};
 use crate::services::audit::Actor;
+use crate::services::identity::{Identity, Proof};
 use crate::services::sessions::TokenResponse;
 use crate::services::{accounts, audit, email_codes, passkeys, passwords, sessions};
 use crate::state::AppState;
@@ -216,8 +217,9 @@ pub async fn email_verify(
         .limits
         .sign_in(ip, host.tenant_id, Some(&email_codes::budget_key(&email)))
         .await?;
-    let verified = email_codes::verify(&state.db, &state.config, &host, &email, &code).await;
-    signed_in(&state, &host, ip, verified, "email code").await
+    let proof = Proof::EmailCode { email, code };
+    let tokens = identity(&state).sign_in(&host, ip, proof).await?;
+    Ok(token_response(&tokens))
 }
 
 /// Signs in with an address and password.
@@ -252,61 +254,19 @@ pub async fn password_login(
         .limits
         .sign_in(ip, host.tenant_id, Some(&email_codes::budget_key(&email)))
         .await?;
-    let verified = passwords::login(
-        &state.db,
-        &state.passwords,
-        host.tenant_id,
-        &email,
-        &password,
-    )
-    .await;
-    signed_in(&state, &host, ip, verified, "password").await
+    let proof = Proof::Password { email, password };
+    let tokens = identity(&state).sign_in(&host, ip, proof).await?;
+    Ok(token_response(&tokens))
 }
 
-/// Starts a session for a proven account and records the attempt either way.
-async fn signed_in(
-    state: &AppState,
-    host: &crate::tenancy::resolver::HostTenant,
-    ip: Option<std::net::IpAddr>,
-    verified: Result<account::Model, AppError>,
-    method: &str,
-) -> Result<Response, AppError> {
-    let account = match verified {
-        Ok(account) => account,
-        Err(err) => {
-            if matches!(err, AppError::Unauthenticated { .. }) {
-                audit::record(
-                    &state.db,
-                    host.tenant_id,
-                    &Actor {
-                        ip,
-                        ..Actor::PLATFORM
-                    },
-                    "login.failed",
-                    format!("{method} sign-in failed"),
-                )
-                .await?;
-            }
-            return Err(err);
-        }
-    };
-    let tokens = sessions::start(
-        &state.db,
-        &state.config,
-        &state.tokens,
-        &account,
-        host.app.clone(),
-    )
-    .await?;
-    audit::record(
-        &state.db,
-        host.tenant_id,
-        &Actor::account(account.id, ip),
-        "login.succeeded",
-        format!("{} signed in with {method}", account.email),
-    )
-    .await?;
-    Ok(token_response(&tokens))
+/// The identity use-cases, on this server's database, keys and hashing.
+fn identity(state: &AppState) -> Identity<'_> {
+    Identity {
+        db: &state.db,
+        config: &state.config,
+        tokens: &state.tokens,
+        passwords: &state.passwords,
+    }
 }
 
 fn token_response(body: &impl Serialize) -> Response {
@@ -520,27 +480,23 @@ pub async fn elevate(
         .limits
         .sign_in(ip, host.tenant_id, Some(&account.email))
         .await?;
-    let proven = match (
+    let proof = match (
         body.password,
         body.code,
         body.ceremony_id.zip(body.credential),
     ) {
-        (Some(password), None, None) => {
-            passwords::login(
-                &state.db,
-                &state.passwords,
-                host.tenant_id,
-                &account.email,
-                &password,
-            )
-            .await
-        }
-        (None, Some(code), None) => {
-            email_codes::verify(&state.db, &state.config, host, &account.email, &code).await
-        }
-        (None, None, Some((ceremony, credential))) => {
-            passkeys::finish_login(&state.db, host, ceremony, &credential).await
-        }
+        (Some(password), None, None) => Proof::Password {
+            email: account.email.clone(),
+            password,
+        },
+        (None, Some(code), None) => Proof::EmailCode {
+            email: account.email.clone(),
+            code,
+        },
+        (None, None, Some((ceremony, credential))) => Proof::Passkey {
+            ceremony,
+            credential: Box::new(credential),
+        },
         _ => {
             return Err(AppError::invalid(
                 "body",
@@ -548,35 +504,10 @@ pub async fn elevate(
             ));
         }
     };
-    match proven {
-        Ok(proven) if proven.id == account.id => {}
-        Ok(_) | Err(AppError::Unauthenticated { .. }) => {
-            audit::record(
-                &state.db,
-                host.tenant_id,
-                &Actor::account(account.id, ip),
-                "elevation.failed",
-                "step-up proof was wrong",
-            )
-            .await?;
-            return Err(AppError::unauthenticated(
-                "wrong_proof",
-                "the proof is wrong",
-            ));
-        }
-        Err(err) => return Err(err),
-    }
-    let (access_token, until) =
-        sessions::elevated_token(&state.db, &state.config, &state.tokens, &account, session)
-            .await?;
-    audit::record(
-        &state.db,
-        host.tenant_id,
-        &Actor::account(account.id, ip),
-        "elevation.granted",
-        format!("{} stepped up", account.email),
-    )
-    .await?;
+    let elevated = identity(&state)
+        .elevate(host, ip, &account, session, proof)
+        .await?;
+    let (access_token, until) = (elevated.access_token, elevated.until);
     Ok(token_response(&Elevated {
         access_token,
         token_type: "Bearer",
@@ -774,8 +705,12 @@ pub async fn passkey_login_finish(
 ) -> Result<Response, AppError> {
     state.limits.sign_in(ip, host.tenant_id, None).await?;
     let (ceremony, credential) = finishing(body)?;
-    let verified = passkeys::finish_login(&state.db, &host, ceremony, &credential).await;
-    signed_in(&state, &host, ip, verified, "passkey").await
+    let proof = Proof::Passkey {
+        ceremony,
+        credential: Box::new(credential),
+    };
+    let tokens = identity(&state).sign_in(&host, ip, proof).await?;
+    Ok(token_response(&tokens))
 }
 
 /// A signed-in person on one of their own tenant's hosts: a Bearer token of another tenant is

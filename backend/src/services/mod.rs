@@ -12,6 +12,7 @@ pub mod discovery;
 pub mod domain_checks;
 pub mod domains;
 pub mod email_codes;
+pub mod identity;
 pub mod leads;
 pub mod mail;
 pub mod passkeys;
