@@ -11,20 +11,13 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
 use crate::config::Config;
 use crate::error::AppError;
 
-/// Connects to the configured database, creating the directory of a SQLite file on first run.
+/// Connects to the configured database, creating a SQLite file (and its directory) on first run.
 /// The pool is bounded, and a request that cannot get a connection in time fails with `503`
 /// instead of queueing behind an outage.
 pub async fn connect(config: &Config) -> Result<DatabaseConnection, AppError> {
     let url = config.database_url.as_str();
-    if let Some(dir) = sqlite_file(url).and_then(Path::parent)
-        && !dir.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            AppError::internal(format!(
-                "cannot create database directory {}: {e}",
-                dir.display()
-            ))
-        })?;
+    if let Some(file) = sqlite_file(url) {
+        create_private(file)?;
     }
     let mut options = ConnectOptions::new(url);
     options
@@ -47,6 +40,34 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, AppError> {
             shown_url(url)
         ))
     })
+}
+
+/// Makes the SQLite file `file` if it is missing, readable by its owner only (mode 0600; SQLite
+/// gives its `-wal` and `-shm` files the same mode), in a directory made 0700 when it is made
+/// here: the file holds sessions, live sign-in codes in the outbox and the server's secrets.
+fn create_private(file: &Path) -> Result<(), AppError> {
+    let failed = |what: &Path, e: std::io::Error| {
+        AppError::internal(format!("cannot create {}: {e}", what.display()))
+    };
+    if let Some(dir) = file.parent()
+        && !dir.as_os_str().is_empty()
+        && !dir.exists()
+    {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir).map_err(|e| failed(dir, e))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(file) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(failed(file, e)),
+    }
 }
 
 /// Connects to a database that must already exist, for the one-shot commands: a missing SQLite

@@ -43,7 +43,9 @@ db_tests!(
     a_client_cannot_choose_its_address,
     an_anonymous_flood_cannot_drain_a_tenants_budget,
     anonymous_graphql_is_limited_per_client,
+    batches_and_big_documents_cost_what_they_weigh,
     a_self_signed_up_user_cannot_drain_the_tenants_budget,
+    signing_out_is_in_the_audit_trail,
 );
 
 /// What every refused email code is told.
@@ -1490,4 +1492,77 @@ async fn a_self_signed_up_user_cannot_drain_the_tenants_budget(backend: Backend)
         StatusCode::OK,
         "the tenant's budget is untouched: {body}"
     );
+}
+
+/// Promise (no visitor can lock a tenant out): a batch costs a client's per-IP budget one request
+/// per operation, and a document one more per 2 KiB, so neither batching nor documents near the
+/// size limits buy a client more work than as many small requests would. Before, a batch of ten
+/// 10 KB documents cost one request and kept both cores busy for over half a second.
+async fn batches_and_big_documents_cost_what_they_weigh(backend: Backend) {
+    let app = spawn_app_with(backend, |config| {
+        config.anonymous_graphql_rate_per_minute = 30;
+    })
+    .await;
+    let ask = |ip: &'static str, body: Value| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/graphql"))
+                .header("x-forwarded-for", ip)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    // Ten small operations: ten requests of the budget, so the fourth batch is refused.
+    let batch = json!(vec![json!({ "query": "{ apiVersion }" }); 10]);
+    for round in 1..=3 {
+        assert_eq!(
+            ask("192.0.2.20", batch.clone()).await,
+            StatusCode::OK,
+            "batch {round}"
+        );
+    }
+    assert_eq!(
+        ask("192.0.2.20", batch.clone()).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // A 40 KiB document (under the 64 KiB limit) costs 21 requests: the second is refused.
+    let padding = " ".repeat(40 * 1024);
+    let big = json!({ "query": format!("{{ apiVersion }}{padding}") });
+    assert_eq!(ask("192.0.2.21", big.clone()).await, StatusCode::OK);
+    assert_eq!(ask("192.0.2.21", big).await, StatusCode::TOO_MANY_REQUESTS);
+    // Another client is untouched.
+    assert_eq!(
+        ask("192.0.2.22", json!({ "query": "{ apiVersion }" })).await,
+        StatusCode::OK
+    );
+}
+
+/// Promise (every session revocation is in the audit trail): signing out writes `session.ended`,
+/// naming the account and its address; signing out again writes nothing.
+async fn signing_out_is_in_the_audit_trail(backend: Backend) {
+    let app = spawn_app_with(backend, |_| {}).await;
+    let acme = app.provision("acme", "Acme").await.tenant;
+    let (ana, token) = app.sign_in(acme.id, "ana@example.com", Role::User).await;
+    let logout = || {
+        app.client
+            .post(app.url("/auth/logout"))
+            .header("host", "acme-rides.localhost")
+            .header("x-forwarded-for", "192.0.2.30")
+            .bearer_auth(&token)
+            .send()
+    };
+    assert_eq!(logout().await.unwrap().status(), StatusCode::NO_CONTENT);
+    let events = tenantry::entities::audit_event::Entity::find()
+        .filter(tenantry::entities::audit_event::Column::Kind.eq("session.ended"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].account_id, Some(ana.id));
+    assert_eq!(events[0].ip.as_deref(), Some("192.0.2.30"));
+    assert_eq!(logout().await.unwrap().status(), StatusCode::UNAUTHORIZED);
 }

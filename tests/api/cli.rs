@@ -362,6 +362,22 @@ async fn one_shot_commands_refuse_a_database_that_is_not_there() {
     let tenants: Value = serde_json::from_str(&stdout(&listed)).unwrap();
     assert_eq!(tenants[0]["slug"], "main");
 
+    // `migrate` makes a SQLite file whatever the URL's mode says, readable by its owner only.
+    let fresh = dir.path().join("fresh/tenantry.db");
+    let fresh_url = format!("sqlite://{}", fresh.display());
+    let made = cli_alone(&["migrate"], &[("DATABASE_URL", &fresh_url)]).await;
+    assert!(made.status.success(), "{}", stderr(&made));
+    let mode = |path: &std::path::Path| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    };
+    assert_eq!(
+        mode(&fresh),
+        0o600,
+        "the database file is readable by others"
+    );
+    assert_eq!(mode(fresh.parent().unwrap()), 0o700);
+
     if let Some(backend) = Backend::postgres() {
         let Backend::Postgres(admin_url) = &backend else {
             unreachable!()

@@ -434,10 +434,16 @@ pub async fn refresh(
 )]
 pub async fn logout(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     signed_in: SignedIn,
 ) -> Result<Response, AppError> {
     let session = signed_in.session()?;
-    sessions::end(&state.db, session).await?;
+    let account = signed_in
+        .principal
+        .account_id
+        .ok_or_else(|| AppError::internal("a token names its account"))?;
+    let actor = Actor::account(account, ip);
+    sessions::sign_out(&state.db, signed_in.host.tenant_id, session, &actor).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

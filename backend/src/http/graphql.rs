@@ -34,6 +34,15 @@ pub async fn execute(
         let body = json!({ "data": null, "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] });
         return (StatusCode::BAD_REQUEST, Json(body)).into_response();
     }
+    if principal.tenant.is_none() || principal.is_public_key() {
+        // The guard spent one request of the client's per-IP budget; what the batch and its
+        // documents cost beyond that is spent now, before anything is parsed or run.
+        for _ in 1..cost(&request) {
+            if let Err(refused) = state.limits.graphql_ip(caller_ip.0).await {
+                return refused.into_response();
+            }
+        }
+    }
     let request = request.data(principal).data(caller_ip);
     let answer = match schema.execute_batch(request).await {
         BatchResponse::Single(response) => BatchResponse::Single(coded(response)),
@@ -55,6 +64,20 @@ pub async fn execute(
         *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
     }
     response
+}
+
+/// Bytes of document text that cost one request of a per-IP budget.
+const BYTES_PER_REQUEST: usize = 2048;
+
+/// What a request costs a per-IP budget: one per operation in a batch, and one more per
+/// [`BYTES_PER_REQUEST`] of each document, so that neither batching nor a document near the size
+/// limits buys more work than the same number of small requests would.
+fn cost(request: &BatchRequest) -> usize {
+    let one = |r: &async_graphql::Request| 1 + r.query.len() / BYTES_PER_REQUEST;
+    match request {
+        BatchRequest::Single(request) => one(request),
+        BatchRequest::Batch(batch) => batch.iter().map(one).sum(),
+    }
 }
 
 /// Errors async-graphql raises itself (syntax, validation, depth and complexity limits, argument

@@ -366,13 +366,14 @@ fn within(ip: IpAddr, nets: &[&str]) -> bool {
 }
 
 /// The IPv4 address an IPv6 address carries in a form that routes to it: IPv4-mapped
-/// (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`), NAT64 (`64:ff9b::a.b.c.d`) or 6to4
-/// (`2002:aabb:ccdd::`).
+/// (`::ffff:a.b.c.d`), IPv4-translated (`::ffff:0:a.b.c.d`, RFC 2765), IPv4-compatible
+/// (`::a.b.c.d`), NAT64 (`64:ff9b::a.b.c.d`) or 6to4 (`2002:aabb:ccdd::`).
 fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
     let s = v6.segments();
     let v4 = |high: u16, low: u16| Ipv4Addr::from((u32::from(high) << 16) | u32::from(low));
     match s {
         [0, 0, 0, 0, 0, 0xffff, high, low] => Some(v4(high, low)),
+        [0, 0, 0, 0, 0xffff, 0, high, low] => Some(v4(high, low)),
         // `::` and `::1` are their own entries, not IPv4 addresses.
         [0, 0, 0, 0, 0, 0, high, low] if (high, low) > (0, 1) => Some(v4(high, low)),
         [0x64, 0xff9b, 0, 0, 0, 0, high, low] => Some(v4(high, low)),
@@ -431,6 +432,9 @@ mod tests {
             ("::1", false),
             ("::ffff:10.0.0.1", false),
             ("::ffff:8.8.8.8", true),
+            ("::ffff:0:7f00:1", false),
+            ("::ffff:0:a9fe:a9fe", false),
+            ("::ffff:0:808:808", true),
             ("::127.0.0.1", false),
             ("::8.8.8.8", true),
             ("64:ff9b::7f00:1", false),

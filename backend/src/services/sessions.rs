@@ -154,6 +154,23 @@ pub async fn end<C: ConnectionTrait + TransactionTrait>(
     end_where(db, session::Column::Id.eq(session_id)).await
 }
 
+/// Signs out of session `session_id` of `tenant_id`: it ends, with an audit event. Signing out
+/// of a session already ended writes nothing.
+pub async fn sign_out<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    session_id: Uuid,
+    actor: &Actor,
+) -> Result<bool, AppError> {
+    let txn = db.begin().await?;
+    let ended = end(&txn, session_id).await?;
+    if ended {
+        audit::record(&txn, tenant_id, actor, "session.ended", "signed out").await?;
+    }
+    txn.commit().await?;
+    Ok(ended)
+}
+
 /// Ends every session of an account (after a password reset); answers whether any was live.
 pub async fn end_all<C: ConnectionTrait + TransactionTrait>(
     db: &C,
