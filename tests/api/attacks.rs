@@ -982,19 +982,7 @@ async fn an_unrouted_custom_domain_is_a_claim_again(backend: Backend) {
 
 /// `tenantry_db_statements_total{kind="read"}` of a server started with a metrics address.
 async fn database_reads(app: &TestApp) -> u64 {
-    let url = format!(
-        "http://{}/metrics",
-        app.metrics_addr.expect("a metrics address")
-    );
-    let text = app
-        .client
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     text.lines()
         .find_map(|line| line.strip_prefix("tenantry_db_statements_total{kind=\"read\"} "))
         .map_or(0, |n| n.trim().parse().unwrap())

@@ -18,16 +18,7 @@ const VIEWER: &str = "{ viewer { role } }";
 
 /// `tenantry_cache_lookups_total` by (cache, result), from the server's metrics endpoint.
 async fn lookups(app: &TestApp) -> HashMap<(String, String), u64> {
-    let url = format!("http://{}/metrics", app.metrics_addr.expect("metrics"));
-    let text = app
-        .client
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     let label = |line: &str, name: &str| {
         let start = line.find(&format!("{name}=\""))? + name.len() + 2;
         let end = start + line[start..].find('"')?;

@@ -256,15 +256,7 @@ async fn a_redis_outage_lets_requests_through() {
     for _ in 0..5 {
         assert_eq!(app.get_branding(&host).await.status(), StatusCode::OK);
     }
-    let metrics = app
-        .client
-        .get(format!("http://{}/metrics", app.metrics_addr.unwrap()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     let errors = metrics
         .lines()
         .find_map(|line| line.strip_prefix("tenantry_rate_limiter_backend_errors_total "))

@@ -349,6 +349,23 @@ impl TestApp {
         self.state.catch_up().await;
     }
 
+    /// The text of `GET /metrics` of a server started with a metrics address.
+    pub async fn metrics(&self) -> String {
+        let url = format!(
+            "http://{}/metrics",
+            self.metrics_addr
+                .expect("a server started with a metrics address")
+        );
+        self.client
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// The system host of `app` for tenant `slug` under the test's base domain.
     pub fn host(&self, slug: &str, app: &str) -> String {
         tenants::system_host(&self.config, slug, app).unwrap()

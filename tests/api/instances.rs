@@ -158,30 +158,18 @@ async fn two_server_processes_share_limits_and_changes() {
         database_url: database.url.clone(),
         ..Config::default()
     };
-    let acme = tenants::provision(
-        &db,
-        &config,
-        "acme",
-        "Acme",
-        None,
-        None,
-        &tenantry::services::audit::Actor::PLATFORM,
-    )
-    .await
-    .unwrap()
-    .tenant;
-    let globex = tenants::provision(
-        &db,
-        &config,
-        "globex",
-        "Globex",
-        None,
-        None,
-        &tenantry::services::audit::Actor::PLATFORM,
-    )
-    .await
-    .unwrap()
-    .tenant;
+    let provision = |slug: &'static str, name: &'static str| {
+        let (db, config) = (&db, &config);
+        async move {
+            let platform = tenantry::services::audit::Actor::PLATFORM;
+            tenants::provision(db, config, slug, name, None, None, &platform)
+                .await
+                .unwrap()
+                .tenant
+        }
+    };
+    let acme = provision("acme", "Acme").await;
+    let globex = provision("globex", "Globex").await;
     let main = tenants::get(&db, "main").await.unwrap();
     let key = |tenant_id, role| {
         let new = NewKey {

@@ -24,7 +24,7 @@ use crate::error::{AppError, ErrorBody};
 use crate::services::audit::Actor;
 use crate::services::identity::{Identity, Proof};
 use crate::services::sessions::TokenResponse;
-use crate::services::{accounts, audit, email_codes, passkeys, passwords, sessions};
+use crate::services::{accounts, email_codes, passkeys, passwords, sessions};
 use crate::state::AppState;
 
 // Bodies are read with every field optional, so a missing one is a 422 naming it; the schemas say
@@ -303,25 +303,11 @@ pub async fn reset_start(
         .limits
         .sign_in(ip, host.tenant_id, Some(&email))
         .await?;
+    // Answered before the work, so the answer's timing says nothing about the address.
     let send = async move {
-        let started =
-            passwords::start_reset(&state.db, &state.config, &state.mailer, &host, &email).await;
-        match started {
-            Ok(Some(account)) => {
-                let recorded = audit::record(
-                    &state.db,
-                    host.tenant_id,
-                    &Actor::account(account, ip),
-                    "password.reset_requested",
-                    "a reset token was emailed",
-                )
-                .await;
-                if let Err(err) = recorded {
-                    tracing::error!(error = %err.chain(), "cannot record a password reset request");
-                }
-            }
-            Ok(None) => {}
-            Err(err) => tracing::error!(error = %err.chain(), "cannot send a password reset"),
+        let (db, config, mailer) = (&state.db, &state.config, &state.mailer);
+        if let Err(err) = passwords::start_reset(db, config, mailer, &host, &email, ip).await {
+            tracing::error!(error = %err.chain(), "cannot send a password reset");
         }
     };
     tokio::spawn(send.in_current_span());
@@ -356,24 +342,14 @@ pub async fn reset_finish(
     let token = required("token", body.token)?;
     let new_password = required("new_password", body.new_password)?;
     state.limits.sign_in(ip, host.tenant_id, None).await?;
-    let account = passwords::finish_reset(
+    passwords::finish_reset(
         &state.db,
         &state.passwords,
         &state.mailer,
         &host,
         &token,
         &new_password,
-    )
-    .await?;
-    audit::record(
-        &state.db,
-        host.tenant_id,
-        &Actor::account(account.id, ip),
-        "password.reset",
-        format!(
-            "{} chose a new password; every session was ended",
-            account.email
-        ),
+        ip,
     )
     .await?;
     Ok(Json(PasswordChanged {
@@ -623,17 +599,7 @@ pub async fn passkey_register_finish(
         ceremony,
         &credential,
         name.as_deref(),
-    )
-    .await?;
-    audit::record(
-        &state.db,
-        account.tenant_id,
-        &Actor::account(account.id, ip),
-        "passkey.added",
-        format!(
-            "{} added the passkey \"{}\" for {}",
-            account.email, key.name, key.rp_id
-        ),
+        ip,
     )
     .await?;
     let added = PasskeyAdded {

@@ -171,14 +171,16 @@ const MAX_NAME: usize = 100;
 
 /// Checks the authenticator's answer, stores the new passkey under `name` ("Passkey <date>" when
 /// none is given) and tells the account by mail, so a passkey planted by someone else is noticed.
-pub async fn finish_registration(
-    db: &impl ConnectionTrait,
+#[allow(clippy::too_many_arguments)]
+pub async fn finish_registration<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     mailer: &Mailer,
     host: &HostTenant,
     account: &account::Model,
     ceremony: Uuid,
     credential: &RegisterPublicKeyCredential,
     name: Option<&str>,
+    ip: Option<std::net::IpAddr>,
 ) -> Result<passkey::Model, AppError> {
     let name = match name.map(str::trim).filter(|n| !n.is_empty()) {
         Some(name) if name.chars().count() > MAX_NAME => {
@@ -210,6 +212,7 @@ pub async fn finish_registration(
                 format!("the passkey was not accepted: {e}"),
             )
         })?;
+    let txn = db.begin().await?;
     let stored = passkey::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(host.tenant_id),
@@ -221,12 +224,19 @@ pub async fn finish_registration(
         created_at: Set(db::now()),
         last_used_at: Set(None),
     }
-    .insert(db)
+    .insert(&txn)
     .await
     .map_err(|err| match crate::error::is_unique_violation(&err) {
         true => AppError::invalid("credential", "this passkey is already registered"),
         false => err.into(),
     })?;
+    let detail = format!(
+        "{} added the passkey \"{}\" for {}",
+        account.email, stored.name, stored.rp_id
+    );
+    let actor = Actor::account(account.id, ip);
+    audit::record(&txn, account.tenant_id, &actor, "passkey.added", detail).await?;
+    txn.commit().await?;
     let paragraphs = [
         format!(
             "A passkey named \"{}\" was added to your account; it can sign in as you.",

@@ -5,6 +5,8 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     TransactionSession, TransactionTrait,
 };
+use std::net::IpAddr;
+
 use uuid::Uuid;
 
 use crate::auth::password::{self, Passwords};
@@ -14,6 +16,7 @@ use crate::config::Config;
 use crate::db;
 use crate::entities::{account, email_challenge, password_reset};
 use crate::error::AppError;
+use crate::services::audit::{self, Actor};
 use crate::services::email_codes::normalise;
 use crate::services::mail::{self, Mailer};
 use crate::services::{accounts, sessions};
@@ -53,6 +56,7 @@ pub async fn start_reset(
     mailer: &Mailer,
     host: &HostTenant,
     email: &str,
+    ip: Option<IpAddr>,
 ) -> Result<Option<Uuid>, AppError> {
     let email = normalise(email)?;
     let Some(account) = accounts::find_by_email(db, host.tenant_id, &email).await? else {
@@ -70,6 +74,16 @@ pub async fn start_reset(
         created_at: Set(db::now()),
     }
     .insert(db)
+    .await?;
+    let actor = Actor::account(account.id, ip);
+    let detail = "a reset token was emailed";
+    audit::record(
+        db,
+        host.tenant_id,
+        &actor,
+        "password.reset_requested",
+        detail,
+    )
     .await?;
     let minutes = config.password_reset_ttl.as_secs().div_ceil(60);
     let paragraphs = [
@@ -92,6 +106,7 @@ pub async fn finish_reset<C: ConnectionTrait + TransactionTrait>(
     host: &HostTenant,
     token: &str,
     new_password: &str,
+    ip: Option<IpAddr>,
 ) -> Result<account::Model, AppError> {
     let tenant_id = host.tenant_id;
     password::check_policy(new_password)?;
@@ -145,8 +160,14 @@ pub async fn finish_reset<C: ConnectionTrait + TransactionTrait>(
         .exec(&txn)
         .await?;
     events::record(&txn, CacheEvent::AccountChanged(account.id)).await?;
+    sessions::end_all(&txn, account.id).await?;
+    let detail = format!(
+        "{} chose a new password; every session was ended",
+        account.email
+    );
+    let actor = Actor::account(account.id, ip);
+    audit::record(&txn, tenant_id, &actor, "password.reset", detail).await?;
     txn.commit().await?;
-    sessions::end_all(db, account.id).await?;
     let paragraphs = [
         "The password of your account was changed, and every session was signed out.".to_owned(),
         "If you did not change it, reset it again at once and tell your administrator.".to_owned(),
