@@ -69,11 +69,11 @@ impl Application {
         }
         TokenService::ensure_signing_key(&db, &master).await?;
         let decoys = services::passkeys::Decoys::load(&db, &master).await?;
-        let follower = cache::events::Follower::start(db.clone()).await?;
+        let next_event = cache::events::next_event(&db).await?;
         Ok(Self {
             listener,
             metrics_listener,
-            state: AppState::new(db, config, demo, decoys, follower)?,
+            state: AppState::new(db, config, demo, decoys, next_event)?,
         })
     }
 

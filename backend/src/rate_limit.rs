@@ -67,16 +67,18 @@ const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
 /// one slow request a second rather than a slow request each.
 const REDIS_PAUSE: Duration = Duration::from_secs(1);
 
-/// GCRA over one key: the theoretical arrival time (ms) is stored with an expiry; Redis's own
-/// clock keeps instances with skewed clocks in agreement. Returns 0 to admit, else the wait in ms.
+/// GCRA over one key for `cost` requests at once: the theoretical arrival time (ms) is stored with
+/// an expiry; Redis's own clock keeps instances with skewed clocks in agreement. Returns 0 to
+/// admit (spending all `cost`), else the wait in ms (spending nothing).
 const GCRA: &str = r"
 local now_parts = redis.call('TIME')
 local now = now_parts[1] * 1000 + math.floor(now_parts[2] / 1000)
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
-local next_tat = tat + interval
+local next_tat = tat + interval * cost
 local wait = next_tat - burst - now
 if wait > 0 then return wait end
 redis.call('SET', KEYS[1], next_tat, 'PX', math.ceil(next_tat - now))
@@ -146,10 +148,16 @@ impl RateLimits {
     /// One `/graphql` request, or one discovery field, from `ip` without a credential or with a
     /// public key.
     pub async fn graphql_ip(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
+        self.graphql_ip_weighing(ip, 1).await
+    }
+
+    /// What `cost` such requests would spend, at once: all of it or, when refused, none.
+    pub async fn graphql_ip_weighing(&self, ip: Option<IpAddr>, cost: u32) -> Result<(), AppError> {
         match ip {
             Some(ip) => {
                 let limit = self.anonymous_graphql_per_minute;
-                self.check(Scope::GraphqlIp, &ip_key(ip), limit).await
+                self.check_n(Scope::GraphqlIp, &ip_key(ip), limit, cost)
+                    .await
             }
             None => Ok(()),
         }
@@ -186,16 +194,27 @@ impl RateLimits {
     }
 
     async fn check(&self, scope: Scope, key: &str, per_minute: u32) -> Result<(), AppError> {
-        let per_minute = per_minute.max(1);
+        self.check_n(scope, key, per_minute, 1).await
+    }
+
+    /// `cost` requests of `key` at once, against `per_minute`.
+    async fn check_n(
+        &self,
+        scope: Scope,
+        key: &str,
+        per_minute: u32,
+        cost: u32,
+    ) -> Result<(), AppError> {
+        let (per_minute, cost) = (per_minute.max(1), cost.max(1));
         let verdict = match &self.shared {
-            Some(shared) => match shared.check(scope, key, per_minute).await {
+            Some(shared) => match shared.check(scope, key, per_minute, cost).await {
                 Some(verdict) => verdict,
                 None => {
                     self.metrics.limiter_error();
                     Ok(())
                 }
             },
-            None => self.local.check(scope, key, per_minute),
+            None => self.local.check(scope, key, per_minute, cost),
         };
         verdict.map_err(|wait| AppError::RateLimited {
             wait: wait.max(Duration::from_secs(1)),
@@ -214,7 +233,7 @@ struct Local {
 }
 
 impl Local {
-    fn check(&self, scope: Scope, key: &str, per_minute: u32) -> Result<(), Duration> {
+    fn check(&self, scope: Scope, key: &str, per_minute: u32, cost: u32) -> Result<(), Duration> {
         let limiter = {
             let mut limiters = self.limiters.lock().expect("limiter map is never poisoned");
             limiters
@@ -225,9 +244,14 @@ impl Local {
                 })
                 .clone()
         };
-        limiter
-            .check_key(&key.to_owned())
-            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+        let cost = NonZeroU32::new(cost).expect("at least 1");
+        match limiter.check_key_n(&key.to_owned(), cost) {
+            Ok(verdict) => {
+                verdict.map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+            }
+            // More than a whole minute's burst: never admitted; try again once it has refilled.
+            Err(_) => Err(Duration::from_secs(60)),
+        }
     }
 
     fn shrink(&self) {
@@ -278,6 +302,7 @@ impl Shared {
         scope: Scope,
         key: &str,
         per_minute: u32,
+        cost: u32,
     ) -> Option<Result<(), Duration>> {
         if self.paused().is_some_and(|until| Instant::now() < until) {
             return None;
@@ -288,7 +313,7 @@ impl Shared {
         let mut invocation = self
             .script
             .key(format!("tenantry:rate:{}:{key}", scope.name()));
-        invocation.arg(interval_ms).arg(burst_ms);
+        invocation.arg(interval_ms).arg(burst_ms).arg(cost);
         let answer = tokio::time::timeout(
             REDIS_TIMEOUT,
             invocation.invoke_async::<u64>(&mut connection),

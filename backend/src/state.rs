@@ -51,12 +51,13 @@ impl AppState {
         config: Config,
         echo_mail: bool,
         passkey_decoys: Decoys,
-        follower: Follower,
+        next_event: i64,
     ) -> Result<Self, AppError> {
         let metrics = Arc::new(Metrics::default());
         // Every clone made from here on counts its statements.
         let counted = metrics.clone();
         db.set_metric_callback(move |info| counted.db_statement(&info.statement.sql));
+        let follower = Follower::new(db.clone(), next_event);
         Ok(Self(Arc::new(Shared {
             db,
             resolver: Arc::new(Resolver::new(&config, metrics.clone())),

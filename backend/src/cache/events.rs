@@ -149,10 +149,10 @@ struct Position {
 }
 
 impl Follower {
-    /// Starts after the newest event: a process that has cached nothing yet needs no history.
-    pub async fn start(db: DatabaseConnection) -> Result<Self, DbErr> {
-        let next = newest(&db).await? + 1;
-        Ok(Self {
+    /// Follows from event `next` on (see [`next_event`]): a process that has cached nothing yet
+    /// needs no history.
+    pub fn new(db: DatabaseConnection, next: i64) -> Self {
+        Self {
             db,
             position: tokio::sync::Mutex::new(Position {
                 next,
@@ -160,7 +160,7 @@ impl Follower {
                 hole: None,
                 failing: false,
             }),
-        })
+        }
     }
 
     /// Applies every event recorded since the last call. A failed read flushes every cache (what
@@ -246,6 +246,12 @@ impl Position {
             }
         }
     }
+}
+
+/// The number the next event will get, at the earliest: where a starting process follows from.
+/// Read before the process serves, so no event of its own can come before it.
+pub async fn next_event(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
+    Ok(newest(db).await? + 1)
 }
 
 async fn newest(db: &impl ConnectionTrait) -> Result<i64, DbErr> {

@@ -36,11 +36,12 @@ pub async fn execute(
     }
     if principal.tenant.is_none() || principal.is_public_key() {
         // The guard spent one request of the client's per-IP budget; what the batch and its
-        // documents cost beyond that is spent now, before anything is parsed or run.
-        for _ in 1..cost(&request) {
-            if let Err(refused) = state.limits.graphql_ip(caller_ip.0).await {
-                return refused.into_response();
-            }
+        // documents cost beyond that is spent now, at once, before anything is parsed or run.
+        let beyond = u32::try_from(cost(&request) - 1).unwrap_or(u32::MAX);
+        if beyond > 0
+            && let Err(refused) = state.limits.graphql_ip_weighing(caller_ip.0, beyond).await
+        {
+            return refused.into_response();
         }
     }
     let request = request.data(principal).data(caller_ip);
