@@ -8,6 +8,7 @@ use tokio::task::JoinSet;
 use crate::cache::events;
 use crate::services::{custom_domains, mail};
 use crate::state::AppState;
+use crate::tenancy::context::PlatformContext;
 
 /// How often (at most) mail whose codes and tokens have expired leaves the outbox.
 const OUTBOX_SWEEP: Duration = Duration::from_secs(60);
@@ -59,7 +60,9 @@ pub fn spawn(state: &AppState) -> JoinSet<()> {
         let mut ticker = tokio::time::interval(every);
         loop {
             ticker.tick().await;
-            if let Err(err) = mail::delete_expired(&s.db, lifetime).await {
+            if let Err(err) =
+                mail::delete_expired(&s.db, &PlatformContext::process(), lifetime).await
+            {
                 tracing::warn!(error = %err.chain(), "cannot empty the outbox of expired mail");
             }
         }
@@ -81,8 +84,10 @@ pub fn spawn(state: &AppState) -> JoinSet<()> {
         ticker.tick().await;
         loop {
             ticker.tick().await;
-            if let Err(err) = custom_domains::recheck_all(&s.db, &s.config, &s.domain_checker).await
-            {
+            let platform = PlatformContext::process();
+            let checked =
+                custom_domains::recheck_all(&s.db, &s.config, &s.domain_checker, &platform).await;
+            if let Err(err) = checked {
                 tracing::warn!(error = %err.chain(), "domain re-check failed");
             }
         }

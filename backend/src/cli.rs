@@ -17,12 +17,32 @@ use crate::entities::{tenant, tenant_domain};
 use crate::error::AppError;
 use crate::services::api_keys::{self, NewKey};
 use crate::services::audit::Actor;
-use crate::services::{accounts, custom_domains, demo, domains, mail, tenants};
+use crate::services::tenants::{self, NewTenant};
+use crate::services::{accounts, custom_domains, demo, domains, mail};
 use crate::tenancy::catalog::ADMIN_CONSOLE;
+use crate::tenancy::context::{PlatformContext, TenantContext};
 use crate::{Application, db, graphql, telemetry};
 
 /// The CLI acts as the platform itself: its operator is at the machine, not signed in.
-const CLI: Actor = Actor::PLATFORM;
+const CLI: CommandLine = CommandLine {
+    actor: Actor::PLATFORM,
+};
+
+struct CommandLine {
+    /// Who the audit trail names.
+    actor: Actor,
+}
+
+impl CommandLine {
+    fn platform(&self) -> PlatformContext {
+        PlatformContext::process()
+    }
+
+    /// The tenant `slug` names, or `NOT_FOUND`.
+    async fn tenant(&self, db: &DatabaseConnection, slug: &str) -> Result<TenantContext, AppError> {
+        self.platform().tenant_by_slug(db, slug).await
+    }
+}
 
 const EXIT_CODES: &str =
     "Exit codes: 0 done, 1 refused (one line on stderr says why), 2 usage error.";
@@ -330,7 +350,7 @@ async fn execute(command: Command, config: Config) -> Result<(), AppError> {
         Command::Operator(group) => {
             let OperatorCommand::Create { email } = group.command;
             let db = open(&config).await?;
-            let account = accounts::ensure_operator(&db, &email).await?;
+            let account = accounts::ensure_operator(&db, &CLI.platform(), &email).await?;
             Out(group.json).show(
                 json!({ "id": account.id, "email": account.email, "role": "OPERATOR" }),
                 || format!("operator {} ({})", account.email, account.id),
@@ -344,7 +364,7 @@ async fn execute(command: Command, config: Config) -> Result<(), AppError> {
         Command::Outbox(group) => {
             let OutboxCommand::List { limit } = group.command;
             let db = open(&config).await?;
-            let messages = mail::outbox(&db, limit).await?;
+            let messages = mail::outbox(&db, &CLI.platform(), limit).await?;
             let rows = messages.iter().map(|message| {
                 json!({
                     "created_at": message.created_at,
@@ -512,7 +532,7 @@ async fn serve(mut config: Config, with_demo: bool) -> Result<(), AppError> {
     let app = Application::build(config, with_demo).await?;
     let addr = app.local_addr();
     if with_demo {
-        let demo = demo::ensure(&app.state().db, &app.state().config).await?;
+        let demo = demo::ensure(&app.state().db, &app.state().config, &CLI.platform()).await?;
         let port = addr.port();
         println!("Demo tenant '{}' is ready:", demo::DEMO_SLUG);
         for (app_key, host) in &demo.hosts {
@@ -564,8 +584,19 @@ async fn tenant(
 ) -> Result<(), AppError> {
     match command {
         TenantCommand::Create { slug, name, apps } => {
-            let provisioned =
-                tenants::provision(db, config, &slug, &name, apps.as_deref(), None, &CLI).await?;
+            let provisioned = tenants::provision(
+                db,
+                config,
+                &CLI.platform(),
+                NewTenant {
+                    slug: &slug,
+                    name: &name,
+                    apps: apps.as_deref(),
+                    admin_email: None,
+                },
+                &CLI.actor,
+            )
+            .await?;
             let tenant = &provisioned.tenant;
             let mut document = tenant_json(tenant);
             document["domains"] = provisioned.domains.iter().map(domain_json).collect();
@@ -584,7 +615,7 @@ async fn tenant(
             set_status(db, out, &slug, TenantStatus::Active).await?;
         }
         TenantCommand::List => {
-            let all = tenants::list(db).await?;
+            let all = tenants::list(db, &CLI.platform()).await?;
             out.show(all.iter().map(tenant_json).collect(), || {
                 let mut text = format!("{:<24} {:<10} NAME", "SLUG", "STATUS");
                 for tenant in &all {
@@ -608,7 +639,8 @@ async fn set_status(
     slug: &str,
     status: TenantStatus,
 ) -> Result<(), AppError> {
-    let (tenant, changed) = tenants::set_status(db, slug, status, &CLI).await?;
+    let (tenant, changed) =
+        tenants::set_status(db, &CLI.platform(), slug, status, &CLI.actor).await?;
     let mut document = tenant_json(&tenant);
     document["changed"] = changed.into();
     out.show(document, || match (status, changed) {
@@ -632,8 +664,9 @@ async fn domain(
             host,
             alias,
         } => {
+            let context = CLI.tenant(db, &tenant).await?;
             let domain =
-                domains::add_verified(db, config, &tenant, &app, &host, alias, &CLI).await?;
+                domains::add_verified(db, config, &context, &app, &host, alias, &CLI.actor).await?;
             out.show(domain_json(&domain), || {
                 format!(
                     "added {} for {} of '{tenant}' (verified)",
@@ -642,7 +675,7 @@ async fn domain(
             });
         }
         DomainCommand::List { tenant } => {
-            let rows = domains::list(db, &tenant).await?;
+            let rows = domains::list(db, &CLI.tenant(db, &tenant).await?).await?;
             out.show(rows.iter().map(domain_json).collect(), || {
                 let mut text = format!("{:<40} {:<18} {:<7} VERIFIED", "HOST", "APP", "KIND");
                 for domain in &rows {
@@ -658,10 +691,10 @@ async fn domain(
             });
         }
         DomainCommand::Remove { tenant, host } => {
-            let tenant = tenants::get(db, &tenant).await?;
-            let host = custom_domains::remove_host(db, tenant.id, &host, &CLI).await?;
+            let tenant = CLI.tenant(db, &tenant).await?;
+            let host = custom_domains::remove_host(db, &tenant, &host, &CLI.actor).await?;
             out.show(json!({ "host": host, "removed": true }), || {
-                format!("removed {host} from '{}'", tenant.slug)
+                format!("removed {host} from '{}'", tenant.slug())
             });
         }
     }
@@ -682,7 +715,7 @@ async fn key(
             name,
             app,
         } => {
-            let tenant = tenants::get(db, &tenant).await?;
+            let tenant = CLI.tenant(db, &tenant).await?;
             let kind = match kind {
                 KeyKindArg::Secret => KeyKind::Secret,
                 KeyKindArg::Public => KeyKind::Public,
@@ -695,9 +728,7 @@ async fn key(
                         format!("unknown role '{role}' (OPERATOR, ADMIN, MEMBER, USER)"),
                     )
                 })?),
-                (KeyKind::Secret, None) if tenant.slug == tenants::MAIN_SLUG => {
-                    Some(Role::Operator)
-                }
+                (KeyKind::Secret, None) if tenant.is_main() => Some(Role::Operator),
                 (KeyKind::Secret, None) => Some(Role::Admin),
             };
             let new = NewKey {
@@ -707,15 +738,15 @@ async fn key(
                 app,
                 expires_at: None,
             };
-            let created = api_keys::create(db, config, tenant.id, new, &CLI).await?;
+            let created = api_keys::create(db, config, &tenant, new, &CLI.actor).await?;
             let mut document = key_json(&created.key);
             document["secret"] = created.secret.clone().into();
             out.show(document, || created.secret.clone());
             eprintln!("This is the only time the key is shown. Store it now.");
         }
         KeyCommand::List { tenant } => {
-            let tenant = tenants::get(db, &tenant).await?;
-            let keys = api_keys::list(db, tenant.id).await?;
+            let tenant = CLI.tenant(db, &tenant).await?;
+            let keys = api_keys::list(db, &tenant).await?;
             out.show(keys.iter().map(key_json).collect(), || {
                 let mut text = format!(
                     "{:<36} {:<6} {:<13} {:<8} {:<9} NAME",
@@ -744,8 +775,8 @@ async fn key(
             });
         }
         KeyCommand::Revoke { tenant, id } => {
-            let tenant = tenants::get(db, &tenant).await?;
-            let (key, changed) = api_keys::revoke(db, tenant.id, id, &CLI).await?;
+            let tenant = CLI.tenant(db, &tenant).await?;
+            let (key, changed) = api_keys::revoke(db, &tenant, id, &CLI.actor).await?;
             let mut document = key_json(&key);
             document["changed"] = changed.into();
             out.show(document, || match changed {

@@ -13,7 +13,8 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 use tenantry::auth::password::{Cost, Passwords};
 use tenantry::config::Config;
 use tenantry::entities::account::{self, AccountStatus, Role};
-use tenantry::services::{accounts, demo, tenants};
+use tenantry::services::{accounts, demo};
+use tenantry::tenancy::context::PlatformContext;
 
 use crate::load::{self, Load, Shape};
 use crate::seed::Seeded;
@@ -48,7 +49,9 @@ impl ChurnFigures {
 /// starts.
 pub async fn seed_people(config: Config) -> Result<()> {
     let db = tenantry::db::connect(&config).await?;
-    let acme = tenants::get(&db, demo::DEMO_SLUG).await?;
+    let acme = PlatformContext::process()
+        .tenant_by_slug(&db, demo::DEMO_SLUG)
+        .await?;
     let cost = Cost {
         memory_kib: 256,
         iterations: 1,
@@ -58,7 +61,7 @@ pub async fn seed_people(config: Config) -> Result<()> {
     for person in 0..PEOPLE {
         let email = format!("person{person}@acme.example");
         let account =
-            accounts::create(&db, acme.id, &email, Role::User, AccountStatus::Active).await?;
+            accounts::create(&db, &acme, &email, Role::User, AccountStatus::Active).await?;
         let mut model: account::ActiveModel = account.into();
         model.password_hash = Set(Some(hash.clone()));
         model.update(&db).await?;

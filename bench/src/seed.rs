@@ -13,6 +13,7 @@ use tenantry::entities::tenant::TenantStatus;
 use tenantry::entities::tenant_domain::DomainKind;
 use tenantry::entities::{lead, tenant, tenant_domain};
 use tenantry::services::{accounts, demo, domains, sessions, tenants};
+use tenantry::tenancy::context::PlatformContext;
 use uuid::Uuid;
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
@@ -40,8 +41,10 @@ pub async fn seed(config: &Config, tenants: u64, leads: u64) -> Result<Seeded> {
         .as_ref()
         .ok_or("the bench config has a master key")?;
     TokenService::ensure_signing_key(&db, master).await?;
-    let demo = demo::ensure(&db, config).await?;
-    let acme = tenants::get(&db, demo::DEMO_SLUG).await?;
+    let demo = demo::ensure(&db, config, &PlatformContext::process()).await?;
+    let acme = PlatformContext::process()
+        .tenant_by_slug(&db, demo::DEMO_SLUG)
+        .await?;
 
     let txn = db.begin().await?;
     let filler = tenants.saturating_sub(2);
@@ -51,10 +54,10 @@ pub async fn seed(config: &Config, tenants: u64, leads: u64) -> Result<Seeded> {
         insert_tenants(&txn, config, start..end).await?;
         start = end;
     }
-    insert_leads(&txn, config, acme.id, leads).await?;
+    insert_leads(&txn, config, acme.id(), leads).await?;
     txn.commit().await?;
 
-    let admin = accounts::find_by_email(&db, acme.id, demo::DEMO_ADMIN)
+    let admin = accounts::find_by_email(&db, &acme, demo::DEMO_ADMIN)
         .await?
         .ok_or("the demo admin is missing")?;
     let session = sessions::start(

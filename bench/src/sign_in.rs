@@ -8,7 +8,8 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 use tenantry::auth::password::{Cost, Passwords};
 use tenantry::config::Config;
 use tenantry::entities::account::{self, AccountStatus, Role};
-use tenantry::services::{accounts, demo, tenants};
+use tenantry::services::{accounts, demo};
+use tenantry::tenancy::context::PlatformContext;
 
 use crate::server::Server;
 
@@ -34,8 +35,10 @@ pub struct SignInFigures {
 /// Gives the demo tenant an account with a password, before its server starts.
 pub async fn seed_known(config: Config) -> Result<()> {
     let db = tenantry::db::connect(&config).await?;
-    let acme = tenants::get(&db, demo::DEMO_SLUG).await?;
-    let account = accounts::create(&db, acme.id, KNOWN, Role::User, AccountStatus::Active).await?;
+    let acme = PlatformContext::process()
+        .tenant_by_slug(&db, demo::DEMO_SLUG)
+        .await?;
+    let account = accounts::create(&db, &acme, KNOWN, Role::User, AccountStatus::Active).await?;
     let passwords = Passwords::new(Cost::default(), 1, Duration::from_secs(60))?;
     let hash = passwords.hash("the right passphrase".into()).await?;
     let mut model: account::ActiveModel = account.into();

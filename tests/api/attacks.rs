@@ -75,7 +75,7 @@ async fn account_of(app: &TestApp, tenant_slug: &str, email: &str) -> account::M
     let tenant = tenantry::services::tenants::get(&app.db, tenant_slug)
         .await
         .unwrap();
-    accounts::find_by_email(&app.db, tenant.id, email)
+    accounts::find_by_email(&app.db, &app.context(tenant.id).await, email)
         .await
         .unwrap()
         .unwrap_or_else(|| panic!("{email} has an account at {tenant_slug}"))
@@ -446,7 +446,7 @@ async fn sensitive_changes_need_a_recent_step_up(backend: Backend) {
     }
     // Nothing they asked for happened.
     assert!(
-        accounts::find_by_email(&app.db, acme.id, "mole@example.com")
+        accounts::find_by_email(&app.db, &app.context(acme.id).await, "mole@example.com")
             .await
             .unwrap()
             .is_none()
@@ -891,9 +891,14 @@ async fn an_unrouted_custom_domain_is_a_claim_again(backend: Backend) {
     lab.unpoint(host);
     let checker = tenantry::services::domain_checks::DomainChecker::new(&lab.app.config);
     for _ in 0..2 {
-        tenantry::services::custom_domains::recheck_all(&lab.app.db, &lab.app.config, &checker)
-            .await
-            .unwrap();
+        tenantry::services::custom_domains::recheck_all(
+            &lab.app.db,
+            &lab.app.config,
+            &checker,
+            &tenantry::tenancy::context::PlatformContext::process(),
+        )
+        .await
+        .unwrap();
     }
     eventually("unrouted", || async {
         lab.app.get_branding(host).await.status() == StatusCode::NOT_FOUND
@@ -1069,7 +1074,7 @@ async fn repeating_a_revocation_flushes_no_cache(backend: Backend) {
         0,
         "unknown hosts are still ruled out from memory"
     );
-    let events = tenantry::services::audit::page(&app.db, acme.id, 500, None)
+    let events = tenantry::services::audit::page(&app.db, &app.context(acme.id).await, 500, None)
         .await
         .unwrap()
         .0;
@@ -1284,7 +1289,7 @@ async fn a_client_cannot_choose_its_address(backend: Backend) {
         limited, 3,
         "one budget of three for one client: {statuses:?}"
     );
-    let events = tenantry::services::audit::page(&app.db, acme.id, 10, None)
+    let events = tenantry::services::audit::page(&app.db, &app.context(acme.id).await, 10, None)
         .await
         .unwrap()
         .0;

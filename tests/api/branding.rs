@@ -24,7 +24,7 @@ async fn app_branding_overrides_tenant_defaults(backend: Backend) {
     };
     branding::set(
         &app.db,
-        acme.id,
+        &app.context(acme.id).await,
         None,
         defaults,
         &tenantry::services::audit::Actor::PLATFORM,
@@ -38,7 +38,7 @@ async fn app_branding_overrides_tenant_defaults(backend: Backend) {
     };
     branding::set(
         &app.db,
-        acme.id,
+        &app.context(acme.id).await,
         Some("TAXI_PASSENGER"),
         rides,
         &tenantry::services::audit::Actor::PLATFORM,

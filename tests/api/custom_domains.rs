@@ -423,9 +423,14 @@ async fn removal_and_repeated_failed_rechecks_stop_routing(backend: Backend) {
     lab.unpoint(alias);
     let checker = DomainChecker::new(&lab.app.config);
     for run in 1..=3 {
-        custom_domains::recheck_all(&lab.app.db, &lab.app.config, &checker)
-            .await
-            .unwrap();
+        custom_domains::recheck_all(
+            &lab.app.db,
+            &lab.app.config,
+            &checker,
+            &tenantry::tenancy::context::PlatformContext::process(),
+        )
+        .await
+        .unwrap();
         if run < 3 {
             assert_eq!(
                 lab.app.get_branding(alias).await.status(),

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Client, Response, StatusCode};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, EntityTrait};
 use serde_json::Value;
 use tenantry::Application;
 use tenantry::auth::jwt::TokenService;
@@ -14,10 +14,12 @@ use tenantry::auth::master_key::MasterKey;
 use tenantry::config::Config;
 use tenantry::entities::account::{self, AccountStatus, Role};
 use tenantry::entities::api_key::{self, KeyKind};
-use tenantry::entities::tenant::TenantStatus;
+use tenantry::entities::tenant::{self, TenantStatus};
 use tenantry::services::api_keys::{self, NewKey};
-use tenantry::services::{accounts, sessions, tenants};
+use tenantry::services::tenants::{self, NewTenant};
+use tenantry::services::{accounts, sessions};
 use tenantry::state::AppState;
+use tenantry::tenancy::context::{PlatformContext, TenantContext};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Runs each listed test once on SQLite and once on PostgreSQL: `name::sqlite`, `name::postgres`.
@@ -318,10 +320,13 @@ impl TestApp {
         let provisioned = tenants::provision(
             &self.db,
             &self.config,
-            slug,
-            name,
-            None,
-            None,
+            &PlatformContext::process(),
+            NewTenant {
+                slug,
+                name,
+                apps: None,
+                admin_email: None,
+            },
             &tenantry::services::audit::Actor::PLATFORM,
         )
         .await
@@ -333,6 +338,7 @@ impl TestApp {
     pub async fn set_status(&self, slug: &str, status: TenantStatus) {
         tenants::set_status(
             &self.db,
+            &PlatformContext::process(),
             slug,
             status,
             &tenantry::services::audit::Actor::PLATFORM,
@@ -340,6 +346,24 @@ impl TestApp {
         .await
         .expect("status set");
         self.changed().await;
+    }
+
+    /// Tenant `id`, to call a tenant's services with, as the platform (the CLI) does.
+    pub async fn context(&self, id: uuid::Uuid) -> TenantContext {
+        let row = tenant::Entity::find_by_id(id)
+            .one(&self.db)
+            .await
+            .unwrap()
+            .expect("the tenant exists");
+        PlatformContext::process().tenant(&row)
+    }
+
+    /// Tenant `slug`, as [`TestApp::context`].
+    pub async fn tenant_context(&self, slug: &str) -> TenantContext {
+        PlatformContext::process()
+            .tenant_by_slug(&self.db, slug)
+            .await
+            .expect("the tenant exists")
     }
 
     /// Tells the server at once of state the test wrote through its own connection, as a write
@@ -431,7 +455,8 @@ impl TestApp {
         email: &str,
         role: Role,
     ) -> (account::Model, String) {
-        let account = accounts::create(&self.db, tenant_id, email, role, AccountStatus::Active)
+        let tenant = self.context(tenant_id).await;
+        let account = accounts::create(&self.db, &tenant, email, role, AccountStatus::Active)
             .await
             .expect("account created");
         let token = self.token_for(&account).await;
@@ -486,7 +511,7 @@ impl TestApp {
         let created = api_keys::create(
             &self.db,
             &self.config,
-            tenant_id,
+            &self.context(tenant_id).await,
             new,
             &tenantry::services::audit::Actor::PLATFORM,
         )

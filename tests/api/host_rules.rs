@@ -369,7 +369,7 @@ async fn internationalised_custom_domain_resolves(backend: Backend) {
     tenantry::services::domains::add_verified(
         &app.db,
         &app.config,
-        "acme",
+        &app.tenant_context("acme").await,
         "SHOP_CUSTOMER",
         "Bücher.Example",
         false,

@@ -224,7 +224,7 @@ async fn unknown_addresses_get_the_same_answer(backend: Backend) {
     let acme = app.provision("acme", "Acme").await.tenant;
     tenantry::services::tenants::set_signup(
         &app.db,
-        acme.id,
+        &app.context(acme.id).await,
         false,
         &tenantry::services::audit::Actor::PLATFORM,
     )
@@ -1061,7 +1061,7 @@ mod passkey_ceremonies {
         tenantry::services::domains::add_verified(
             &app.db,
             &app.config,
-            "acme",
+            &app.tenant_context("acme").await,
             "TAXI_PASSENGER",
             "rides.acme.example",
             false,
@@ -1125,17 +1125,14 @@ mod passkey_ceremonies {
         )
         .await;
         assert_eq!(status, StatusCode::OK);
-        let events = tenantry::services::audit::page(&app.db, app_tenant(&app).await, 50, None)
+        let events = tenantry::services::audit::page(&app.db, &app_tenant(&app).await, 50, None)
             .await
             .unwrap()
             .0;
         assert!(events.iter().any(|e| e.kind == "passkey.added"));
     }
 
-    async fn app_tenant(app: &TestApp) -> uuid::Uuid {
-        tenantry::services::tenants::get(&app.db, "acme")
-            .await
-            .unwrap()
-            .id
+    async fn app_tenant(app: &TestApp) -> tenantry::tenancy::context::TenantContext {
+        app.tenant_context("acme").await
     }
 }

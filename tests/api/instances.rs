@@ -7,11 +7,12 @@ use tenantry::Application;
 use tenantry::config::Config;
 use tenantry::entities::account::Role;
 use tenantry::entities::api_key::KeyKind;
+use tenantry::tenancy::context::{PlatformContext, TenantContext};
 
 use std::time::Instant;
 
 use tenantry::services::api_keys::{self, NewKey};
-use tenantry::services::tenants;
+use tenantry::services::tenants::{self, NewTenant};
 
 use crate::helpers::{
     Backend, Credential, TestDatabase, db_tests, eventually, free_port, shared_redis, spawn_app,
@@ -162,16 +163,27 @@ async fn two_server_processes_share_limits_and_changes() {
         let (db, config) = (&db, &config);
         async move {
             let platform = tenantry::services::audit::Actor::PLATFORM;
-            tenants::provision(db, config, slug, name, None, None, &platform)
-                .await
-                .unwrap()
-                .tenant
+            tenants::provision(
+                db,
+                config,
+                &PlatformContext::process(),
+                NewTenant {
+                    slug,
+                    name,
+                    apps: None,
+                    admin_email: None,
+                },
+                &platform,
+            )
+            .await
+            .unwrap()
+            .tenant
         }
     };
     let acme = provision("acme", "Acme").await;
     let globex = provision("globex", "Globex").await;
     let main = tenants::get(&db, "main").await.unwrap();
-    let key = |tenant_id, role| {
+    let key = |tenant: TenantContext, role| {
         let new = NewKey {
             kind: KeyKind::Secret,
             name: "test".into(),
@@ -184,7 +196,7 @@ async fn two_server_processes_share_limits_and_changes() {
             api_keys::create(
                 db,
                 config,
-                tenant_id,
+                &tenant,
                 new,
                 &tenantry::services::audit::Actor::PLATFORM,
             )
@@ -192,9 +204,13 @@ async fn two_server_processes_share_limits_and_changes() {
             .unwrap()
         }
     };
-    let operator = key(main.id, Role::Operator).await.secret;
-    let member = key(acme.id, Role::Admin).await;
-    let globex_key = key(globex.id, Role::Admin).await.secret;
+    let operator = key(PlatformContext::process().tenant(&main), Role::Operator)
+        .await
+        .secret;
+    let member = key(PlatformContext::process().tenant(&acme), Role::Admin).await;
+    let globex_key = key(PlatformContext::process().tenant(&globex), Role::Admin)
+        .await
+        .secret;
 
     let client = reqwest::Client::new();
     let graphql = |port: u16, key: &str, query: &str| {

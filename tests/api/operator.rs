@@ -194,7 +194,7 @@ async fn discovery_is_public(backend: Backend) {
     assert_eq!(error_code(&anonymous), "UNAUTHENTICATED");
     tenantry::services::branding::set(
         &app.db,
-        acme.id,
+        &app.context(acme.id).await,
         Some("TAXI_DRIVER"),
         tenantry::services::branding::BrandingFields {
             display_name: Some("Acme Drive".into()),

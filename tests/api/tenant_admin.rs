@@ -253,9 +253,13 @@ async fn members_and_roles(backend: Backend) {
     assert_eq!(error_code(&operator), "BAD_USER_INPUT");
 
     let ana_id = ana["id"].as_str().unwrap().to_owned();
-    let ana_account = tenantry::services::accounts::get(&app.db, acme.id, ana_id.parse().unwrap())
-        .await
-        .unwrap();
+    let ana_account = tenantry::services::accounts::get(
+        &app.db,
+        &app.context(acme.id).await,
+        ana_id.parse().unwrap(),
+    )
+    .await
+    .unwrap();
     let ana_token = Credential::Bearer(app.token_for(&ana_account).await);
     assert_eq!(
         app.gql(&ana_token, "{ viewer { role } }", json!({})).await["data"]["viewer"]["role"],

@@ -47,7 +47,7 @@ async fn documents_come_from_app_links_and_verified_domains(backend: Backend) {
     };
     app_links::set(
         &app.db,
-        acme.id,
+        &app.context(acme.id).await,
         "TAXI_PASSENGER",
         links,
         &tenantry::services::audit::Actor::PLATFORM,
@@ -57,7 +57,7 @@ async fn documents_come_from_app_links_and_verified_domains(backend: Backend) {
     domains::add_verified(
         &app.db,
         &app.config,
-        "acme",
+        &app.tenant_context("acme").await,
         "TAXI_PASSENGER",
         "www.rides.example",
         false,
@@ -69,7 +69,7 @@ async fn documents_come_from_app_links_and_verified_domains(backend: Backend) {
     domains::add_verified(
         &app.db,
         &app.config,
-        "acme",
+        &app.tenant_context("acme").await,
         "TAXI_PASSENGER",
         "rides.example",
         true,
@@ -82,7 +82,7 @@ async fn documents_come_from_app_links_and_verified_domains(backend: Backend) {
     domains::add_verified(
         &app.db,
         &app.config,
-        "acme",
+        &app.tenant_context("acme").await,
         "TAXI_DRIVER",
         "drive.example",
         false,

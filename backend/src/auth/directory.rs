@@ -6,7 +6,6 @@ use std::sync::Arc;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::auth::principal::TenantRef;
 use crate::cache::DbCache;
 use crate::config::Config;
 use crate::entities::{account, api_key, session, tenant};
@@ -14,7 +13,7 @@ use crate::error::AppError;
 use crate::metrics::Metrics;
 
 pub struct Directory {
-    tenants: DbCache<Uuid, Option<Arc<TenantRef>>>,
+    tenants: DbCache<Uuid, Option<Arc<tenant::Model>>>,
     accounts: DbCache<Uuid, Option<Arc<account::Model>>>,
     keys: DbCache<String, Option<Arc<api_key::Model>>>,
     sessions: DbCache<Uuid, Option<Arc<session::Model>>>,
@@ -35,19 +34,10 @@ impl Directory {
         &self,
         db: &impl ConnectionTrait,
         id: Uuid,
-    ) -> Result<Option<Arc<TenantRef>>, AppError> {
+    ) -> Result<Option<Arc<tenant::Model>>, AppError> {
         self.tenants
             .get_or_load(id, || async move {
-                let row = tenant::Entity::find_by_id(id).one(db).await?;
-                Ok(row.map(|t| {
-                    Arc::new(TenantRef {
-                        id: t.id,
-                        slug: t.slug,
-                        name: t.name,
-                        status: t.status,
-                        rate_limit: t.rate_limit_per_minute.and_then(|n| u32::try_from(n).ok()),
-                    })
-                }))
+                Ok(tenant::Entity::find_by_id(id).one(db).await?.map(Arc::new))
             })
             .await
     }

@@ -9,7 +9,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::auth::api_key_format;
-use crate::auth::principal::{Elevation, KeyRef, Principal, TenantRef};
+use crate::auth::principal::{Elevation, KeyRef, Principal};
 use crate::db;
 use crate::entities::account::Role;
 use crate::entities::api_key::KeyKind;
@@ -17,6 +17,7 @@ use crate::entities::tenant::TenantStatus;
 use crate::error::AppError;
 use crate::http::client_ip;
 use crate::state::AppState;
+use crate::tenancy::context::TenantContext;
 use crate::tenancy::host::{self, RequestHost};
 use crate::tenancy::resolver::Resolution;
 
@@ -79,13 +80,13 @@ async fn within_limits(
         state.limits.api_key(key.id).await?;
     }
     if let Some(tenant) = &principal.tenant {
-        tracing::Span::current().record("tenant", tenant.slug.as_str());
+        tracing::Span::current().record("tenant", tenant.slug());
     }
     match (&principal.tenant, principal.role, principal.account_id) {
         // Anyone can sign themselves up as a USER: such an account has a budget of its own.
         (Some(_), Some(Role::User), Some(account)) => state.limits.account(account).await,
         (Some(tenant), _, _) if !principal.is_public_key() => {
-            state.limits.tenant(tenant.id, tenant.rate_limit).await
+            state.limits.tenant(tenant.id(), tenant.rate_limit()).await
         }
         _ => state.limits.graphql_ip(caller_ip).await,
     }
@@ -132,7 +133,7 @@ pub async fn from_token(state: &AppState, token: &str) -> Result<Principal, AppE
         .directory
         .account(&state.db, claims.sub)
         .await?
-        .filter(|account| account.tenant_id == tenant.id)
+        .filter(|account| account.tenant_id == tenant.id())
         .ok_or_else(|| refused("account_gone", "the token's account no longer exists"))?;
     let session_live = state
         .directory
@@ -188,7 +189,7 @@ async fn from_key(
     let tenant = active_tenant(state, row.tenant_id).await?;
     if row.kind == KeyKind::Public
         && let Some(origin) = origin
-        && origin_tenant(state, origin).await? != Some(tenant.id)
+        && origin_tenant(state, origin).await? != Some(tenant.id())
     {
         return Err(refused(
             "origin_mismatch",
@@ -212,7 +213,11 @@ async fn from_key(
     })
 }
 
-async fn active_tenant(state: &AppState, id: Uuid) -> Result<TenantRef, AppError> {
+/// What only the guard holds: a credential it verified. [`TenantContext::authenticated`] asks for
+/// one, so no other code can turn a tenant id into a tenant context.
+pub struct CredentialProof(());
+
+async fn active_tenant(state: &AppState, id: Uuid) -> Result<TenantContext, AppError> {
     let tenant = state
         .directory
         .tenant(&state.db, id)
@@ -229,7 +234,7 @@ async fn active_tenant(state: &AppState, id: Uuid) -> Result<TenantRef, AppError
             "the credential's tenant is suspended",
         ));
     }
-    Ok(TenantRef::clone(&tenant))
+    Ok(TenantContext::authenticated(&CredentialProof(()), &tenant))
 }
 
 /// The tenant whose verified host a browser `Origin` (`scheme://host[:port]`) names, if any.
@@ -241,7 +246,7 @@ pub async fn origin_tenant(state: &AppState, origin: &str) -> Result<Option<Uuid
         return Ok(None);
     };
     Ok(match state.resolver.resolve(&state.db, &name).await? {
-        Resolution::Tenant(tenant) => Some(tenant.tenant_id),
+        Resolution::Tenant(host) => Some(host.tenant.id()),
         Resolution::Suspended | Resolution::NotConfigured => None,
     })
 }

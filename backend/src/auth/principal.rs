@@ -5,18 +5,7 @@ use uuid::Uuid;
 
 use crate::entities::account::Role;
 use crate::entities::api_key::KeyKind;
-use crate::entities::tenant::TenantStatus;
-
-/// The tenant a principal belongs to.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TenantRef {
-    pub id: Uuid,
-    pub slug: String,
-    pub name: String,
-    pub status: TenantStatus,
-    /// The tenant's own request limit per minute, if operators set one.
-    pub rate_limit: Option<u32>,
-}
+use crate::tenancy::context::TenantContext;
 
 /// The API key a principal authenticated with.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,7 +27,7 @@ pub struct Elevation {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Principal {
     /// `None` for anonymous callers.
-    pub tenant: Option<TenantRef>,
+    pub tenant: Option<TenantContext>,
     /// `None` for anonymous callers and public keys.
     pub role: Option<Role>,
     pub account_id: Option<Uuid>,

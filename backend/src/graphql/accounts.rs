@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, Object};
 
-use super::context::{GqlResult, actor, scope, state, uuid};
+use super::context::{GqlResult, actor, state, tenant_scope, uuid};
 use super::guards::RoleGuard;
 use super::types::{Account, RoleValue};
 use crate::entities::account::Role;
@@ -22,10 +22,8 @@ impl AccountsQuery {
         ctx: &Context<'_>,
         tenant_slug: Option<String>,
     ) -> async_graphql::Result<Vec<Account>> {
-        let scope = scope(ctx, tenant_slug).await.gql()?;
-        let rows = accounts::list(&state(ctx).db, scope.tenant_id)
-            .await
-            .gql()?;
+        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
+        let rows = accounts::list(&state(ctx).db, &tenant).await.gql()?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 }
@@ -41,12 +39,11 @@ impl AccountsMutation {
         email: String,
         role: RoleValue,
     ) -> async_graphql::Result<Account> {
-        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
         let state = state(ctx);
-        let account =
-            accounts::invite(&state.db, scope.tenant_id, &email, role.into(), &actor(ctx))
-                .await
-                .gql()?;
+        let account = accounts::invite(&state.db, &tenant, &email, role.into(), &actor(ctx))
+            .await
+            .gql()?;
         Ok(account.into())
     }
 
@@ -58,13 +55,12 @@ impl AccountsMutation {
         id: ID,
         role: RoleValue,
     ) -> async_graphql::Result<Account> {
-        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
         let state = state(ctx);
         let id = uuid("id", &id).gql()?;
-        let (account, _) =
-            accounts::set_role(&state.db, scope.tenant_id, id, role.into(), &actor(ctx))
-                .await
-                .gql()?;
+        let (account, _) = accounts::set_role(&state.db, &tenant, id, role.into(), &actor(ctx))
+            .await
+            .gql()?;
         Ok(account.into())
     }
 
@@ -76,10 +72,10 @@ impl AccountsMutation {
         tenant_slug: Option<String>,
         id: ID,
     ) -> async_graphql::Result<ID> {
-        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
         let state = state(ctx);
         let uuid = uuid("id", &id).gql()?;
-        accounts::remove(&state.db, scope.tenant_id, uuid, &actor(ctx))
+        accounts::remove(&state.db, &tenant, uuid, &actor(ctx))
             .await
             .gql()?;
         Ok(id)

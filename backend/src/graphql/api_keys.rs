@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::context::{GqlResult, actor, scope, state, uuid};
+use super::context::{GqlResult, actor, state, tenant_scope, uuid};
 use super::guards::RoleGuard;
 use super::types::{ApiKey, KeyKindValue, RoleValue};
 use crate::entities::account::Role;
@@ -41,10 +41,8 @@ impl ApiKeysQuery {
         ctx: &Context<'_>,
         tenant_slug: Option<String>,
     ) -> async_graphql::Result<Vec<ApiKey>> {
-        let scope = scope(ctx, tenant_slug).await.gql()?;
-        let keys = api_keys::list(&state(ctx).db, scope.tenant_id)
-            .await
-            .gql()?;
+        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
+        let keys = api_keys::list(&state(ctx).db, &tenant).await.gql()?;
         Ok(keys.into_iter().map(Into::into).collect())
     }
 }
@@ -58,7 +56,7 @@ impl ApiKeysMutation {
         tenant_slug: Option<String>,
         input: CreateApiKeyInput,
     ) -> async_graphql::Result<CreatedApiKey> {
-        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
         let state = state(ctx);
         let new = NewKey {
             kind: input.kind.into(),
@@ -67,7 +65,7 @@ impl ApiKeysMutation {
             app: input.app,
             expires_at: input.expires_at,
         };
-        let created = api_keys::create(&state.db, &state.config, scope.tenant_id, new, &actor(ctx))
+        let created = api_keys::create(&state.db, &state.config, &tenant, new, &actor(ctx))
             .await
             .gql()?;
         Ok(CreatedApiKey {
@@ -84,10 +82,10 @@ impl ApiKeysMutation {
         tenant_slug: Option<String>,
         id: ID,
     ) -> async_graphql::Result<ApiKey> {
-        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
         let state = state(ctx);
         let id = uuid("id", &id).gql()?;
-        let (key, _) = api_keys::revoke(&state.db, scope.tenant_id, id, &actor(ctx))
+        let (key, _) = api_keys::revoke(&state.db, &tenant, id, &actor(ctx))
             .await
             .gql()?;
         Ok(key.into())

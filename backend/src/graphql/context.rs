@@ -10,8 +10,8 @@ use crate::auth::guard::CallerIp;
 use crate::auth::principal::Principal;
 use crate::error::AppError;
 use crate::services::audit::Actor;
-use crate::services::tenants;
 use crate::state::AppState;
+use crate::tenancy::context::{PlatformContext, TenantContext};
 
 static ANONYMOUS: LazyLock<Principal> = LazyLock::new(Principal::anonymous);
 
@@ -37,12 +37,10 @@ pub fn actor(ctx: &Context<'_>) -> Actor {
 
 /// The tenant a tenant-scoped field acts on: the caller's own, or, for operators only, the one
 /// named by `tenantSlug`.
-#[derive(Clone, Debug)]
-pub struct Scope {
-    pub tenant_id: Uuid,
-}
-
-pub async fn scope(ctx: &Context<'_>, tenant_slug: Option<String>) -> Result<Scope, AppError> {
+pub async fn tenant_scope(
+    ctx: &Context<'_>,
+    tenant_slug: Option<String>,
+) -> Result<TenantContext, AppError> {
     let principal = principal(ctx);
     let own = principal.tenant.as_ref().ok_or_else(|| {
         AppError::unauthenticated(
@@ -50,18 +48,18 @@ pub async fn scope(ctx: &Context<'_>, tenant_slug: Option<String>) -> Result<Sco
             "sign in or send an API key to use this field",
         )
     })?;
-    match tenant_slug {
-        None => Ok(Scope { tenant_id: own.id }),
-        Some(slug) if principal.is_operator() => {
-            let tenant = tenants::get(&state(ctx).db, &slug).await?;
-            Ok(Scope {
-                tenant_id: tenant.id,
-            })
-        }
-        Some(_) => Err(AppError::forbidden(
-            "tenantSlug is honoured for operators only",
-        )),
-    }
+    let Some(slug) = tenant_slug else {
+        return Ok(own.clone());
+    };
+    let platform = PlatformContext::of_operator(principal)
+        .ok_or_else(|| AppError::forbidden("tenantSlug is honoured for operators only"))?;
+    platform.tenant_by_slug(&state(ctx).db, &slug).await
+}
+
+/// Leave to act across tenants, for an operator; `FORBIDDEN` for anyone else.
+pub fn platform(ctx: &Context<'_>) -> Result<PlatformContext, AppError> {
+    PlatformContext::of_operator(principal(ctx))
+        .ok_or_else(|| AppError::forbidden("this field needs the OPERATOR role"))
 }
 
 /// Converts service errors into GraphQL errors that carry `extensions.code`.

@@ -54,7 +54,7 @@ impl DiscoveryQuery {
                 .gql();
             }
         };
-        let found = discovery::discover(&state.db, &state.resolver, &state.directory, ask)
+        let found = discovery::discover(&state.db, &state.resolver, ask)
             .await
             .gql()?;
         Ok(found.map(|tenant| PublicTenant {
@@ -85,7 +85,7 @@ impl DiscoveryQuery {
             Some(app) => Some(state.config.apps.check("app", &app).gql()?),
             None => principal.api_key.as_ref().and_then(|k| k.app.clone()),
         };
-        let fields = branding::effective(&state.db, tenant.id, app.as_deref())
+        let fields = branding::effective(&state.db, tenant, app.as_deref())
             .await
             .gql()?;
         Ok(fields.into())

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, Object};
 
-use super::context::{GqlResult, actor, scope, state, uuid};
+use super::context::{GqlResult, actor, state, tenant_scope, uuid};
 use super::guards::RoleGuard;
 use super::types::Domain;
 use crate::entities::account::Role;
@@ -23,10 +23,8 @@ impl DomainsQuery {
         ctx: &Context<'_>,
         tenant_slug: Option<String>,
     ) -> async_graphql::Result<Vec<Domain>> {
-        let scope = scope(ctx, tenant_slug).await.gql()?;
-        let rows = custom_domains::list(&state(ctx).db, scope.tenant_id)
-            .await
-            .gql()?;
+        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
+        let rows = custom_domains::list(&state(ctx).db, &tenant).await.gql()?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 }
@@ -44,12 +42,12 @@ impl DomainsMutation {
         host: String,
         #[graphql(default)] alias: bool,
     ) -> async_graphql::Result<Domain> {
-        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
         let state = state(ctx);
         let claim = custom_domains::claim(
             &state.db,
             &state.config,
-            scope.tenant_id,
+            &tenant,
             &app,
             &host,
             alias,
@@ -68,14 +66,14 @@ impl DomainsMutation {
         tenant_slug: Option<String>,
         id: ID,
     ) -> async_graphql::Result<Domain> {
-        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
         let state = state(ctx);
         let id = uuid("id", &id).gql()?;
         let domain = custom_domains::verify(
             &state.db,
             &state.config,
             &state.domain_checker,
-            scope.tenant_id,
+            &tenant,
             id,
             &actor(ctx),
         )
@@ -92,10 +90,10 @@ impl DomainsMutation {
         tenant_slug: Option<String>,
         id: ID,
     ) -> async_graphql::Result<ID> {
-        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
         let state = state(ctx);
         let uuid = uuid("id", &id).gql()?;
-        custom_domains::remove(&state.db, scope.tenant_id, uuid, &actor(ctx))
+        custom_domains::remove(&state.db, &tenant, uuid, &actor(ctx))
             .await
             .gql()?;
         Ok(id)

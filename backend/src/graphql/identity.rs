@@ -5,13 +5,14 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::context::{
-    GqlResult, actor, connection, page_size, principal, scope, state, uuid, uuid_cursor,
+    GqlResult, actor, connection, page_size, principal, state, tenant_scope, uuid, uuid_cursor,
 };
 use super::guards::RoleGuard;
 use crate::entities::account::Role;
 use crate::entities::{audit_event, passkey, session};
 use crate::error::AppError;
 use crate::services::{audit, passkeys, sessions, tenants};
+use crate::tenancy::context::TenantContext;
 
 #[derive(Default)]
 pub struct IdentityQuery;
@@ -55,11 +56,19 @@ impl From<passkey::Model> for Passkey {
     }
 }
 
-/// The signed-in person's account id; API keys have no account.
-fn own_account(ctx: &Context<'_>, what: &str) -> Result<uuid::Uuid, AppError> {
-    principal(ctx)
-        .account_id
-        .ok_or_else(|| AppError::invalid(what, "API keys have no account; sign in as a person"))
+/// The signed-in person's tenant and account.
+fn own_account<'a>(
+    ctx: &Context<'a>,
+    what: &str,
+) -> Result<(&'a TenantContext, uuid::Uuid), AppError> {
+    let principal = principal(ctx);
+    match (&principal.tenant, principal.account_id) {
+        (Some(tenant), Some(account)) => Ok((tenant, account)),
+        _ => Err(AppError::invalid(
+            what,
+            "API keys have no account; sign in as a person",
+        )),
+    }
 }
 
 #[derive(SimpleObject)]
@@ -111,23 +120,21 @@ impl IdentityQuery {
     /// The signed-in person's sessions that have not ended, newest first.
     #[graphql(guard = "RoleGuard(Role::User)")]
     async fn sessions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Session>> {
-        let principal = principal(ctx);
-        let account = principal
-            .account_id
-            .ok_or_else(|| AppError::invalid("sessions", "API keys have no sessions"))
+        let (tenant, account) = own_account(ctx, "sessions").gql()?;
+        let current = principal(ctx).session_id;
+        let rows = sessions::list(&state(ctx).db, tenant, account)
+            .await
             .gql()?;
-        let rows = sessions::list(&state(ctx).db, account).await.gql()?;
-        Ok(rows
-            .into_iter()
-            .map(|s| session_view(s, principal.session_id))
-            .collect())
+        Ok(rows.into_iter().map(|s| session_view(s, current)).collect())
     }
 
     /// The signed-in person's passkeys, newest first.
     #[graphql(guard = "RoleGuard(Role::User)")]
     async fn passkeys(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Passkey>> {
-        let account = own_account(ctx, "passkeys").gql()?;
-        let rows = passkeys::list(&state(ctx).db, account).await.gql()?;
+        let (tenant, account) = own_account(ctx, "passkeys").gql()?;
+        let rows = passkeys::list(&state(ctx).db, tenant, account)
+            .await
+            .gql()?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
@@ -137,10 +144,8 @@ impl IdentityQuery {
         ctx: &Context<'_>,
         tenant_slug: Option<String>,
     ) -> async_graphql::Result<TenantSettings> {
-        let scope = scope(ctx, tenant_slug).await.gql()?;
-        let tenant = tenants::by_id(&state(ctx).db, scope.tenant_id)
-            .await
-            .gql()?;
+        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
+        let tenant = tenants::row(&state(ctx).db, &tenant).await.gql()?;
         Ok(TenantSettings {
             signup_enabled: tenants::signup_open(&tenant),
         })
@@ -155,10 +160,10 @@ impl IdentityQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, AuditEvent>> {
-        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
         let first = page_size(first).gql()?;
         let cursor = uuid_cursor(after.as_ref()).gql()?;
-        let (rows, more) = audit::page(&state(ctx).db, scope.tenant_id, first, cursor)
+        let (rows, more) = audit::page(&state(ctx).db, &tenant, first, cursor)
             .await
             .gql()?;
         Ok(connection(rows, more, after.is_some(), |e| {
@@ -173,14 +178,10 @@ impl IdentityMutation {
     #[graphql(guard = "RoleGuard(Role::User)")]
     async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
         let state = state(ctx);
-        let principal = principal(ctx);
-        let account = principal
-            .account_id
-            .ok_or_else(|| AppError::invalid("id", "API keys have no sessions"))
-            .gql()?;
+        let (tenant, account) = own_account(ctx, "id").gql()?;
         let session = uuid("id", &id).gql()?;
         // Ending an ended session writes, announces and records nothing.
-        sessions::revoke(&state.db, account, session, &actor(ctx))
+        sessions::revoke(&state.db, tenant, account, session, &actor(ctx))
             .await
             .gql()?;
         Ok(id)
@@ -191,9 +192,9 @@ impl IdentityMutation {
     #[graphql(guard = "RoleGuard(Role::User)")]
     async fn remove_passkey(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
         let state = state(ctx);
-        let account = own_account(ctx, "id").gql()?;
+        let (tenant, account) = own_account(ctx, "id").gql()?;
         let passkey = uuid("id", &id).gql()?;
-        passkeys::remove(&state.db, account, passkey, &actor(ctx))
+        passkeys::remove(&state.db, tenant, account, passkey, &actor(ctx))
             .await
             .gql()?;
         Ok(id)
@@ -206,12 +207,11 @@ impl IdentityMutation {
         tenant_slug: Option<String>,
         signup_enabled: bool,
     ) -> async_graphql::Result<TenantSettings> {
-        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
         let state = state(ctx);
-        let (tenant, _) =
-            tenants::set_signup(&state.db, scope.tenant_id, signup_enabled, &actor(ctx))
-                .await
-                .gql()?;
+        let (tenant, _) = tenants::set_signup(&state.db, &tenant, signup_enabled, &actor(ctx))
+            .await
+            .gql()?;
         Ok(TenantSettings {
             signup_enabled: tenant.signup_enabled,
         })

@@ -4,7 +4,7 @@ use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 
-use super::context::{GqlResult, connection, page_size, scope, state, uuid, uuid_cursor};
+use super::context::{GqlResult, connection, page_size, state, tenant_scope, uuid, uuid_cursor};
 use super::guards::RoleGuard;
 use super::types::Lead;
 use crate::entities::account::Role;
@@ -34,7 +34,7 @@ impl LeadsQuery {
         after: Option<String>,
         filter: Option<LeadsFilter>,
     ) -> async_graphql::Result<Connection<String, Lead>> {
-        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
         let first = page_size(first).gql()?;
         let cursor = uuid_cursor(after.as_ref()).gql()?;
         let filter = filter.unwrap_or_default();
@@ -43,7 +43,7 @@ impl LeadsQuery {
             since: filter.since,
             email: filter.email,
         };
-        let (rows, more) = leads::page(&state(ctx).db, scope.tenant_id, &filter, first, cursor)
+        let (rows, more) = leads::page(&state(ctx).db, &tenant, &filter, first, cursor)
             .await
             .gql()?;
         Ok(connection(rows, more, after.is_some(), |l| {
@@ -58,11 +58,8 @@ impl LeadsQuery {
         tenant_slug: Option<String>,
         id: ID,
     ) -> async_graphql::Result<Lead> {
-        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
         let id = uuid("id", &id).gql()?;
-        Ok(leads::get(&state(ctx).db, scope.tenant_id, id)
-            .await
-            .gql()?
-            .into())
+        Ok(leads::get(&state(ctx).db, &tenant, id).await.gql()?.into())
     }
 }

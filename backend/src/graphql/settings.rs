@@ -1,13 +1,13 @@
 //! A tenant's branding and app links.
 
 use async_graphql::{Context, Object};
-use uuid::Uuid;
 
-use super::context::{GqlResult, actor, scope, state};
+use super::context::{GqlResult, actor, state, tenant_scope};
 use super::guards::RoleGuard;
 use super::types::{AppLinksValue, Branding};
 use crate::entities::account::Role;
 use crate::services::{app_links, branding};
+use crate::tenancy::context::TenantContext;
 
 #[derive(Default)]
 pub struct SettingsQuery;
@@ -25,8 +25,8 @@ impl SettingsQuery {
         tenant_slug: Option<String>,
         app: Option<String>,
     ) -> async_graphql::Result<Branding> {
-        let (tenant_id, app) = branding_scope(ctx, tenant_slug, app).await?;
-        branding_stored_in(ctx, tenant_id, app.as_deref()).await
+        let (tenant, app) = branding_scope(ctx, tenant_slug, app).await?;
+        branding_stored_in(ctx, &tenant, app.as_deref()).await
     }
 
     /// The app links of `app`, from which its well-known files are built.
@@ -37,13 +37,10 @@ impl SettingsQuery {
         tenant_slug: Option<String>,
         app: String,
     ) -> async_graphql::Result<AppLinksValue> {
-        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
         let state = state(ctx);
         let app = state.config.apps.check("app", &app).gql()?;
-        Ok(app_links::get(&state.db, scope.tenant_id, &app)
-            .await
-            .gql()?
-            .into())
+        Ok(app_links::get(&state.db, &tenant, &app).await.gql()?.into())
     }
 }
 
@@ -62,18 +59,18 @@ impl SettingsMutation {
         app: Option<String>,
         input: Branding,
     ) -> async_graphql::Result<Branding> {
-        let (tenant_id, app) = branding_scope(ctx, tenant_slug, app).await?;
+        let (tenant, app) = branding_scope(ctx, tenant_slug, app).await?;
         let state = state(ctx);
-        branding::set(
+        let stored = branding::set(
             &state.db,
-            tenant_id,
+            &tenant,
             app.as_deref(),
             input.into(),
             &actor(ctx),
         )
         .await
         .gql()?;
-        branding_stored_in(ctx, tenant_id, app.as_deref()).await
+        Ok(stored.into())
     }
 
     /// Replaces the app links of `app`, from which the well-known files are built.
@@ -85,16 +82,13 @@ impl SettingsMutation {
         app: String,
         input: AppLinksValue,
     ) -> async_graphql::Result<AppLinksValue> {
-        let scope = scope(ctx, tenant_slug).await.gql()?;
+        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
         let state = state(ctx);
         let app = state.config.apps.check("app", &app).gql()?;
-        app_links::set(&state.db, scope.tenant_id, &app, input.into(), &actor(ctx))
+        let stored = app_links::set(&state.db, &tenant, &app, input.into(), &actor(ctx))
             .await
             .gql()?;
-        Ok(app_links::get(&state.db, scope.tenant_id, &app)
-            .await
-            .gql()?
-            .into())
+        Ok(stored.into())
     }
 }
 
@@ -103,22 +97,20 @@ async fn branding_scope(
     ctx: &Context<'_>,
     tenant_slug: Option<String>,
     app: Option<String>,
-) -> async_graphql::Result<(Uuid, Option<String>)> {
-    let scope = scope(ctx, tenant_slug).await.gql()?;
+) -> async_graphql::Result<(TenantContext, Option<String>)> {
+    let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
     let app = app
         .map(|app| state(ctx).config.apps.check("app", &app))
         .transpose()
         .gql()?;
-    Ok((scope.tenant_id, app))
+    Ok((tenant, app))
 }
 
 async fn branding_stored_in(
     ctx: &Context<'_>,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     app: Option<&str>,
 ) -> async_graphql::Result<Branding> {
-    let stored = branding::stored(&state(ctx).db, tenant_id, app)
-        .await
-        .gql()?;
+    let stored = branding::stored(&state(ctx).db, tenant, app).await.gql()?;
     Ok(stored.into())
 }

@@ -3,12 +3,12 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 
-use super::context::{GqlResult, actor, connection, page_size, state};
+use super::context::{GqlResult, actor, connection, page_size, platform, state};
 use super::guards::RoleGuard;
 use super::types::{Account, Domain, Tenant, TenantStatusValue};
 use crate::entities::account::Role;
 use crate::error::AppError;
-use crate::services::{leads, tenants};
+use crate::services::tenants::{self, NewTenant};
 
 #[derive(Default)]
 pub struct TenantsQuery;
@@ -45,8 +45,10 @@ impl TenantsQuery {
     ) -> async_graphql::Result<Connection<String, Tenant>> {
         let filter = filter.unwrap_or_default();
         let first = page_size(first).gql()?;
+        let platform = platform(ctx).gql()?;
         let (rows, more) = tenants::page(
             &state(ctx).db,
+            &platform,
             filter.status.map(Into::into),
             filter.search.as_deref(),
             first,
@@ -65,6 +67,7 @@ impl TenantsQuery {
         ctx: &Context<'_>,
         slug: String,
     ) -> async_graphql::Result<Option<Tenant>> {
+        platform(ctx).gql()?;
         Ok(tenants::find(&state(ctx).db, &slug)
             .await
             .gql()?
@@ -86,20 +89,16 @@ impl TenantsMutation {
         admin_email: String,
     ) -> async_graphql::Result<ProvisionedTenant> {
         let state = state(ctx);
-        if leads::normalise_email(admin_email.trim()).is_none() {
-            return Err(AppError::invalid(
-                "adminEmail",
-                "is not a valid email address",
-            ))
-            .gql();
-        }
         let provisioned = tenants::provision(
             &state.db,
             &state.config,
-            &slug,
-            &name,
-            apps.as_deref(),
-            Some(&admin_email),
+            &platform(ctx).gql()?,
+            NewTenant {
+                slug: &slug,
+                name: &name,
+                apps: apps.as_deref(),
+                admin_email: Some(&admin_email),
+            },
             &actor(ctx),
         )
         .await
@@ -124,9 +123,15 @@ impl TenantsMutation {
         status: TenantStatusValue,
     ) -> async_graphql::Result<Tenant> {
         let state = state(ctx);
-        let (tenant, _) = tenants::set_status(&state.db, &slug, status.into(), &actor(ctx))
-            .await
-            .gql()?;
+        let (tenant, _) = tenants::set_status(
+            &state.db,
+            &platform(ctx).gql()?,
+            &slug,
+            status.into(),
+            &actor(ctx),
+        )
+        .await
+        .gql()?;
         Ok(tenant.into())
     }
 
@@ -140,9 +145,15 @@ impl TenantsMutation {
         per_minute: Option<i32>,
     ) -> async_graphql::Result<Tenant> {
         let state = state(ctx);
-        let (tenant, _) = tenants::set_rate_limit(&state.db, &slug, per_minute, &actor(ctx))
-            .await
-            .gql()?;
+        let (tenant, _) = tenants::set_rate_limit(
+            &state.db,
+            &platform(ctx).gql()?,
+            &slug,
+            per_minute,
+            &actor(ctx),
+        )
+        .await
+        .gql()?;
         Ok(tenant.into())
     }
 }

@@ -4,7 +4,6 @@
 use async_graphql::{Enum, ID, InputObject, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use crate::auth::principal::TenantRef;
 use crate::entities::account::{self, AccountStatus};
 use crate::entities::api_key::{self, KeyKind};
 use crate::entities::tenant::{self, TenantStatus};
@@ -14,6 +13,7 @@ use crate::services::app_links::AppLinks;
 use crate::services::branding::BrandingFields;
 use crate::services::custom_domains::CustomDomain;
 use crate::services::domain_checks::challenge_record;
+use crate::tenancy::context::TenantContext;
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 #[graphql(name = "Role")]
@@ -140,14 +140,14 @@ impl From<tenant::Model> for Tenant {
     }
 }
 
-impl From<&TenantRef> for Tenant {
-    fn from(t: &TenantRef) -> Self {
+impl From<&TenantContext> for Tenant {
+    fn from(t: &TenantContext) -> Self {
         Tenant {
-            id: ID(t.id.to_string()),
-            slug: t.slug.clone(),
-            name: t.name.clone(),
-            status: t.status.into(),
-            rate_limit_per_minute: t.rate_limit.and_then(|n| i32::try_from(n).ok()),
+            id: ID(t.id().to_string()),
+            slug: t.slug().to_owned(),
+            name: t.name().to_owned(),
+            status: t.status().into(),
+            rate_limit_per_minute: t.rate_limit().and_then(|n| i32::try_from(n).ok()),
         }
     }
 }

@@ -26,6 +26,7 @@ use crate::services::identity::{Identity, Proof};
 use crate::services::sessions::TokenResponse;
 use crate::services::{accounts, email_codes, passkeys, passwords, sessions};
 use crate::state::AppState;
+use crate::tenancy::context::TenantContext;
 
 // Bodies are read with every field optional, so a missing one is a 422 naming it; the schemas say
 // which ones are required.
@@ -171,7 +172,7 @@ pub async fn email_start(
     let email = email_codes::normalise(&required("email", body.email)?)?;
     state
         .limits
-        .sign_in(ip, host.tenant_id, Some(&email))
+        .sign_in(ip, host.tenant.id(), Some(&email))
         .await?;
     // Sent after answering: how long the answer takes must not tell known addresses apart.
     let send = async move {
@@ -215,7 +216,7 @@ pub async fn email_verify(
     let code = required("code", body.code)?;
     state
         .limits
-        .sign_in(ip, host.tenant_id, Some(&email_codes::budget_key(&email)))
+        .sign_in(ip, host.tenant.id(), Some(&email_codes::budget_key(&email)))
         .await?;
     let proof = Proof::EmailCode { email, code };
     let tokens = identity(&state).sign_in(&host, ip, proof).await?;
@@ -252,7 +253,7 @@ pub async fn password_login(
     let password = required("password", body.password)?;
     state
         .limits
-        .sign_in(ip, host.tenant_id, Some(&email_codes::budget_key(&email)))
+        .sign_in(ip, host.tenant.id(), Some(&email_codes::budget_key(&email)))
         .await?;
     let proof = Proof::Password { email, password };
     let tokens = identity(&state).sign_in(&host, ip, proof).await?;
@@ -301,7 +302,7 @@ pub async fn reset_start(
     let email = email_codes::normalise(&required("email", body.email)?)?;
     state
         .limits
-        .sign_in(ip, host.tenant_id, Some(&email))
+        .sign_in(ip, host.tenant.id(), Some(&email))
         .await?;
     // Answered before the work, so the answer's timing says nothing about the address.
     let send = async move {
@@ -341,7 +342,7 @@ pub async fn reset_finish(
 ) -> Result<Response, AppError> {
     let token = required("token", body.token)?;
     let new_password = required("new_password", body.new_password)?;
-    state.limits.sign_in(ip, host.tenant_id, None).await?;
+    state.limits.sign_in(ip, host.tenant.id(), None).await?;
     passwords::finish_reset(
         &state.db,
         &state.passwords,
@@ -387,9 +388,8 @@ pub async fn refresh(
     JsonBody(body): JsonBody<Refresh>,
 ) -> Result<Response, AppError> {
     let token = required("refresh_token", body.refresh_token)?;
-    state.limits.sign_in(ip, host.tenant_id, None).await?;
-    let (tokens, _) =
-        sessions::refresh(&state.db, &state.tokens, host.tenant_id, &token, ip).await?;
+    state.limits.sign_in(ip, host.tenant.id(), None).await?;
+    let (tokens, _) = sessions::refresh(&state.db, &state.tokens, &host.tenant, &token, ip).await?;
     Ok(token_response(&tokens))
 }
 
@@ -419,7 +419,7 @@ pub async fn logout(
         .account_id
         .ok_or_else(|| AppError::internal("a token names its account"))?;
     let actor = Actor::account(account, ip);
-    sessions::sign_out(&state.db, signed_in.host.tenant_id, session, &actor).await?;
+    sessions::sign_out(&state.db, &signed_in.host.tenant, session, &actor).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -457,10 +457,10 @@ pub async fn elevate(
     let account_id = principal
         .account_id
         .ok_or_else(|| AppError::internal("a token names its account"))?;
-    let account = accounts::get(&state.db, host.tenant_id, account_id).await?;
+    let account = accounts::get(&state.db, &host.tenant, account_id).await?;
     state
         .limits
-        .sign_in(ip, host.tenant_id, Some(&account.email))
+        .sign_in(ip, host.tenant.id(), Some(&account.email))
         .await?;
     let proof = match (
         body.password,
@@ -641,7 +641,7 @@ pub async fn passkey_login_start(
     let email = required("email", body.email)?;
     state
         .limits
-        .sign_in(ip, host.tenant_id, Some(&email_codes::budget_key(&email)))
+        .sign_in(ip, host.tenant.id(), Some(&email_codes::budget_key(&email)))
         .await?;
     let (ceremony, options) =
         passkeys::start_login(&state.db, &state.passkey_decoys, &host, &email).await?;
@@ -675,7 +675,7 @@ pub async fn passkey_login_finish(
     ClientIp(ip): ClientIp,
     JsonBody(body): JsonBody<PasskeyFinish<PublicKeyCredential>>,
 ) -> Result<Response, AppError> {
-    state.limits.sign_in(ip, host.tenant_id, None).await?;
+    state.limits.sign_in(ip, host.tenant.id(), None).await?;
     let (ceremony, credential) = finishing(body)?;
     let proof = Proof::Passkey {
         ceremony,
@@ -698,7 +698,7 @@ impl SignedIn {
             .principal
             .account_id
             .ok_or_else(|| AppError::internal("a token names its account"))?;
-        accounts::get(&state.db, self.host.tenant_id, id).await
+        accounts::get(&state.db, &self.host.tenant, id).await
     }
 
     fn session(&self) -> Result<Uuid, AppError> {
@@ -727,7 +727,7 @@ impl FromRequestParts<AppState> for SignedIn {
                 )
             })?;
         let principal = guard::from_token(state, &token).await?;
-        if principal.tenant.as_ref().map(|t| t.id) != Some(host.tenant_id) {
+        if principal.tenant.as_ref().map(TenantContext::id) != Some(host.tenant.id()) {
             return Err(AppError::unauthenticated(
                 "invalid_token",
                 "this token belongs to another tenant",

@@ -108,7 +108,7 @@ impl Documents {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, AppError>>,
     {
-        let tenant = host.tenant_id;
+        let tenant = host.tenant.id();
         let (_, rendered) = self
             .cache
             .get_or_load((kind, host.host.clone()), || async move {

@@ -37,7 +37,7 @@ impl FromRequestParts<AppState> for FromHost {
             // The tenant's budget is for its authenticated API traffic: anonymous Host traffic is
             // limited per client IP instead, so no visitor can spend a tenant's budget.
             Resolution::Tenant(tenant) => {
-                tracing::Span::current().record("tenant", tenant.tenant_slug.as_str());
+                tracing::Span::current().record("tenant", tenant.tenant.slug());
                 Ok(FromHost(tenant))
             }
             Resolution::Suspended => Err(AppError::TenantNotFound),

@@ -12,13 +12,14 @@ use crate::entities::account::{self, AccountStatus, Role};
 use crate::error::{AppError, is_unique_violation};
 use crate::services::audit::{self, Actor};
 use crate::services::{leads, tenants};
+use crate::tenancy::context::{PlatformContext, TenantContext};
 
 /// Adds an account to a tenant. `Operator` belongs to the `main` tenant alone, and `main` holds
 /// operators only.
 #[tracing::instrument(skip(db))]
 pub async fn create<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     email: &str,
     role: Role,
     status: AccountStatus,
@@ -26,11 +27,11 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     let email = leads::normalise_email(email.trim())
         .ok_or_else(|| AppError::invalid("email", "is not a valid email address"))?
         .to_lowercase();
-    check_role_for_tenant(db, tenant_id, role).await?;
+    check_role_for_tenant(tenant, role)?;
     let txn = db.begin().await?;
     let account = account::ActiveModel {
         id: Set(Uuid::now_v7()),
-        tenant_id: Set(tenant_id),
+        tenant_id: Set(tenant.id()),
         email: Set(email.clone()),
         role: Set(role),
         status: Set(status),
@@ -63,25 +64,26 @@ pub async fn activate(
 /// Creates the `main` tenant's operator account for `email`, or returns the existing one.
 pub async fn ensure_operator<C: ConnectionTrait + TransactionTrait>(
     db: &C,
+    platform: &PlatformContext,
     email: &str,
 ) -> Result<account::Model, AppError> {
-    let main = tenants::get(db, tenants::MAIN_SLUG).await?;
+    let main = platform.tenant_by_slug(db, tenants::MAIN_SLUG).await?;
     let normalised = leads::normalise_email(email.trim()).map(|e| e.to_lowercase());
     if let Some(email) = &normalised
-        && let Some(existing) = find_by_email(db, main.id, email).await?
+        && let Some(existing) = find_by_email(db, &main, email).await?
     {
         return Ok(existing);
     }
-    create(db, main.id, email, Role::Operator, AccountStatus::Active).await
+    create(db, &main, email, Role::Operator, AccountStatus::Active).await
 }
 
 pub async fn find_by_email(
     db: &impl ConnectionTrait,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     email: &str,
 ) -> Result<Option<account::Model>, AppError> {
     Ok(account::Entity::find()
-        .filter(account::Column::TenantId.eq(tenant_id))
+        .filter(account::Column::TenantId.eq(tenant.id()))
         .filter(account::Column::Email.eq(email.to_lowercase()))
         .one(db)
         .await?)
@@ -89,59 +91,59 @@ pub async fn find_by_email(
 
 pub async fn list(
     db: &impl ConnectionTrait,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
 ) -> Result<Vec<account::Model>, AppError> {
     Ok(account::Entity::find()
-        .filter(account::Column::TenantId.eq(tenant_id))
+        .filter(account::Column::TenantId.eq(tenant.id()))
         .order_by_asc(account::Column::Email)
         .all(db)
         .await?)
 }
 
-/// The account `id` of `tenant_id`; another tenant's account is not found, never shown.
+/// The account `id` of `tenant`; another tenant's account is not found, never shown.
 pub async fn get(
     db: &impl ConnectionTrait,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     id: Uuid,
 ) -> Result<account::Model, AppError> {
     account::Entity::find_by_id(id)
-        .filter(account::Column::TenantId.eq(tenant_id))
+        .filter(account::Column::TenantId.eq(tenant.id()))
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound("account not found".into()))
 }
 
-/// Adds a member to `tenant_id`, invited: they sign in with this address.
+/// Adds a member to `tenant`, invited: they sign in with this address.
 #[tracing::instrument(skip(db, actor))]
 pub async fn invite<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     email: &str,
     role: Role,
     actor: &Actor,
 ) -> Result<account::Model, AppError> {
     let txn = db.begin().await?;
-    let account = create(&txn, tenant_id, email, role, AccountStatus::Invited).await?;
+    let account = create(&txn, tenant, email, role, AccountStatus::Invited).await?;
     let detail = format!("{} was invited as {}", account.email, role.to_value());
-    audit::record(&txn, tenant_id, actor, "account.invited", detail).await?;
+    audit::record(&txn, tenant, actor, "account.invited", detail).await?;
     txn.commit().await?;
     Ok(account)
 }
 
-/// Gives account `id` of `tenant_id` another role; answers whether it changed.
+/// Gives account `id` of `tenant` another role; answers whether it changed.
 #[tracing::instrument(skip(db, actor))]
 pub async fn set_role<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     id: Uuid,
     role: Role,
     actor: &Actor,
 ) -> Result<(account::Model, bool), AppError> {
-    let account = get(db, tenant_id, id).await?;
+    let account = get(db, tenant, id).await?;
     if actor.account == Some(id) {
         return Err(AppError::invalid("id", "you cannot change your own role"));
     }
-    check_role_for_tenant(db, tenant_id, role).await?;
+    check_role_for_tenant(tenant, role)?;
     if account.role == role {
         return Ok((account, false));
     }
@@ -156,7 +158,7 @@ pub async fn set_role<C: ConnectionTrait + TransactionTrait>(
     active.role = Set(role);
     let account = active.update(&txn).await?;
     events::record(&txn, CacheEvent::AccountChanged(account.id)).await?;
-    audit::record(&txn, tenant_id, actor, "account.role_changed", detail).await?;
+    audit::record(&txn, tenant, actor, "account.role_changed", detail).await?;
     txn.commit().await?;
     Ok((account, true))
 }
@@ -164,11 +166,11 @@ pub async fn set_role<C: ConnectionTrait + TransactionTrait>(
 #[tracing::instrument(skip(db, actor))]
 pub async fn remove<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     id: Uuid,
     actor: &Actor,
 ) -> Result<(), AppError> {
-    let account = get(db, tenant_id, id).await?;
+    let account = get(db, tenant, id).await?;
     if actor.account == Some(id) {
         return Err(AppError::invalid(
             "id",
@@ -179,19 +181,14 @@ pub async fn remove<C: ConnectionTrait + TransactionTrait>(
     let detail = format!("{} was removed", account.email);
     account.delete(&txn).await?;
     events::record(&txn, CacheEvent::AccountChanged(id)).await?;
-    audit::record(&txn, tenant_id, actor, "account.removed", detail).await?;
+    audit::record(&txn, tenant, actor, "account.removed", detail).await?;
     txn.commit().await?;
     Ok(())
 }
 
 /// `Operator` only on `main`; on `main`, only `Operator`.
-async fn check_role_for_tenant(
-    db: &impl ConnectionTrait,
-    tenant_id: Uuid,
-    role: Role,
-) -> Result<(), AppError> {
-    let is_main = tenants::is_main(db, tenant_id).await?;
-    match (is_main, role) {
+fn check_role_for_tenant(tenant: &TenantContext, role: Role) -> Result<(), AppError> {
+    match (tenant.is_main(), role) {
         (true, Role::Operator) | (false, Role::Admin | Role::Member | Role::User) => Ok(()),
         (true, _) => Err(AppError::invalid(
             "role",

@@ -15,7 +15,7 @@ use crate::entities::account::Role;
 use crate::entities::api_key::{self, KeyKind};
 use crate::error::AppError;
 use crate::services::audit::{self, Actor};
-use crate::services::tenants;
+use crate::tenancy::context::TenantContext;
 
 const MAX_NAME: usize = 100;
 
@@ -38,7 +38,7 @@ pub struct CreatedKey {
 pub async fn create<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     config: &Config,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     new: NewKey,
     actor: &Actor,
 ) -> Result<CreatedKey, AppError> {
@@ -61,7 +61,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
             return Err(AppError::invalid("role", "secret keys need a role"));
         }
         (KeyKind::Secret, Some(role)) => {
-            let is_main = tenants::is_main(db, tenant_id).await?;
+            let is_main = tenant.is_main();
             if (role == Role::Operator) != is_main {
                 return Err(AppError::invalid(
                     "role",
@@ -83,7 +83,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     let txn = db.begin().await?;
     let key = api_key::ActiveModel {
         id: Set(Uuid::now_v7()),
-        tenant_id: Set(tenant_id),
+        tenant_id: Set(tenant.id()),
         name: Set(name.to_owned()),
         kind: Set(new.kind),
         role: Set(role),
@@ -105,7 +105,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         "{:?} key '{}' ({}…){role_text} created",
         key.kind, key.name, key.display_prefix
     );
-    audit::record(&txn, tenant_id, actor, "api_key.created", detail).await?;
+    audit::record(&txn, tenant, actor, "api_key.created", detail).await?;
     // The directory caches misses too: a key tried before it existed must now be found.
     events::record(&txn, CacheEvent::KeyChanged(key.key_hash.clone())).await?;
     txn.commit().await?;
@@ -115,26 +115,26 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
 
 pub async fn list(
     db: &impl ConnectionTrait,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
 ) -> Result<Vec<api_key::Model>, AppError> {
     Ok(api_key::Entity::find()
-        .filter(api_key::Column::TenantId.eq(tenant_id))
+        .filter(api_key::Column::TenantId.eq(tenant.id()))
         .order_by_desc(api_key::Column::CreatedAt)
         .all(db)
         .await?)
 }
 
-/// Revokes key `id` of `tenant_id` (another tenant's key is not found), and answers whether it was
+/// Revokes key `id` of `tenant` (another tenant's key is not found), and answers whether it was
 /// live. Revoking twice is harmless: the second time writes and announces nothing.
 #[tracing::instrument(skip(db))]
 pub async fn revoke<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     id: Uuid,
     actor: &Actor,
 ) -> Result<(api_key::Model, bool), AppError> {
     let key = api_key::Entity::find_by_id(id)
-        .filter(api_key::Column::TenantId.eq(tenant_id))
+        .filter(api_key::Column::TenantId.eq(tenant.id()))
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound("API key not found".into()))?;
@@ -146,7 +146,7 @@ pub async fn revoke<C: ConnectionTrait + TransactionTrait>(
     active.revoked_at = Set(Some(db::now()));
     let key = active.update(&txn).await?;
     let detail = format!("key '{}' ({}…) revoked", key.name, key.display_prefix);
-    audit::record(&txn, tenant_id, actor, "api_key.revoked", detail).await?;
+    audit::record(&txn, tenant, actor, "api_key.revoked", detail).await?;
     events::record(&txn, CacheEvent::KeyChanged(key.key_hash.clone())).await?;
     txn.commit().await?;
     tracing::info!(key = %key.id, "API key revoked");

@@ -14,6 +14,7 @@ use crate::entities::app_link::{self, AndroidApp, AndroidApps, Strings};
 use crate::error::AppError;
 use crate::services::audit::{self, Actor};
 use crate::services::domains;
+use crate::tenancy::context::TenantContext;
 use crate::tenancy::host::{self, RequestHost};
 use crate::tenancy::resolver::HostTenant;
 
@@ -28,7 +29,7 @@ pub struct AppLinks {
 /// The app links of the host's app; empty on hosts that serve no app or declare none.
 pub async fn for_host(db: &impl ConnectionTrait, host: &HostTenant) -> Result<AppLinks, AppError> {
     match &host.app {
-        Some(app) => get(db, host.tenant_id, app).await,
+        Some(app) => get(db, &host.tenant, app).await,
         None => Ok(AppLinks::default()),
     }
 }
@@ -36,11 +37,11 @@ pub async fn for_host(db: &impl ConnectionTrait, host: &HostTenant) -> Result<Ap
 /// What a tenant declared for one app; empty when nothing was.
 pub async fn get(
     db: &impl ConnectionTrait,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     app: &str,
 ) -> Result<AppLinks, AppError> {
     let row = app_link::Entity::find()
-        .filter(app_link::Column::TenantId.eq(tenant_id))
+        .filter(app_link::Column::TenantId.eq(tenant.id()))
         .filter(app_link::Column::App.eq(app))
         .one(db)
         .await?;
@@ -151,19 +152,20 @@ fn is_reverse_dns(value: &str) -> bool {
         })
 }
 
-/// Replaces the app links of one app of a tenant.
+/// Replaces the app links of one app of a tenant; answers what is now stored.
 #[tracing::instrument(skip(db, links))]
 pub async fn set<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     app: &str,
     links: AppLinks,
     actor: &Actor,
-) -> Result<(), AppError> {
+) -> Result<AppLinks, AppError> {
     let links = links.validated()?;
+    let stored = links.clone();
     let txn = db.begin().await?;
     let existing = app_link::Entity::find()
-        .filter(app_link::Column::TenantId.eq(tenant_id))
+        .filter(app_link::Column::TenantId.eq(tenant.id()))
         .filter(app_link::Column::App.eq(app))
         .one(&txn)
         .await?;
@@ -172,7 +174,7 @@ pub async fn set<C: ConnectionTrait + TransactionTrait>(
         Some(row) => row.into(),
         None => app_link::ActiveModel {
             id: Set(Uuid::now_v7()),
-            tenant_id: Set(tenant_id),
+            tenant_id: Set(tenant.id()),
             app: Set(app.to_owned()),
             ..Default::default()
         },
@@ -185,11 +187,11 @@ pub async fn set<C: ConnectionTrait + TransactionTrait>(
         true => row.insert(&txn).await?,
         false => row.update(&txn).await?,
     };
-    events::record(&txn, CacheEvent::TenantChanged(tenant_id)).await?;
+    events::record(&txn, CacheEvent::TenantChanged(tenant.id())).await?;
     let detail = format!("the app links of {app} were changed");
-    audit::record(&txn, tenant_id, actor, "app_links.updated", detail).await?;
+    audit::record(&txn, tenant, actor, "app_links.updated", detail).await?;
     txn.commit().await?;
-    Ok(())
+    Ok(stored)
 }
 
 /// Apple's `apple-app-site-association`: universal links for every path, and shared web
@@ -238,7 +240,7 @@ pub async fn webauthn(
     scheme: &str,
 ) -> Result<Value, AppError> {
     let hosts = match &host.app {
-        Some(app) => domains::verified_hosts(db, host.tenant_id, app).await?,
+        Some(app) => domains::verified_hosts(db, &host.tenant, app).await?,
         None => vec![host.host.clone()],
     };
     let mut origins: Vec<String> = hosts.iter().map(|h| format!("{scheme}://{h}")).collect();

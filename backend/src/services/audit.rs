@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::db;
 use crate::entities::audit_event;
 use crate::error::AppError;
+use crate::tenancy::context::TenantContext;
 
 /// Who made a change: a person, a server's API key, or the platform itself (the CLI on the
 /// operator's machine, a background task), and from which address.
@@ -38,18 +39,18 @@ impl Actor {
     }
 }
 
-/// What happened to `tenant_id`, who did it, from where. Call it inside the transaction of the
+/// What happened to `tenant`, who did it, from where. Call it inside the transaction of the
 /// change it describes: if the event cannot be written, the change does not happen either.
 pub async fn record(
     db: &impl ConnectionTrait,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     actor: &Actor,
     kind: &str,
     detail: impl Into<String>,
 ) -> Result<(), AppError> {
     audit_event::ActiveModel {
         id: Set(Uuid::now_v7()),
-        tenant_id: Set(tenant_id),
+        tenant_id: Set(tenant.id()),
         account_id: Set(actor.account),
         api_key_id: Set(actor.key),
         kind: Set(kind.to_owned()),
@@ -69,11 +70,12 @@ pub async fn record(
 /// One page of a tenant's events, newest first, after the event `after`.
 pub async fn page(
     db: &impl ConnectionTrait,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     first: u64,
     after: Option<Uuid>,
 ) -> Result<(Vec<audit_event::Model>, bool), AppError> {
-    let mut query = audit_event::Entity::find().filter(audit_event::Column::TenantId.eq(tenant_id));
+    let mut query =
+        audit_event::Entity::find().filter(audit_event::Column::TenantId.eq(tenant.id()));
     if let Some(after) = after {
         query = query.filter(audit_event::Column::Id.lt(after));
     }

@@ -12,6 +12,7 @@ use crate::db;
 use crate::entities::branding::{self, TENANT_DEFAULTS};
 use crate::error::AppError;
 use crate::services::audit::{self, Actor};
+use crate::tenancy::context::TenantContext;
 use crate::tenancy::resolver::HostTenant;
 
 /// Branding values; `None` is unset. Used both for what is stored and for what is served.
@@ -77,22 +78,22 @@ pub async fn for_host(
     host: &HostTenant,
 ) -> Result<BrandingDocument, AppError> {
     Ok(BrandingDocument {
-        tenant_slug: host.tenant_slug.clone(),
-        tenant_name: host.tenant_name.clone(),
+        tenant_slug: host.tenant.slug().to_owned(),
+        tenant_name: host.tenant.name().to_owned(),
         app: host.app.clone(),
-        fields: effective(db, host.tenant_id, host.app.as_deref()).await?,
+        fields: effective(db, &host.tenant, host.app.as_deref()).await?,
     })
 }
 
 /// What an app shows: its own values over the tenant's defaults (`app = None`: the defaults).
 pub async fn effective(
     db: &impl ConnectionTrait,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     app: Option<&str>,
 ) -> Result<BrandingFields, AppError> {
     let scopes = [TENANT_DEFAULTS, app.unwrap_or(TENANT_DEFAULTS)];
     let rows = branding::Entity::find()
-        .filter(branding::Column::TenantId.eq(tenant_id))
+        .filter(branding::Column::TenantId.eq(tenant.id()))
         .filter(branding::Column::App.is_in(scopes))
         .all(db)
         .await?;
@@ -110,11 +111,11 @@ pub async fn effective(
 /// What is stored for exactly one scope (`app = None`: the tenant's defaults), nothing inherited.
 pub async fn stored(
     db: &impl ConnectionTrait,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     app: Option<&str>,
 ) -> Result<BrandingFields, AppError> {
     let row = branding::Entity::find()
-        .filter(branding::Column::TenantId.eq(tenant_id))
+        .filter(branding::Column::TenantId.eq(tenant.id()))
         .filter(branding::Column::App.eq(app.unwrap_or(TENANT_DEFAULTS)))
         .one(db)
         .await?;
@@ -191,20 +192,22 @@ fn color(field: &str, value: Option<String>) -> Result<Option<String>, AppError>
     }
 }
 
-/// Replaces the branding of one app of a tenant (`None`: the tenant's defaults).
+/// Replaces the branding of one app of a tenant (`None`: the tenant's defaults); answers what is
+/// now stored.
 #[tracing::instrument(skip(db, fields))]
 pub async fn set<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     app: Option<&str>,
     fields: BrandingFields,
     actor: &Actor,
-) -> Result<(), AppError> {
+) -> Result<BrandingFields, AppError> {
     let fields = fields.validated()?;
+    let stored = fields.clone();
     let app = app.unwrap_or(TENANT_DEFAULTS);
     let txn = db.begin().await?;
     let existing = branding::Entity::find()
-        .filter(branding::Column::TenantId.eq(tenant_id))
+        .filter(branding::Column::TenantId.eq(tenant.id()))
         .filter(branding::Column::App.eq(app))
         .one(&txn)
         .await?;
@@ -213,7 +216,7 @@ pub async fn set<C: ConnectionTrait + TransactionTrait>(
         Some(row) => row.into(),
         None => branding::ActiveModel {
             id: Set(Uuid::now_v7()),
-            tenant_id: Set(tenant_id),
+            tenant_id: Set(tenant.id()),
             app: Set(app.to_owned()),
             ..Default::default()
         },
@@ -232,12 +235,12 @@ pub async fn set<C: ConnectionTrait + TransactionTrait>(
         true => row.insert(&txn).await?,
         false => row.update(&txn).await?,
     };
-    events::record(&txn, CacheEvent::TenantChanged(tenant_id)).await?;
+    events::record(&txn, CacheEvent::TenantChanged(tenant.id())).await?;
     let detail = match app {
         TENANT_DEFAULTS => "the tenant's default branding was changed".to_owned(),
         app => format!("the branding of {app} was changed"),
     };
-    audit::record(&txn, tenant_id, actor, "branding.updated", detail).await?;
+    audit::record(&txn, tenant, actor, "branding.updated", detail).await?;
     txn.commit().await?;
-    Ok(())
+    Ok(stored)
 }

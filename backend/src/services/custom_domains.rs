@@ -14,11 +14,13 @@ use crate::cache::events::{self, CacheEvent};
 use crate::config::Config;
 use crate::db;
 use crate::entities::domain_claim;
+use crate::entities::tenant;
 use crate::entities::tenant_domain::{self, DomainKind};
 use crate::error::{AppError, is_unique_violation};
 use crate::services::audit::{self, Actor};
 use crate::services::domain_checks::{self, CheckResult, DomainChecker};
 use crate::services::domains;
+use crate::tenancy::context::{PlatformContext, TenantContext};
 use crate::tenancy::host;
 
 /// A custom domain as its tenant sees it: routing or not, and why.
@@ -89,7 +91,7 @@ fn to_json(checks: &[CheckResult]) -> Result<String, AppError> {
 pub async fn claim<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     config: &Config,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     app: &str,
     raw_host: &str,
     alias: bool,
@@ -116,7 +118,7 @@ pub async fn claim<C: ConnectionTrait + TransactionTrait>(
         .one(db)
         .await?;
     if let Some(row) = routing {
-        let whose = if row.tenant_id == tenant_id {
+        let whose = if row.tenant_id == tenant.id() {
             "this tenant"
         } else {
             "another tenant"
@@ -128,13 +130,13 @@ pub async fn claim<C: ConnectionTrait + TransactionTrait>(
     }
     let mine = |kind: DomainKind| {
         tenant_domain::Entity::find()
-            .filter(tenant_domain::Column::TenantId.eq(tenant_id))
+            .filter(tenant_domain::Column::TenantId.eq(tenant.id()))
             .filter(tenant_domain::Column::App.eq(&app))
             .filter(tenant_domain::Column::Kind.eq(kind))
             .one(db)
     };
     let pending_custom = domain_claim::Entity::find()
-        .filter(domain_claim::Column::TenantId.eq(tenant_id))
+        .filter(domain_claim::Column::TenantId.eq(tenant.id()))
         .filter(domain_claim::Column::App.eq(&app))
         .filter(domain_claim::Column::Alias.eq(false))
         .filter(domain_claim::Column::ExpiresAt.gt(db::now()))
@@ -160,7 +162,7 @@ pub async fn claim<C: ConnectionTrait + TransactionTrait>(
     let txn = db.begin().await?;
     let claim = domain_claim::ActiveModel {
         id: Set(Uuid::now_v7()),
-        tenant_id: Set(tenant_id),
+        tenant_id: Set(tenant.id()),
         app: Set(app),
         host: Set(host.clone()),
         alias: Set(alias),
@@ -185,7 +187,7 @@ pub async fn claim<C: ConnectionTrait + TransactionTrait>(
         "the custom domain"
     };
     let detail = format!("{host} was claimed as {what} of {}", claim.app);
-    audit::record(&txn, tenant_id, actor, "domain.claimed", detail).await?;
+    audit::record(&txn, tenant, actor, "domain.claimed", detail).await?;
     txn.commit().await?;
     Ok(claim.into())
 }
@@ -193,14 +195,14 @@ pub async fn claim<C: ConnectionTrait + TransactionTrait>(
 /// The tenant's hosts (system, custom and alias) and live claims, by app, system host first.
 pub async fn list(
     db: &impl ConnectionTrait,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
 ) -> Result<Vec<CustomDomain>, AppError> {
     let rows = tenant_domain::Entity::find()
-        .filter(tenant_domain::Column::TenantId.eq(tenant_id))
+        .filter(tenant_domain::Column::TenantId.eq(tenant.id()))
         .all(db)
         .await?;
     let claims = domain_claim::Entity::find()
-        .filter(domain_claim::Column::TenantId.eq(tenant_id))
+        .filter(domain_claim::Column::TenantId.eq(tenant.id()))
         .filter(domain_claim::Column::ExpiresAt.gt(db::now()))
         .order_by_asc(domain_claim::Column::Host)
         .all(db)
@@ -224,11 +226,11 @@ pub async fn verify<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     config: &Config,
     checker: &DomainChecker,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     id: Uuid,
     actor: &Actor,
 ) -> Result<CustomDomain, AppError> {
-    if let Some(claim) = live_claim(db, tenant_id, id).await? {
+    if let Some(claim) = live_claim(db, tenant, id).await? {
         let token = config
             .domain_check_ownership
             .then_some(claim.token.as_str());
@@ -240,13 +242,13 @@ pub async fn verify<C: ConnectionTrait + TransactionTrait>(
             active.checks = Set(Some(to_json(&checks)?));
             active.checked_at = Set(Some(db::now()));
             let claim = active.update(&txn).await?;
-            audit::record(&txn, tenant_id, actor, "domain.check_failed", detail).await?;
+            audit::record(&txn, tenant, actor, "domain.check_failed", detail).await?;
             txn.commit().await?;
             return Ok(claim.into());
         }
-        return promote(db, claim, &checks, actor).await;
+        return promote(db, tenant, claim, &checks, actor).await;
     }
-    let row = attached(db, tenant_id, id).await?;
+    let row = attached(db, tenant, id).await?;
     let checks = checker.run(&row.host, None).await;
     if !row.verified && row.auto_verified {
         // Unrouted by a re-check of an older version, which kept the row: a claim like any other
@@ -272,7 +274,7 @@ pub async fn verify<C: ConnectionTrait + TransactionTrait>(
     }
     let txn = db.begin().await?;
     let row = active.update(&txn).await?;
-    audit::record(&txn, tenant_id, actor, kind, detail).await?;
+    audit::record(&txn, tenant, actor, kind, detail).await?;
     txn.commit().await?;
     Ok(row.into())
 }
@@ -280,6 +282,7 @@ pub async fn verify<C: ConnectionTrait + TransactionTrait>(
 /// A claim that passed: it becomes a routing row, and every claim on the host (anyone's) goes.
 async fn promote<C: ConnectionTrait + TransactionTrait>(
     db: &C,
+    tenant: &TenantContext,
     claim: domain_claim::Model,
     checks: &[CheckResult],
     actor: &Actor,
@@ -294,7 +297,7 @@ async fn promote<C: ConnectionTrait + TransactionTrait>(
     let row = domains::insert_verified(
         &txn,
         claim.id,
-        claim.tenant_id,
+        tenant,
         claim.app.clone(),
         claim.host.clone(),
         kind,
@@ -318,7 +321,7 @@ async fn promote<C: ConnectionTrait + TransactionTrait>(
         .await?;
     events::record(&txn, CacheEvent::HostsChanged).await?;
     let detail = format!("{} now routes to {}", row.host, row.app);
-    audit::record(&txn, row.tenant_id, actor, "domain.verified", detail).await?;
+    audit::record(&txn, tenant, actor, "domain.verified", detail).await?;
     txn.commit().await?;
     Ok(row.into())
 }
@@ -326,23 +329,23 @@ async fn promote<C: ConnectionTrait + TransactionTrait>(
 /// Removes a claim or an attached custom domain (system domains stay); routing stops at once.
 pub async fn remove<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     id: Uuid,
     actor: &Actor,
 ) -> Result<(), AppError> {
     let txn = db.begin().await?;
-    if let Some(claim) = live_claim(&txn, tenant_id, id).await? {
+    if let Some(claim) = live_claim(&txn, tenant, id).await? {
         let detail = format!("the claim on {} was withdrawn", claim.host);
         claim.delete(&txn).await?;
-        audit::record(&txn, tenant_id, actor, "domain.claim_removed", detail).await?;
+        audit::record(&txn, tenant, actor, "domain.claim_removed", detail).await?;
         txn.commit().await?;
         return Ok(());
     }
-    let row = attached(&txn, tenant_id, id).await?;
+    let row = attached(&txn, tenant, id).await?;
     let detail = format!("{} was removed", row.host);
     row.delete(&txn).await?;
     events::record(&txn, CacheEvent::HostsChanged).await?;
-    audit::record(&txn, tenant_id, actor, "domain.removed", detail).await?;
+    audit::record(&txn, tenant, actor, "domain.removed", detail).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -351,14 +354,14 @@ pub async fn remove<C: ConnectionTrait + TransactionTrait>(
 /// host, the API by id): the same rules as [`remove`]. A system domain is refused, not removed.
 pub async fn remove_host<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     host: &str,
     actor: &Actor,
 ) -> Result<String, AppError> {
     let host = host::normalise_name(host)
         .map_err(|_| AppError::invalid("host", format!("'{host}' is not a valid host name")))?;
     let row = tenant_domain::Entity::find()
-        .filter(tenant_domain::Column::TenantId.eq(tenant_id))
+        .filter(tenant_domain::Column::TenantId.eq(tenant.id()))
         .filter(tenant_domain::Column::Host.eq(&host))
         .one(db)
         .await?;
@@ -371,7 +374,7 @@ pub async fn remove_host<C: ConnectionTrait + TransactionTrait>(
         }
         Some(row) => row.id,
         None => domain_claim::Entity::find()
-            .filter(domain_claim::Column::TenantId.eq(tenant_id))
+            .filter(domain_claim::Column::TenantId.eq(tenant.id()))
             .filter(domain_claim::Column::Host.eq(&host))
             .filter(domain_claim::Column::ExpiresAt.gt(db::now()))
             .one(db)
@@ -379,7 +382,7 @@ pub async fn remove_host<C: ConnectionTrait + TransactionTrait>(
             .map(|claim| claim.id)
             .ok_or_else(|| AppError::NotFound(format!("no custom domain {host} on this tenant")))?,
     };
-    remove(db, tenant_id, id, actor).await?;
+    remove(db, tenant, id, actor).await?;
     Ok(host)
 }
 
@@ -390,6 +393,7 @@ pub async fn recheck_all<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     config: &Config,
     checker: &DomainChecker,
+    platform: &PlatformContext,
 ) -> Result<(), AppError> {
     domain_claim::Entity::delete_many()
         .filter(domain_claim::Column::ExpiresAt.lte(db::now()))
@@ -398,14 +402,18 @@ pub async fn recheck_all<C: ConnectionTrait + TransactionTrait>(
     let rows = tenant_domain::Entity::find()
         .filter(tenant_domain::Column::AutoVerified.eq(true))
         .filter(tenant_domain::Column::Verified.eq(true))
+        .find_also_related(tenant::Entity)
         .all(db)
         .await?;
-    for row in rows {
+    for (row, tenant) in rows {
+        let Some(tenant) = tenant.map(|t| platform.tenant(&t)) else {
+            continue;
+        };
         let checks = checker.run(&row.host, None).await;
         let passed = domain_checks::all_passed(&checks);
         let failures = if passed { 0 } else { row.failed_checks + 1 };
         if failures >= config.domain_recheck_failures {
-            let (tenant_id, host) = (row.tenant_id, row.host.clone());
+            let host = row.host.clone();
             let reason = checks
                 .iter()
                 .find(|c| !c.passed)
@@ -417,14 +425,7 @@ pub async fn recheck_all<C: ConnectionTrait + TransactionTrait>(
             let txn = db.begin().await?;
             lapse(&txn, config, row, &checks).await?;
             events::record(&txn, CacheEvent::HostsChanged).await?;
-            audit::record(
-                &txn,
-                tenant_id,
-                &Actor::PLATFORM,
-                "domain.unverified",
-                detail,
-            )
-            .await?;
+            audit::record(&txn, &tenant, &Actor::PLATFORM, "domain.unverified", detail).await?;
             txn.commit().await?;
             continue;
         }
@@ -467,11 +468,11 @@ async fn lapse(
 
 async fn live_claim(
     db: &impl ConnectionTrait,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     id: Uuid,
 ) -> Result<Option<domain_claim::Model>, AppError> {
     Ok(domain_claim::Entity::find_by_id(id)
-        .filter(domain_claim::Column::TenantId.eq(tenant_id))
+        .filter(domain_claim::Column::TenantId.eq(tenant.id()))
         .filter(domain_claim::Column::ExpiresAt.gt(db::now()))
         .one(db)
         .await?)
@@ -481,11 +482,11 @@ async fn live_claim(
 /// found.
 async fn attached(
     db: &impl ConnectionTrait,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     id: Uuid,
 ) -> Result<tenant_domain::Model, AppError> {
     tenant_domain::Entity::find_by_id(id)
-        .filter(tenant_domain::Column::TenantId.eq(tenant_id))
+        .filter(tenant_domain::Column::TenantId.eq(tenant.id()))
         .filter(tenant_domain::Column::Kind.ne(DomainKind::System))
         .one(db)
         .await?

@@ -1,7 +1,6 @@
 //! The demo tenant `serve --demo` makes sure of, so a fresh checkout has something to look at.
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
-use uuid::Uuid;
 
 use crate::config::Config;
 use crate::entities::account::{AccountStatus, Role};
@@ -12,7 +11,9 @@ use crate::services::api_keys::{self, NewKey};
 use crate::services::app_links::{self, AppLinks};
 use crate::services::audit::Actor;
 use crate::services::branding::{self, BrandingFields};
-use crate::services::{accounts, domains, tenants};
+use crate::services::tenants::{self, NewTenant};
+use crate::services::{accounts, domains};
+use crate::tenancy::context::{PlatformContext, TenantContext};
 
 pub const DEMO_SLUG: &str = "acme";
 pub const DEMO_OPERATOR: &str = "operator@example.com";
@@ -33,17 +34,18 @@ pub struct Demo {
 pub async fn ensure<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     config: &Config,
+    platform: &PlatformContext,
 ) -> Result<Demo, AppError> {
-    let acme = ensure_tenant(db, config).await?;
-    let main = tenants::get(db, tenants::MAIN_SLUG).await?;
-    accounts::ensure_operator(db, DEMO_OPERATOR).await?;
-    if accounts::find_by_email(db, acme, DEMO_ADMIN)
+    let acme = ensure_tenant(db, config, platform).await?;
+    let main = platform.tenant_by_slug(db, tenants::MAIN_SLUG).await?;
+    accounts::ensure_operator(db, platform, DEMO_OPERATOR).await?;
+    if accounts::find_by_email(db, &acme, DEMO_ADMIN)
         .await?
         .is_none()
     {
-        accounts::create(db, acme, DEMO_ADMIN, Role::Admin, AccountStatus::Active).await?;
+        accounts::create(db, &acme, DEMO_ADMIN, Role::Admin, AccountStatus::Active).await?;
     }
-    for tenant in [main.id, acme] {
+    for tenant in [&main, &acme] {
         revoke_demo_keys(db, tenant).await?;
     }
     let key = |kind, role, app: Option<&str>| NewKey {
@@ -57,18 +59,18 @@ pub async fn ensure<C: ConnectionTrait + TransactionTrait>(
     let admin = key(KeyKind::Secret, Some(Role::Admin), None);
     let public = key(KeyKind::Public, None, Some("TAXI_PASSENGER"));
     Ok(Demo {
-        hosts: domains::list(db, DEMO_SLUG)
+        hosts: domains::list(db, &acme)
             .await?
             .into_iter()
             .map(|d| (d.app, d.host))
             .collect(),
-        operator_key: api_keys::create(db, config, main.id, operator, &Actor::PLATFORM)
+        operator_key: api_keys::create(db, config, &main, operator, &Actor::PLATFORM)
             .await?
             .secret,
-        admin_key: api_keys::create(db, config, acme, admin, &Actor::PLATFORM)
+        admin_key: api_keys::create(db, config, &acme, admin, &Actor::PLATFORM)
             .await?
             .secret,
-        public_key: api_keys::create(db, config, acme, public, &Actor::PLATFORM)
+        public_key: api_keys::create(db, config, &acme, public, &Actor::PLATFORM)
             .await?
             .secret,
     })
@@ -76,16 +78,16 @@ pub async fn ensure<C: ConnectionTrait + TransactionTrait>(
 
 async fn revoke_demo_keys<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
 ) -> Result<(), AppError> {
     let keys = api_key::Entity::find()
-        .filter(api_key::Column::TenantId.eq(tenant_id))
+        .filter(api_key::Column::TenantId.eq(tenant.id()))
         .filter(api_key::Column::Name.eq(DEMO_KEY_NAME))
         .filter(api_key::Column::RevokedAt.is_null())
         .all(db)
         .await?;
     for key in keys {
-        api_keys::revoke(db, tenant_id, key.id, &Actor::PLATFORM).await?;
+        api_keys::revoke(db, tenant, key.id, &Actor::PLATFORM).await?;
     }
     Ok(())
 }
@@ -94,21 +96,26 @@ async fn revoke_demo_keys<C: ConnectionTrait + TransactionTrait>(
 async fn ensure_tenant<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     config: &Config,
-) -> Result<Uuid, AppError> {
+    platform: &PlatformContext,
+) -> Result<TenantContext, AppError> {
     if let Some(existing) = tenants::find(db, DEMO_SLUG).await? {
-        return Ok(existing.id);
+        return Ok(platform.tenant(&existing));
     }
-    let tenant = tenants::provision(
+    let provisioned = tenants::provision(
         db,
         config,
-        DEMO_SLUG,
-        "Acme Mobility",
-        None,
-        None,
+        platform,
+        NewTenant {
+            slug: DEMO_SLUG,
+            name: "Acme Mobility",
+            apps: None,
+            admin_email: None,
+        },
         &Actor::PLATFORM,
     )
     .await?
     .tenant;
+    let tenant = platform.tenant(&provisioned);
     let some = |s: &str| Some(s.to_owned());
     let defaults = BrandingFields {
         display_name: some("Acme"),
@@ -121,20 +128,13 @@ async fn ensure_tenant<C: ConnectionTrait + TransactionTrait>(
         seo_title: some("Acme Mobility"),
         seo_description: some("Rides, deliveries and parking from Acme."),
     };
-    branding::set(db, tenant.id, None, defaults, &Actor::PLATFORM).await?;
+    branding::set(db, &tenant, None, defaults, &Actor::PLATFORM).await?;
     let rides = BrandingFields {
         display_name: some("Acme Rides"),
         seo_title: some("Acme Rides: a car in minutes"),
         ..BrandingFields::default()
     };
-    branding::set(
-        db,
-        tenant.id,
-        Some("TAXI_PASSENGER"),
-        rides,
-        &Actor::PLATFORM,
-    )
-    .await?;
+    branding::set(db, &tenant, Some("TAXI_PASSENGER"), rides, &Actor::PLATFORM).await?;
     let links = AppLinks {
         ios_app_ids: vec!["ABCDE12345.com.acme.rides".into()],
         android_apps: vec![AndroidApp {
@@ -145,6 +145,6 @@ async fn ensure_tenant<C: ConnectionTrait + TransactionTrait>(
         }],
         webauthn_origins: vec![],
     };
-    app_links::set(db, tenant.id, "TAXI_PASSENGER", links, &Actor::PLATFORM).await?;
-    Ok(tenant.id)
+    app_links::set(db, &tenant, "TAXI_PASSENGER", links, &Actor::PLATFORM).await?;
+    Ok(tenant)
 }

@@ -3,11 +3,9 @@
 
 use sea_orm::ConnectionTrait;
 
-use crate::auth::directory::Directory;
-use crate::entities::tenant::TenantStatus;
 use crate::error::AppError;
 use crate::services::branding::{self, BrandingFields};
-use crate::services::{domains, tenants};
+use crate::services::domains;
 use crate::tenancy::host::{self, RequestHost};
 use crate::tenancy::resolver::{Resolution, Resolver};
 
@@ -34,33 +32,28 @@ pub struct Discovered {
 pub async fn discover(
     db: &impl ConnectionTrait,
     resolver: &Resolver,
-    directory: &Directory,
     ask: Ask,
 ) -> Result<Option<Discovered>, AppError> {
-    let (tenant_id, app) = match ask {
-        Ask::Slug(slug) => match tenants::find(db, &slug).await? {
-            Some(t) if t.status == TenantStatus::Active => (t.id, None),
-            _ => return Ok(None),
+    let (tenant, app) = match ask {
+        Ask::Slug(slug) => match resolver.resolve_slug(db, &slug).await? {
+            Some(tenant) => (tenant, None),
+            None => return Ok(None),
         },
         Ask::Host(raw) => {
             let Ok(RequestHost::Name(name)) = host::normalise(&raw) else {
                 return Err(AppError::invalid("host", "is not a valid host name"));
             };
             match resolver.resolve(db, &name).await? {
-                Resolution::Tenant(t) => (t.tenant_id, t.app.clone()),
+                Resolution::Tenant(t) => (t.tenant.clone(), t.app.clone()),
                 Resolution::Suspended | Resolution::NotConfigured => return Ok(None),
             }
         }
     };
-    let tenant = directory
-        .tenant(db, tenant_id)
-        .await?
-        .ok_or_else(|| AppError::internal("resolved tenant vanished"))?;
     Ok(Some(Discovered {
-        slug: tenant.slug.clone(),
-        name: tenant.name.clone(),
-        apps: domains::apps(db, tenant_id).await?,
-        branding: branding::effective(db, tenant_id, app.as_deref()).await?,
+        slug: tenant.slug().to_owned(),
+        name: tenant.name().to_owned(),
+        apps: domains::apps(db, &tenant).await?,
+        branding: branding::effective(db, &tenant, app.as_deref()).await?,
         app,
     }))
 }

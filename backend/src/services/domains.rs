@@ -12,22 +12,22 @@ use crate::db;
 use crate::entities::tenant_domain::{self, DomainKind};
 use crate::error::{AppError, is_unique_violation};
 use crate::services::audit::{self, Actor};
-use crate::services::tenants;
+use crate::tenancy::context::TenantContext;
 use crate::tenancy::host;
 
 /// Attaches `host` to a tenant's app as a verified custom domain (or an alias of it). This is the
 /// operator's path: the operator vouches for the host, so it routes at once.
-#[tracing::instrument(skip(db, config))]
+#[tracing::instrument(skip(db, config, actor))]
 pub async fn add_verified<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     config: &Config,
-    tenant_slug: &str,
+    tenant: &TenantContext,
     app: &str,
     host: &str,
     alias: bool,
     actor: &Actor,
 ) -> Result<tenant_domain::Model, AppError> {
-    let tenant = tenants::get(db, tenant_slug).await?;
+    let tenant_slug = tenant.slug();
     let app = config.apps.check("app", app)?;
     let host = host::normalise_name(host)
         .map_err(|_| AppError::invalid("host", format!("'{host}' is not a valid host name")))?;
@@ -41,7 +41,7 @@ pub async fn add_verified<C: ConnectionTrait + TransactionTrait>(
         ));
     }
     let custom = tenant_domain::Entity::find()
-        .filter(tenant_domain::Column::TenantId.eq(tenant.id))
+        .filter(tenant_domain::Column::TenantId.eq(tenant.id()))
         .filter(tenant_domain::Column::App.eq(&app))
         .filter(tenant_domain::Column::Kind.eq(DomainKind::Custom))
         .one(db)
@@ -67,7 +67,7 @@ pub async fn add_verified<C: ConnectionTrait + TransactionTrait>(
     };
 
     let txn = db.begin().await?;
-    let domain = insert_verified(&txn, Uuid::now_v7(), tenant.id, app, host, kind)
+    let domain = insert_verified(&txn, Uuid::now_v7(), tenant, app, host, kind)
         .await
         .map_err(|err| match err {
             AppError::Conflict(taken) => AppError::invalid("host", taken),
@@ -78,9 +78,9 @@ pub async fn add_verified<C: ConnectionTrait + TransactionTrait>(
         "{} was attached to {} (vouched for)",
         domain.host, domain.app
     );
-    audit::record(&txn, tenant.id, actor, "domain.attached", detail).await?;
+    audit::record(&txn, tenant, actor, "domain.attached", detail).await?;
     txn.commit().await?;
-    tracing::info!(tenant = %tenant.slug, host = %domain.host, "domain added");
+    tracing::info!(tenant = %tenant.slug(), host = %domain.host, "domain added");
     Ok(domain)
 }
 
@@ -89,12 +89,12 @@ pub async fn add_verified<C: ConnectionTrait + TransactionTrait>(
 pub(crate) async fn insert_verified(
     db: &impl ConnectionTrait,
     id: Uuid,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     app: String,
     host: String,
     kind: DomainKind,
 ) -> Result<tenant_domain::Model, AppError> {
-    verified_row(id, tenant_id, app, host.clone(), kind)
+    verified_row(id, tenant.id(), app, host.clone(), kind)
         .insert(db)
         .await
         .map_err(|e| match is_unique_violation(&e) {
@@ -131,11 +131,10 @@ pub fn verified_row(
 /// A tenant's domains, by app, system host first.
 pub async fn list(
     db: &impl ConnectionTrait,
-    tenant_slug: &str,
+    tenant: &TenantContext,
 ) -> Result<Vec<tenant_domain::Model>, AppError> {
-    let tenant = tenants::get(db, tenant_slug).await?;
     let mut rows = tenant_domain::Entity::find()
-        .filter(tenant_domain::Column::TenantId.eq(tenant.id))
+        .filter(tenant_domain::Column::TenantId.eq(tenant.id()))
         .order_by_asc(tenant_domain::Column::App)
         .order_by_asc(tenant_domain::Column::Host)
         .all(db)
@@ -147,9 +146,12 @@ pub async fn list(
 }
 
 /// The catalog keys of a tenant's apps (those it has a system domain for), sorted.
-pub async fn apps(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<Vec<String>, AppError> {
+pub async fn apps(
+    db: &impl ConnectionTrait,
+    tenant: &TenantContext,
+) -> Result<Vec<String>, AppError> {
     let rows = tenant_domain::Entity::find()
-        .filter(tenant_domain::Column::TenantId.eq(tenant_id))
+        .filter(tenant_domain::Column::TenantId.eq(tenant.id()))
         .filter(tenant_domain::Column::Kind.eq(DomainKind::System))
         .order_by_asc(tenant_domain::Column::App)
         .all(db)
@@ -160,11 +162,11 @@ pub async fn apps(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<Vec<Stri
 /// The verified hosts of one app of a tenant, system host first.
 pub async fn verified_hosts(
     db: &impl ConnectionTrait,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     app: &str,
 ) -> Result<Vec<String>, AppError> {
     let mut rows = tenant_domain::Entity::find()
-        .filter(tenant_domain::Column::TenantId.eq(tenant_id))
+        .filter(tenant_domain::Column::TenantId.eq(tenant.id()))
         .filter(tenant_domain::Column::App.eq(app))
         .filter(tenant_domain::Column::Verified.eq(true))
         .order_by_asc(tenant_domain::Column::Host)

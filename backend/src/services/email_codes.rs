@@ -16,6 +16,7 @@ use crate::entities::email_challenge;
 use crate::error::AppError;
 use crate::services::mail::{self, Mailer};
 use crate::services::{accounts, leads, tenants};
+use crate::tenancy::context::TenantContext;
 use crate::tenancy::resolver::HostTenant;
 
 /// The address as stored and compared: validated, lower-cased.
@@ -34,8 +35,11 @@ pub fn budget_key(email: &str) -> String {
 }
 
 /// Whether an unknown address may become a `USER` of the host's tenant.
-pub async fn signup_allowed(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<bool, AppError> {
-    Ok(tenants::signup_open(&tenants::by_id(db, tenant_id).await?))
+pub async fn signup_allowed(
+    db: &impl ConnectionTrait,
+    tenant: &TenantContext,
+) -> Result<bool, AppError> {
+    Ok(tenants::signup_open(&tenants::row(db, tenant).await?))
 }
 
 /// Sends a code to `email` if it can sign in here (an account, or sign-up open); does nothing
@@ -48,10 +52,10 @@ pub async fn start(
     email: &str,
 ) -> Result<bool, AppError> {
     let email = normalise(email)?;
-    let known = accounts::find_by_email(db, host.tenant_id, &email)
+    let known = accounts::find_by_email(db, &host.tenant, &email)
         .await?
         .is_some();
-    if !known && !signup_allowed(db, host.tenant_id).await? {
+    if !known && !signup_allowed(db, &host.tenant).await? {
         return Ok(false);
     }
     let id = Uuid::now_v7();
@@ -59,7 +63,7 @@ pub async fn start(
     let ttl = chrono::Duration::from_std(config.otp_ttl).map_err(AppError::internal)?;
     email_challenge::ActiveModel {
         id: Set(id),
-        tenant_id: Set(host.tenant_id),
+        tenant_id: Set(host.tenant.id()),
         email: Set(email.clone()),
         code_hash: Set(code_hash(id, &code)),
         attempts: Set(0),
@@ -95,7 +99,7 @@ pub async fn verify<C: ConnectionTrait + TransactionTrait>(
     let refused = || AppError::unauthenticated("wrong_code", REFUSED);
     let email = normalise(email)?;
     let challenge = email_challenge::Entity::find()
-        .filter(email_challenge::Column::TenantId.eq(host.tenant_id))
+        .filter(email_challenge::Column::TenantId.eq(host.tenant.id()))
         .filter(email_challenge::Column::Email.eq(&email))
         .order_by_desc(email_challenge::Column::Id)
         .one(db)
@@ -134,20 +138,13 @@ pub async fn verify<C: ConnectionTrait + TransactionTrait>(
     if consumed.rows_affected == 0 {
         return Err(refused());
     }
-    match accounts::find_by_email(db, host.tenant_id, &email).await? {
+    match accounts::find_by_email(db, &host.tenant, &email).await? {
         Some(account) if account.status == AccountStatus::Invited => {
             accounts::activate(db, account).await
         }
         Some(account) => Ok(account),
-        None if signup_allowed(db, host.tenant_id).await? => {
-            accounts::create(
-                db,
-                host.tenant_id,
-                &email,
-                Role::User,
-                AccountStatus::Active,
-            )
-            .await
+        None if signup_allowed(db, &host.tenant).await? => {
+            accounts::create(db, &host.tenant, &email, Role::User, AccountStatus::Active).await
         }
         None => Err(refused()),
     }

@@ -70,7 +70,7 @@ impl Identity<'_> {
                 email_codes::verify(self.db, self.config, host, &email, &code).await
             }
             Proof::Password { email, password } => {
-                passwords::login(self.db, self.passwords, host.tenant_id, &email, &password).await
+                passwords::login(self.db, self.passwords, &host.tenant, &email, &password).await
             }
             Proof::Passkey {
                 ceremony,
@@ -97,7 +97,7 @@ impl Identity<'_> {
                         ..Actor::PLATFORM
                     };
                     let detail = format!("{method} sign-in failed");
-                    audit::record(self.db, host.tenant_id, &anonymous, "login.failed", detail)
+                    audit::record(self.db, &host.tenant, &anonymous, "login.failed", detail)
                         .await?;
                 }
                 return Err(err);
@@ -108,7 +108,7 @@ impl Identity<'_> {
             sessions::start(&txn, self.config, self.tokens, &account, host.app.clone()).await?;
         let detail = format!("{} signed in with {method}", account.email);
         let actor = Actor::account(account.id, ip);
-        audit::record(&txn, host.tenant_id, &actor, "login.succeeded", detail).await?;
+        audit::record(&txn, &host.tenant, &actor, "login.succeeded", detail).await?;
         txn.commit().await?;
         Ok(tokens)
     }
@@ -128,7 +128,7 @@ impl Identity<'_> {
             Ok(proven) if proven.id == account.id => {}
             Ok(_) | Err(AppError::Unauthenticated { .. }) => {
                 let detail = "step-up proof was wrong";
-                audit::record(self.db, host.tenant_id, &actor, "elevation.failed", detail).await?;
+                audit::record(self.db, &host.tenant, &actor, "elevation.failed", detail).await?;
                 return Err(AppError::unauthenticated(
                     "wrong_proof",
                     "the proof is wrong",
@@ -140,7 +140,7 @@ impl Identity<'_> {
         let (access_token, until) =
             sessions::elevated_token(&txn, self.config, self.tokens, account, session).await?;
         let detail = format!("{} stepped up", account.email);
-        audit::record(&txn, host.tenant_id, &actor, "elevation.granted", detail).await?;
+        audit::record(&txn, &host.tenant, &actor, "elevation.granted", detail).await?;
         txn.commit().await?;
         Ok(Elevated {
             access_token,

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::db;
 use crate::entities::lead;
 use crate::error::{AppError, is_unique_violation};
+use crate::tenancy::context::TenantContext;
 use crate::tenancy::host;
 use crate::tenancy::resolver::HostTenant;
 
@@ -46,7 +47,7 @@ pub struct Captured {
 
 /// Stores a lead for the host's tenant and app. With an idempotency key, a retry of the same form
 /// answers the lead the first attempt stored; the same key with another form is a conflict.
-#[tracing::instrument(skip_all, fields(tenant = %host.tenant_slug))]
+#[tracing::instrument(skip_all, fields(tenant = %host.tenant.slug()))]
 pub async fn capture(
     db: &impl ConnectionTrait,
     host: &HostTenant,
@@ -60,7 +61,7 @@ pub async fn capture(
     let request_hash = idempotency_key.map(|_| request_hash(host, &form));
     let inserted = lead::ActiveModel {
         id: Set(Uuid::now_v7()),
-        tenant_id: Set(host.tenant_id),
+        tenant_id: Set(host.tenant.id()),
         app: Set(host.app.clone()),
         email: Set(form.email),
         first_name: Set(form.first_name),
@@ -80,7 +81,7 @@ pub async fn capture(
             replayed: false,
         }),
         (Err(err), Some(key)) if is_unique_violation(&err) => {
-            replay(db, host.tenant_id, key, request_hash.as_deref()).await
+            replay(db, &host.tenant, key, request_hash.as_deref()).await
         }
         (Err(err), _) => Err(err.into()),
     }
@@ -98,12 +99,12 @@ pub struct LeadFilter {
 /// page); and whether more follow.
 pub async fn page(
     db: &impl ConnectionTrait,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     filter: &LeadFilter,
     first: u64,
     after: Option<Uuid>,
 ) -> Result<(Vec<lead::Model>, bool), AppError> {
-    let mut query = lead::Entity::find().filter(lead::Column::TenantId.eq(tenant_id));
+    let mut query = lead::Entity::find().filter(lead::Column::TenantId.eq(tenant.id()));
     if let Some(app) = &filter.app {
         query = query.filter(lead::Column::App.eq(app));
     }
@@ -120,14 +121,14 @@ pub async fn page(
     super::page_of(db, query.order_by_desc(lead::Column::Id), first).await
 }
 
-/// Lead `id` of `tenant_id`; another tenant's lead is not found, never shown.
+/// Lead `id` of `tenant`; another tenant's lead is not found, never shown.
 pub async fn get(
     db: &impl ConnectionTrait,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     id: Uuid,
 ) -> Result<lead::Model, AppError> {
     lead::Entity::find_by_id(id)
-        .filter(lead::Column::TenantId.eq(tenant_id))
+        .filter(lead::Column::TenantId.eq(tenant.id()))
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound("lead not found".into()))
@@ -136,12 +137,12 @@ pub async fn get(
 /// The lead an earlier request with `key` stored, if it asked for the same thing.
 async fn replay(
     db: &impl ConnectionTrait,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     key: &str,
     request_hash: Option<&str>,
 ) -> Result<Captured, AppError> {
     let earlier = lead::Entity::find()
-        .filter(lead::Column::TenantId.eq(tenant_id))
+        .filter(lead::Column::TenantId.eq(tenant.id()))
         .filter(lead::Column::IdempotencyKey.eq(key))
         .one(db)
         .await?

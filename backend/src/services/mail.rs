@@ -14,6 +14,7 @@ use crate::db;
 use crate::entities::outbox_message;
 use crate::error::AppError;
 use crate::services::branding::{self, BrandingFields};
+use crate::tenancy::context::PlatformContext;
 use crate::tenancy::resolver::HostTenant;
 
 pub enum Mailer {
@@ -102,20 +103,20 @@ pub async fn send_branded(
     paragraphs: &[String],
     highlight: &str,
 ) -> Result<(), AppError> {
-    let look = branding::effective(db, host.tenant_id, host.app.as_deref()).await?;
+    let look = branding::effective(db, &host.tenant, host.app.as_deref()).await?;
     let name = look
         .display_name
         .clone()
-        .unwrap_or_else(|| host.tenant_name.clone());
+        .unwrap_or_else(|| host.tenant.name().to_owned());
     let (subject, text, html) = branded(
-        &host.tenant_name,
+        host.tenant.name(),
         &look,
         subject(&name),
         paragraphs,
         highlight,
     );
     let mail = Mail {
-        tenant_id: host.tenant_id,
+        tenant_id: host.tenant.id(),
         to,
         subject,
         text,
@@ -150,6 +151,7 @@ pub fn outbox_lifetime(config: &Config) -> std::time::Duration {
 /// Deletes outbox messages older than `lifetime`; answers how many went.
 pub async fn delete_expired(
     db: &impl ConnectionTrait,
+    _: &PlatformContext,
     lifetime: std::time::Duration,
 ) -> Result<u64, AppError> {
     let lifetime = chrono::Duration::from_std(lifetime).map_err(AppError::internal)?;
@@ -163,6 +165,7 @@ pub async fn delete_expired(
 /// The newest messages in the outbox.
 pub async fn outbox(
     db: &impl ConnectionTrait,
+    _: &PlatformContext,
     limit: u64,
 ) -> Result<Vec<outbox_message::Model>, AppError> {
     Ok(outbox_message::Entity::find()

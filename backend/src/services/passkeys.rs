@@ -27,6 +27,7 @@ use crate::error::AppError;
 use crate::services::audit::{self, Actor};
 use crate::services::mail::{self, Mailer};
 use crate::services::{accounts, app_links, domains, tenants};
+use crate::tenancy::context::TenantContext;
 use crate::tenancy::resolver::HostTenant;
 
 /// How long a started ceremony can be finished.
@@ -43,8 +44,8 @@ async fn relying_party(
         .app
         .as_deref()
         .ok_or_else(|| AppError::BadRequest("passkeys are used on an app's host".into()))?;
-    let mut hosts = domains::verified_hosts(db, host.tenant_id, app).await?;
-    if hosts.is_empty() && host.tenant_slug == tenants::MAIN_SLUG {
+    let mut hosts = domains::verified_hosts(db, &host.tenant, app).await?;
+    if hosts.is_empty() && host.tenant.slug() == tenants::MAIN_SLUG {
         // The platform's own console lives on `admin.<base>`, a reserved name with no domain row.
         hosts.push(host.host.clone());
     }
@@ -59,7 +60,7 @@ async fn relying_party(
     let rp_origin = origin(&rp_id)?;
     let mut builder = WebauthnBuilder::new(&rp_id, &rp_origin)
         .map_err(|e| AppError::internal(format!("relying party {rp_id}: {e}")))?
-        .rp_name(&host.tenant_name);
+        .rp_name(host.tenant.name());
     for other in &hosts[1..] {
         builder = builder.append_allowed_origin(&origin(other)?);
     }
@@ -74,7 +75,7 @@ async fn relying_party(
             builder = builder.append_allowed_origin(&url);
         }
     }
-    for extra in app_links::get(db, host.tenant_id, app)
+    for extra in app_links::get(db, &host.tenant, app)
         .await?
         .webauthn_origins
     {
@@ -146,7 +147,7 @@ pub async fn start_registration(
     account: &account::Model,
 ) -> Result<(Uuid, CreationChallengeResponse), AppError> {
     let (webauthn, rp_id) = relying_party(db, host).await?;
-    let existing: Vec<_> = stored(db, account.id)
+    let existing: Vec<_> = stored(db, &host.tenant, account.id)
         .await?
         .into_iter()
         .map(|(_, key)| key.cred_id().clone())
@@ -154,15 +155,8 @@ pub async fn start_registration(
     let (challenge, state) = webauthn
         .start_passkey_registration(account.id, &account.email, &account.email, Some(existing))
         .map_err(|e| AppError::internal(format!("passkey registration: {e}")))?;
-    let ceremony = save_ceremony(
-        db,
-        host.tenant_id,
-        Some(account.id),
-        REGISTER,
-        &rp_id,
-        &state,
-    )
-    .await?;
+    let ceremony =
+        save_ceremony(db, &host.tenant, Some(account.id), REGISTER, &rp_id, &state).await?;
     Ok((ceremony, challenge))
 }
 
@@ -200,7 +194,7 @@ pub async fn finish_registration<C: ConnectionTrait + TransactionTrait>(
     };
     let (webauthn, rp_id) = relying_party(db, host).await?;
     let (row, state): (_, PasskeyRegistration) =
-        take_ceremony(db, host.tenant_id, ceremony, REGISTER).await?;
+        take_ceremony(db, &host.tenant, ceremony, REGISTER).await?;
     if row.account_id != Some(account.id) || row.rp_id != rp_id {
         return Err(refused());
     }
@@ -215,7 +209,7 @@ pub async fn finish_registration<C: ConnectionTrait + TransactionTrait>(
     let txn = db.begin().await?;
     let stored = passkey::ActiveModel {
         id: Set(Uuid::now_v7()),
-        tenant_id: Set(host.tenant_id),
+        tenant_id: Set(host.tenant.id()),
         account_id: Set(account.id),
         credential_id: Set(URL_SAFE_NO_PAD.encode(key.cred_id())),
         rp_id: Set(rp_id),
@@ -235,7 +229,7 @@ pub async fn finish_registration<C: ConnectionTrait + TransactionTrait>(
         account.email, stored.name, stored.rp_id
     );
     let actor = Actor::account(account.id, ip);
-    audit::record(&txn, account.tenant_id, &actor, "passkey.added", detail).await?;
+    audit::record(&txn, &host.tenant, &actor, "passkey.added", detail).await?;
     txn.commit().await?;
     let paragraphs = [
         format!(
@@ -260,12 +254,14 @@ pub async fn finish_registration<C: ConnectionTrait + TransactionTrait>(
     Ok(stored)
 }
 
-/// The person's passkeys, newest first.
+/// The passkeys of account `account_id` of `tenant`, newest first.
 pub async fn list(
     db: &impl ConnectionTrait,
+    tenant: &TenantContext,
     account_id: Uuid,
 ) -> Result<Vec<passkey::Model>, AppError> {
     Ok(passkey::Entity::find()
+        .filter(passkey::Column::TenantId.eq(tenant.id()))
         .filter(passkey::Column::AccountId.eq(account_id))
         .order_by_desc(passkey::Column::Id)
         .all(db)
@@ -276,11 +272,13 @@ pub async fn list(
 /// is not found.
 pub async fn remove<C: ConnectionTrait + TransactionTrait>(
     db: &C,
+    tenant: &TenantContext,
     account_id: Uuid,
     id: Uuid,
     actor: &Actor,
 ) -> Result<passkey::Model, AppError> {
     let row = passkey::Entity::find_by_id(id)
+        .filter(passkey::Column::TenantId.eq(tenant.id()))
         .filter(passkey::Column::AccountId.eq(account_id))
         .one(db)
         .await?
@@ -288,7 +286,7 @@ pub async fn remove<C: ConnectionTrait + TransactionTrait>(
     let txn = db.begin().await?;
     row.clone().delete(&txn).await?;
     let detail = format!("the passkey \"{}\" was removed", row.name);
-    audit::record(&txn, row.tenant_id, actor, "passkey.removed", detail).await?;
+    audit::record(&txn, tenant, actor, "passkey.removed", detail).await?;
     txn.commit().await?;
     Ok(row)
 }
@@ -304,9 +302,9 @@ pub async fn start_login(
 ) -> Result<(Uuid, RequestChallengeResponse), AppError> {
     let (webauthn, rp_id) = relying_party(db, host).await?;
     let email = super::email_codes::normalise(email)?;
-    let account = accounts::find_by_email(db, host.tenant_id, &email).await?;
+    let account = accounts::find_by_email(db, &host.tenant, &email).await?;
     let keys: Vec<Passkey> = match &account {
-        Some(account) => stored(db, account.id)
+        Some(account) => stored(db, &host.tenant, account.id)
             .await?
             .into_iter()
             .map(|(_, key)| key)
@@ -319,10 +317,10 @@ pub async fn start_login(
         .start_passkey_authentication(&keys)
         .map_err(|e| AppError::internal(format!("passkey sign-in: {e}")))?;
     if keys.is_empty() {
-        challenge.public_key.allow_credentials = decoys.for_address(host.tenant_id, &email);
+        challenge.public_key.allow_credentials = decoys.for_address(host.tenant.id(), &email);
     }
     let account_id = account.map(|a| a.id);
-    let ceremony = save_ceremony(db, host.tenant_id, account_id, LOGIN, &rp_id, &state).await?;
+    let ceremony = save_ceremony(db, &host.tenant, account_id, LOGIN, &rp_id, &state).await?;
     Ok((ceremony, challenge))
 }
 
@@ -335,7 +333,7 @@ pub async fn finish_login(
 ) -> Result<account::Model, AppError> {
     let (webauthn, rp_id) = relying_party(db, host).await?;
     let (row, state): (_, PasskeyAuthentication) =
-        take_ceremony(db, host.tenant_id, ceremony, LOGIN).await?;
+        take_ceremony(db, &host.tenant, ceremony, LOGIN).await?;
     let account_id = row
         .account_id
         .filter(|_| row.rp_id == rp_id)
@@ -344,7 +342,7 @@ pub async fn finish_login(
         .finish_passkey_authentication(credential, &state)
         .map_err(|_| refused())?;
     let used = URL_SAFE_NO_PAD.encode(result.cred_id());
-    let (row, mut key) = stored(db, account_id)
+    let (row, mut key) = stored(db, &host.tenant, account_id)
         .await?
         .into_iter()
         .find(|(row, _)| row.credential_id == used)
@@ -354,7 +352,7 @@ pub async fn finish_login(
     active.passkey = Set(serde_json::to_string(&key).map_err(AppError::internal)?);
     active.last_used_at = Set(Some(db::now()));
     active.update(db).await?;
-    accounts::get(db, host.tenant_id, account_id).await
+    accounts::get(db, &host.tenant, account_id).await
 }
 
 fn refused() -> AppError {
@@ -366,9 +364,11 @@ fn refused() -> AppError {
 
 async fn stored(
     db: &impl ConnectionTrait,
+    tenant: &TenantContext,
     account_id: Uuid,
 ) -> Result<Vec<(passkey::Model, Passkey)>, AppError> {
     let rows = passkey::Entity::find()
+        .filter(passkey::Column::TenantId.eq(tenant.id()))
         .filter(passkey::Column::AccountId.eq(account_id))
         .all(db)
         .await?;
@@ -382,7 +382,7 @@ async fn stored(
 
 async fn save_ceremony(
     db: &impl ConnectionTrait,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     account_id: Option<Uuid>,
     kind: &str,
     rp_id: &str,
@@ -391,7 +391,7 @@ async fn save_ceremony(
     let id = Uuid::now_v7();
     webauthn_ceremony::ActiveModel {
         id: Set(id),
-        tenant_id: Set(tenant_id),
+        tenant_id: Set(tenant.id()),
         account_id: Set(account_id),
         kind: Set(kind.to_owned()),
         rp_id: Set(rp_id.to_owned()),
@@ -407,12 +407,12 @@ async fn save_ceremony(
 /// A live ceremony, deleted as it is read: each challenge is answered once.
 async fn take_ceremony<S: DeserializeOwned>(
     db: &impl ConnectionTrait,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     id: Uuid,
     kind: &str,
 ) -> Result<(webauthn_ceremony::Model, S), AppError> {
     let row = webauthn_ceremony::Entity::find_by_id(id)
-        .filter(webauthn_ceremony::Column::TenantId.eq(tenant_id))
+        .filter(webauthn_ceremony::Column::TenantId.eq(tenant.id()))
         .filter(webauthn_ceremony::Column::Kind.eq(kind))
         .one(db)
         .await?

@@ -20,6 +20,7 @@ use crate::services::audit::{self, Actor};
 use crate::services::email_codes::normalise;
 use crate::services::mail::{self, Mailer};
 use crate::services::{accounts, sessions};
+use crate::tenancy::context::TenantContext;
 use crate::tenancy::resolver::HostTenant;
 
 const RESET_PREFIX: &str = "bpr_";
@@ -29,12 +30,12 @@ const RESET_PREFIX: &str = "bpr_";
 pub async fn login(
     db: &impl ConnectionTrait,
     passwords: &Passwords,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     email: &str,
     password_text: &str,
 ) -> Result<account::Model, AppError> {
     let account = match normalise(email) {
-        Ok(email) => accounts::find_by_email(db, tenant_id, &email).await?,
+        Ok(email) => accounts::find_by_email(db, tenant, &email).await?,
         Err(_) => None,
     };
     let stored = account.as_ref().and_then(|a| a.password_hash.clone());
@@ -59,14 +60,14 @@ pub async fn start_reset(
     ip: Option<IpAddr>,
 ) -> Result<Option<Uuid>, AppError> {
     let email = normalise(email)?;
-    let Some(account) = accounts::find_by_email(db, host.tenant_id, &email).await? else {
+    let Some(account) = accounts::find_by_email(db, &host.tenant, &email).await? else {
         return Ok(None);
     };
     let token = secrets::random_token(RESET_PREFIX);
     let ttl = chrono::Duration::from_std(config.password_reset_ttl).map_err(AppError::internal)?;
     password_reset::ActiveModel {
         id: Set(Uuid::now_v7()),
-        tenant_id: Set(host.tenant_id),
+        tenant_id: Set(host.tenant.id()),
         account_id: Set(account.id),
         token_hash: Set(secrets::sha256_hex(&[token.as_bytes()])),
         expires_at: Set(db::now() + ttl),
@@ -77,14 +78,7 @@ pub async fn start_reset(
     .await?;
     let actor = Actor::account(account.id, ip);
     let detail = "a reset token was emailed";
-    audit::record(
-        db,
-        host.tenant_id,
-        &actor,
-        "password.reset_requested",
-        detail,
-    )
-    .await?;
+    audit::record(db, &host.tenant, &actor, "password.reset_requested", detail).await?;
     let minutes = config.password_reset_ttl.as_secs().div_ceil(60);
     let paragraphs = [
         "Use this token to choose a new password.".to_owned(),
@@ -108,7 +102,7 @@ pub async fn finish_reset<C: ConnectionTrait + TransactionTrait>(
     new_password: &str,
     ip: Option<IpAddr>,
 ) -> Result<account::Model, AppError> {
-    let tenant_id = host.tenant_id;
+    let tenant = &host.tenant;
     password::check_policy(new_password)?;
     let refused = || {
         AppError::unauthenticated(
@@ -120,7 +114,7 @@ pub async fn finish_reset<C: ConnectionTrait + TransactionTrait>(
         .filter(
             password_reset::Column::TokenHash.eq(secrets::sha256_hex(&[token.trim().as_bytes()])),
         )
-        .filter(password_reset::Column::TenantId.eq(tenant_id))
+        .filter(password_reset::Column::TenantId.eq(tenant.id()))
         .one(db)
         .await?
         .ok_or_else(refused)?;
@@ -154,7 +148,7 @@ pub async fn finish_reset<C: ConnectionTrait + TransactionTrait>(
         .await?;
     email_challenge::Entity::update_many()
         .col_expr(email_challenge::Column::ConsumedAt, Expr::value(db::now()))
-        .filter(email_challenge::Column::TenantId.eq(tenant_id))
+        .filter(email_challenge::Column::TenantId.eq(tenant.id()))
         .filter(email_challenge::Column::Email.eq(&account.email))
         .filter(email_challenge::Column::ConsumedAt.is_null())
         .exec(&txn)
@@ -166,7 +160,7 @@ pub async fn finish_reset<C: ConnectionTrait + TransactionTrait>(
         account.email
     );
     let actor = Actor::account(account.id, ip);
-    audit::record(&txn, tenant_id, &actor, "password.reset", detail).await?;
+    audit::record(&txn, tenant, &actor, "password.reset", detail).await?;
     txn.commit().await?;
     let paragraphs = [
         "The password of your account was changed, and every session was signed out.".to_owned(),

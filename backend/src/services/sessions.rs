@@ -3,6 +3,7 @@
 //! again means it was stolen, so the whole session ends.
 
 use chrono::{DateTime, Utc};
+use sea_orm::ExprTrait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
@@ -19,6 +20,7 @@ use crate::db;
 use crate::entities::{account, refresh_token, session};
 use crate::error::AppError;
 use crate::services::audit::{self, Actor};
+use crate::tenancy::context::TenantContext;
 
 const REFRESH_PREFIX: &str = "brt_";
 /// The refusal of a refresh token presented a second time; the session it belonged to has ended.
@@ -65,12 +67,12 @@ pub async fn start<C: ConnectionTrait + TransactionTrait>(
     Ok(response(tokens, access_token, refresh))
 }
 
-/// Exchanges a refresh token for a new pair. `tenant_id` is the tenant of the host it was sent to:
+/// Exchanges a refresh token for a new pair. `tenant` is the tenant of the host it was sent to:
 /// a token of another tenant is refused like an unknown one.
 pub async fn refresh<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     tokens: &TokenService,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     presented: &str,
     ip: Option<std::net::IpAddr>,
 ) -> Result<(TokenResponse, account::Model), AppError> {
@@ -89,7 +91,7 @@ pub async fn refresh<C: ConnectionTrait + TransactionTrait>(
     let session = session::Entity::find_by_id(row.session_id)
         .one(db)
         .await?
-        .filter(|s| s.tenant_id == tenant_id)
+        .filter(|s| s.tenant_id == tenant.id())
         .ok_or_else(refused)?;
     if session.revoked_at.is_some() || session.expires_at <= db::now() {
         return Err(refused());
@@ -108,7 +110,7 @@ pub async fn refresh<C: ConnectionTrait + TransactionTrait>(
         end(&txn, session.id).await?;
         audit::record(
             &txn,
-            session.tenant_id,
+            tenant,
             &Actor::account(session.account_id, ip),
             "session.reuse_detected",
             "a refresh token was presented twice; the session was ended",
@@ -147,32 +149,35 @@ pub async fn elevated_token(
 
 /// Ends a session: its access tokens stop working at once, its refresh tokens never work again.
 /// Answers whether it was still live (ending an ended session changes and announces nothing).
-pub async fn end<C: ConnectionTrait + TransactionTrait>(
+async fn end<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     session_id: Uuid,
 ) -> Result<bool, AppError> {
     end_where(db, session::Column::Id.eq(session_id)).await
 }
 
-/// Signs out of session `session_id` of `tenant_id`: it ends, with an audit event. Signing out
+/// Signs out of session `session_id` of `tenant`: it ends, with an audit event. Signing out
 /// of a session already ended writes nothing.
 pub async fn sign_out<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant: &TenantContext,
     session_id: Uuid,
     actor: &Actor,
 ) -> Result<bool, AppError> {
     let txn = db.begin().await?;
-    let ended = end(&txn, session_id).await?;
+    let which = session::Column::Id
+        .eq(session_id)
+        .and(session::Column::TenantId.eq(tenant.id()));
+    let ended = end_where(&txn, which).await?;
     if ended {
-        audit::record(&txn, tenant_id, actor, "session.ended", "signed out").await?;
+        audit::record(&txn, tenant, actor, "session.ended", "signed out").await?;
     }
     txn.commit().await?;
     Ok(ended)
 }
 
 /// Ends every session of an account (after a password reset); answers whether any was live.
-pub async fn end_all<C: ConnectionTrait + TransactionTrait>(
+pub(crate) async fn end_all<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     account_id: Uuid,
 ) -> Result<bool, AppError> {
@@ -199,12 +204,14 @@ async fn end_where<C: ConnectionTrait + TransactionTrait>(
     Ok(!ended.is_empty())
 }
 
-/// The account's sessions that have not ended, newest first.
+/// The sessions of account `account_id` of `tenant` that have not ended, newest first.
 pub async fn list(
     db: &impl ConnectionTrait,
+    tenant: &TenantContext,
     account_id: Uuid,
 ) -> Result<Vec<session::Model>, AppError> {
     Ok(session::Entity::find()
+        .filter(session::Column::TenantId.eq(tenant.id()))
         .filter(session::Column::AccountId.eq(account_id))
         .filter(session::Column::RevokedAt.is_null())
         .filter(session::Column::ExpiresAt.gt(db::now()))
@@ -217,11 +224,13 @@ pub async fn list(
 /// still live.
 pub async fn revoke<C: ConnectionTrait + TransactionTrait>(
     db: &C,
+    tenant: &TenantContext,
     account_id: Uuid,
     session_id: Uuid,
     actor: &Actor,
 ) -> Result<bool, AppError> {
-    let session = session::Entity::find_by_id(session_id)
+    session::Entity::find_by_id(session_id)
+        .filter(session::Column::TenantId.eq(tenant.id()))
         .filter(session::Column::AccountId.eq(account_id))
         .one(db)
         .await?
@@ -230,7 +239,7 @@ pub async fn revoke<C: ConnectionTrait + TransactionTrait>(
     let ended = end(&txn, session_id).await?;
     if ended {
         let detail = "a session was ended";
-        audit::record(&txn, session.tenant_id, actor, "session.revoked", detail).await?;
+        audit::record(&txn, tenant, actor, "session.revoked", detail).await?;
     }
     txn.commit().await?;
     Ok(ended)

@@ -16,6 +16,7 @@ use crate::entities::tenant_domain::{self, DomainKind};
 use crate::error::{AppError, is_unique_violation};
 use crate::services::audit::{self, Actor};
 use crate::services::{accounts, domains};
+use crate::tenancy::context::{PlatformContext, TenantContext};
 use crate::tenancy::slug;
 
 /// The platform's own tenant, created by the migrations. Its slug is reserved.
@@ -29,19 +30,34 @@ pub struct Provisioned {
     pub admin: Option<account::Model>,
 }
 
+/// What provisioning a tenant asks for.
+#[derive(Debug)]
+pub struct NewTenant<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+    /// The apps to give a system domain; `None`: the whole catalog.
+    pub apps: Option<&'a [String]>,
+    /// The first admin's address, invited.
+    pub admin_email: Option<&'a str>,
+}
+
 /// Creates a tenant, one verified system domain per app (`apps`, or the whole catalog) and, with
 /// `admin_email`, its first admin (invited), in one transaction: a tenant never exists without
 /// the admin it was provisioned with.
-#[tracing::instrument(skip(db, config, actor))]
+#[tracing::instrument(skip(db, config, platform, actor))]
 pub async fn provision<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     config: &Config,
-    slug: &str,
-    name: &str,
-    apps: Option<&[String]>,
-    admin_email: Option<&str>,
+    platform: &PlatformContext,
+    new: NewTenant<'_>,
     actor: &Actor,
 ) -> Result<Provisioned, AppError> {
+    let NewTenant {
+        slug,
+        name,
+        apps,
+        admin_email,
+    } = new;
     check_slug(config, slug)?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
@@ -82,13 +98,14 @@ pub async fn provision<C: ConnectionTrait + TransactionTrait>(
         true => AppError::invalid("slug", format!("'{slug}' is already taken")),
         false => e.into(),
     })?;
+    let context = platform.tenant(&tenant);
     let mut created = Vec::with_capacity(apps.len());
     for app in apps {
         let host = system_host(config, slug, &app)?;
         let domain = domains::insert_verified(
             &txn,
             Uuid::now_v7(),
-            tenant.id,
+            &context,
             app,
             host,
             DomainKind::System,
@@ -102,7 +119,7 @@ pub async fn provision<C: ConnectionTrait + TransactionTrait>(
     }
     let admin = match admin_email {
         Some(email) => Some(
-            accounts::create(&txn, tenant.id, email, Role::Admin, AccountStatus::Invited)
+            accounts::create(&txn, &context, email, Role::Admin, AccountStatus::Invited)
                 .await
                 .map_err(|err| match err {
                     AppError::InvalidInput { message, .. } => {
@@ -118,7 +135,7 @@ pub async fn provision<C: ConnectionTrait + TransactionTrait>(
         Some(admin) => format!("tenant '{slug}' provisioned, with admin {}", admin.email),
         None => format!("tenant '{slug}' provisioned"),
     };
-    audit::record(&txn, tenant.id, actor, "tenant.provisioned", detail).await?;
+    audit::record(&txn, &context, actor, "tenant.provisioned", detail).await?;
     txn.commit().await?;
     tracing::info!(tenant = %tenant.slug, "tenant provisioned");
     Ok(Provisioned {
@@ -165,6 +182,7 @@ pub fn system_host(config: &Config, slug: &str, app: &str) -> Result<String, App
 #[tracing::instrument(skip(db, actor))]
 pub async fn set_status<C: ConnectionTrait + TransactionTrait>(
     db: &C,
+    platform: &PlatformContext,
     slug: &str,
     status: TenantStatus,
     actor: &Actor,
@@ -188,7 +206,8 @@ pub async fn set_status<C: ConnectionTrait + TransactionTrait>(
         TenantStatus::Suspended => "tenant.suspended",
         TenantStatus::Active => "tenant.activated",
     };
-    audit::record(&txn, tenant.id, actor, kind, format!("tenant '{slug}'")).await?;
+    let context = platform.tenant(&tenant);
+    audit::record(&txn, &context, actor, kind, format!("tenant '{slug}'")).await?;
     events::record(&txn, CacheEvent::TenantChanged(tenant.id)).await?;
     txn.commit().await?;
     tracing::info!(tenant = %tenant.slug, ?status, "tenant status changed");
@@ -199,6 +218,7 @@ pub async fn set_status<C: ConnectionTrait + TransactionTrait>(
 /// whether more follow.
 pub async fn page(
     db: &impl ConnectionTrait,
+    _: &PlatformContext,
     status: Option<TenantStatus>,
     search: Option<&str>,
     first: u64,
@@ -221,7 +241,10 @@ pub async fn page(
     super::page_of(db, query.order_by_asc(tenant::Column::Slug), first).await
 }
 
-pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<tenant::Model>, AppError> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    _: &PlatformContext,
+) -> Result<Vec<tenant::Model>, AppError> {
     Ok(tenant::Entity::find()
         .order_by_asc(tenant::Column::Slug)
         .all(db)
@@ -238,13 +261,12 @@ pub async fn find(
         .await?)
 }
 
-pub async fn is_main(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, AppError> {
-    let tenant = tenant::Entity::find_by_id(id).one(db).await?;
-    Ok(tenant.is_some_and(|t| t.slug == MAIN_SLUG))
-}
-
-pub async fn by_id(db: &impl ConnectionTrait, id: Uuid) -> Result<tenant::Model, AppError> {
-    tenant::Entity::find_by_id(id)
+/// The stored row of `tenant`, with the settings a context does not carry.
+pub async fn row(
+    db: &impl ConnectionTrait,
+    tenant: &TenantContext,
+) -> Result<tenant::Model, AppError> {
+    tenant::Entity::find_by_id(tenant.id())
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound("tenant not found".into()))
@@ -254,11 +276,11 @@ pub async fn by_id(db: &impl ConnectionTrait, id: Uuid) -> Result<tenant::Model,
 /// Answers whether the setting changed.
 pub async fn set_signup<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    id: Uuid,
+    context: &TenantContext,
     enabled: bool,
     actor: &Actor,
 ) -> Result<(tenant::Model, bool), AppError> {
-    let tenant = by_id(db, id).await?;
+    let tenant = row(db, context).await?;
     if tenant.slug == MAIN_SLUG && enabled {
         return Err(AppError::invalid(
             "signupEnabled",
@@ -277,7 +299,7 @@ pub async fn set_signup<C: ConnectionTrait + TransactionTrait>(
         true => "sign-up by email code opened",
         false => "sign-up by email code closed",
     };
-    audit::record(&txn, tenant.id, actor, "tenant.signup_changed", detail).await?;
+    audit::record(&txn, context, actor, "tenant.signup_changed", detail).await?;
     events::record(&txn, CacheEvent::TenantChanged(tenant.id)).await?;
     txn.commit().await?;
     Ok((tenant, true))
@@ -291,6 +313,7 @@ pub const MAX_RATE_LIMIT: i32 = 1_000_000;
 #[tracing::instrument(skip(db, actor))]
 pub async fn set_rate_limit<C: ConnectionTrait + TransactionTrait>(
     db: &C,
+    platform: &PlatformContext,
     slug: &str,
     per_minute: Option<i32>,
     actor: &Actor,
@@ -314,7 +337,8 @@ pub async fn set_rate_limit<C: ConnectionTrait + TransactionTrait>(
         Some(n) => format!("{n} requests per minute"),
         None => "the default".to_owned(),
     };
-    audit::record(&txn, tenant.id, actor, "tenant.rate_limit_set", detail).await?;
+    let context = platform.tenant(&tenant);
+    audit::record(&txn, &context, actor, "tenant.rate_limit_set", detail).await?;
     events::record(&txn, CacheEvent::TenantChanged(tenant.id)).await?;
     txn.commit().await?;
     tracing::info!(tenant = %tenant.slug, ?per_minute, "tenant rate limit changed");

@@ -2,6 +2,7 @@
 //! catalog, slug rules, and the cached host → (tenant, app) resolver.
 
 pub mod catalog;
+pub mod context;
 pub mod host;
 pub mod known_hosts;
 pub mod resolver;

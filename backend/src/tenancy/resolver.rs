@@ -13,16 +13,13 @@ use crate::entities::tenant_domain;
 use crate::error::AppError;
 use crate::metrics::Metrics;
 use crate::services::tenants::MAIN_SLUG;
+use crate::tenancy::context::TenantContext;
 use crate::tenancy::known_hosts::KnownHosts;
 
 /// The tenant a request's host belongs to, and the app that host serves.
 #[derive(Clone, Debug)]
 pub struct HostTenant {
-    pub tenant_id: Uuid,
-    pub tenant_slug: String,
-    pub tenant_name: String,
-    /// The tenant's own request limit per minute, if operators set one.
-    pub rate_limit: Option<u32>,
+    pub tenant: TenantContext,
     /// `None` on the platform's own hosts that serve no particular app (the base domain, `www`).
     pub app: Option<String>,
     /// The normalised host that was resolved.
@@ -87,12 +84,27 @@ impl Resolver {
             .await
     }
 
+    /// The active tenant a slug names, as public discovery asks for it (uncached: discovery is
+    /// rare, and limited per client).
+    pub async fn resolve_slug(
+        &self,
+        db: &impl ConnectionTrait,
+        slug: &str,
+    ) -> Result<Option<TenantContext>, AppError> {
+        let tenant = tenant::Entity::find()
+            .filter(tenant::Column::Slug.eq(slug))
+            .filter(tenant::Column::Status.eq(TenantStatus::Active))
+            .one(db)
+            .await?;
+        Ok(tenant.as_ref().map(TenantContext::resolved))
+    }
+
     /// Drops the resolutions of tenant `id`'s hosts (and every suspended one, which names no
     /// tenant): its status or limit changed, not which hosts route where.
     pub fn tenant_changed(&self, id: Uuid) {
         self.cache
             .invalidate_if(move |_, resolution| match resolution {
-                Resolution::Tenant(host) => host.tenant_id == id,
+                Resolution::Tenant(host) => host.tenant.id() == id,
                 Resolution::Suspended => true,
                 Resolution::NotConfigured => false,
             });
@@ -123,12 +135,7 @@ impl Resolver {
             None => Resolution::NotConfigured,
             Some((tenant, _)) if tenant.status == TenantStatus::Suspended => Resolution::Suspended,
             Some((tenant, app)) => Resolution::Tenant(Arc::new(HostTenant {
-                tenant_id: tenant.id,
-                tenant_slug: tenant.slug,
-                tenant_name: tenant.name,
-                rate_limit: tenant
-                    .rate_limit_per_minute
-                    .and_then(|n| u32::try_from(n).ok()),
+                tenant: TenantContext::resolved(&tenant),
                 app,
                 host: host.to_owned(),
             })),
