@@ -39,6 +39,7 @@ db_tests!(
     repeating_a_revocation_flushes_no_cache,
     slow_clients_are_cut_off,
     huge_documents_are_refused_before_validation,
+    deeply_nested_values_cannot_bring_the_server_down,
     wrong_codes_tell_nothing_about_an_address,
     a_client_cannot_choose_its_address,
     an_anonymous_flood_cannot_drain_a_tenants_budget,
@@ -1156,6 +1157,47 @@ async fn slow_clients_are_cut_off(backend: Backend) {
         rest.is_ok(),
         "the idle connection was still open after {ceiling:?}"
     );
+}
+
+/// Promise: no document brings the server down. A few kilobytes of nested list or object values
+/// (in an argument, a variable's default, a directive) once overflowed a worker's stack in the
+/// parser and ended the process for every tenant; they are refused from the text, anonymous or
+/// not, and the server keeps answering.
+async fn deeply_nested_values_cannot_bring_the_server_down(backend: Backend) {
+    let app = crate::helpers::spawn_app(backend).await;
+    let deep = |open: &str, close: &str| (open.repeat(1_500), close.repeat(1_500));
+    let (lists, unlists) = deep("[", "]");
+    let (objects, unobjects) = deep("{a:", "}");
+    let documents = [
+        format!("{{a(x:{lists}{unlists})}}"),
+        format!("{{a(x:{objects}1{unobjects})}}"),
+        format!("query($v:[Int]={lists}{unlists}) {{ apiVersion }}"),
+        format!("{{ apiVersion @include(if:{lists}{unlists}) }}"),
+        format!("{}{}", "{ viewer ".repeat(1_500), "}".repeat(1_500)),
+    ];
+    for document in &documents {
+        let (status, body) = app
+            .graphql_with(&Credential::None, &[], document, json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+        assert_eq!(
+            body["errors"][0]["message"], "a document may nest brackets at most 64 deep",
+            "{body}"
+        );
+    }
+    // Nesting as real queries use it still runs.
+    let body = app
+        .gql(
+            &Credential::None,
+            "query($slug: String = \"nobody\") { found: tenantDiscovery(slug: $slug) { slug branding { displayName } } apiVersion }",
+            json!({}),
+        )
+        .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    assert!(body["data"]["apiVersion"].is_string(), "{body}");
+    let health = app.get("/healthz", &[]).await;
+    assert_eq!(health.status(), StatusCode::OK);
 }
 
 /// Promise: an anonymous caller cannot make the server spend seconds of CPU on one document:

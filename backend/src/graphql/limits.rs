@@ -11,6 +11,57 @@ use async_graphql::parser::types::{
 };
 use async_graphql::{Positioned, ServerError, ServerResult, Variables};
 
+/// How deep `{`, `[` and `(` may nest in a document's text. Far beyond any real query (selection
+/// depth is limited to a few dozen levels anyway), far below what overflows a worker's stack.
+pub const MAX_NESTING: usize = 64;
+
+/// How deep `{`, `[` and `(` nest in `query`, outside strings, block strings and comments; the
+/// scan stops once it passes `limit`.
+fn nesting(query: &str, limit: usize) -> usize {
+    let text = query.as_bytes();
+    let (mut depth, mut deepest, mut at) = (0usize, 0usize, 0usize);
+    while at < text.len() {
+        let rest = &text[at..];
+        if rest.starts_with(b"\"\"\"") {
+            // A block string ends at the next `"""` not escaped as `\"""`.
+            at += 3;
+            while at < text.len() && !text[at..].starts_with(b"\"\"\"") {
+                at += if text[at..].starts_with(b"\\\"\"\"") {
+                    4
+                } else {
+                    1
+                };
+            }
+            at += 3;
+            continue;
+        }
+        match rest[0] {
+            b'"' => {
+                at += 1;
+                while at < text.len() && text[at] != b'"' && text[at] != b'\n' {
+                    at += if text[at] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'#' => {
+                while at < text.len() && text[at] != b'\n' && text[at] != b'\r' {
+                    at += 1;
+                }
+            }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+                if deepest > limit {
+                    return deepest;
+                }
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        at += 1;
+    }
+    deepest
+}
+
 /// How large a document may be: aliases, nodes (fields, fragment spreads and definitions,
 /// directives, arguments, variable definitions), and bytes of text.
 #[derive(Clone, Copy, Debug)]
@@ -45,6 +96,16 @@ impl Extension for DocumentCheck {
                     limits.bytes,
                     query.len()
                 ),
+                None,
+            ));
+        }
+        // The parser descends once per bracket of a list or object value, with no limit of its
+        // own: three kilobytes of `[` would overflow the stack and end the process for every
+        // tenant. Measured on the text, before any parser sees it.
+        let deepest = nesting(query, MAX_NESTING);
+        if deepest > MAX_NESTING {
+            return Err(ServerError::new(
+                format!("a document may nest brackets at most {MAX_NESTING} deep"),
                 None,
             ));
         }
@@ -215,6 +276,30 @@ fn in_set(set: &SelectionSet) -> Counted {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn nesting_counts_brackets_of_every_kind() {
+        assert_eq!(super::nesting("{ a(x: [[1]]) { b } }", 64), 4);
+        assert_eq!(super::nesting("{ a(x: {b: {c: 1}}) }", 64), 4);
+        let deep = format!("{{a(x:{}{})}}", "[".repeat(1500), "]".repeat(1500));
+        assert_eq!(
+            super::nesting(&deep, 64),
+            65,
+            "the scan stops past the limit"
+        );
+    }
+
+    #[test]
+    fn nesting_skips_strings_and_comments() {
+        let quoted = format!("{{ a(x: \"{}\") }}", "[".repeat(100));
+        assert_eq!(super::nesting(&quoted, 64), 2);
+        let escaped = format!("{{ a(x: \"\\\"{}\") }}", "[".repeat(100));
+        assert_eq!(super::nesting(&escaped, 64), 2);
+        let block = format!("{{ a(x: \"\"\" \\\"\"\" {} \"\"\") }}", "{".repeat(100));
+        assert_eq!(super::nesting(&block, 64), 2);
+        let comment = format!("{{ a # {}\n b }}", "(".repeat(100));
+        assert_eq!(super::nesting(&comment, 64), 1);
+    }
+
     use super::*;
 
     fn counted(query: &str) -> Counted {
