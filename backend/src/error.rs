@@ -3,7 +3,6 @@
 
 use std::error::Error as StdError;
 
-use async_graphql::ErrorExtensions;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -274,33 +273,6 @@ impl IntoResponse for AppError {
     }
 }
 
-/// GraphQL errors carry `extensions.code` (and `extensions.field` for input errors). Resolvers
-/// convert with `.map_err(|e| e.extend())`: async-graphql's blanket `From<impl Display>` would
-/// otherwise turn `?` into an error with no code.
-impl ErrorExtensions for AppError {
-    fn extend(&self) -> async_graphql::Error {
-        self.log();
-        let code = self.code();
-        let field = match self {
-            AppError::InvalidInput { field, .. } => Some(field.clone()),
-            _ => None,
-        };
-        let reason = match self {
-            AppError::Forbidden { reason, .. } => *reason,
-            _ => None,
-        };
-        async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
-            ext.set("code", code);
-            if let Some(field) = field {
-                ext.set("field", field);
-            }
-            if let Some(reason) = reason {
-                ext.set("reason", reason);
-            }
-        })
-    }
-}
-
 /// `Retry-After` in whole seconds, at least one.
 fn retry_after(wait: std::time::Duration) -> axum::http::HeaderValue {
     axum::http::HeaderValue::from(wait.as_secs().max(1))
@@ -315,19 +287,6 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn graphql(err: AppError) -> async_graphql::ServerError {
-        err.extend()
-            .into_server_error(async_graphql::Pos::default())
-    }
-
-    fn code_of(err: AppError) -> String {
-        let ext = graphql(err).extensions.expect("extensions are set");
-        match ext.get("code") {
-            Some(async_graphql::Value::String(code)) => code.clone(),
-            other => panic!("code is not a string: {other:?}"),
-        }
-    }
 
     #[test]
     fn every_variant_maps_to_its_status_and_code() {
@@ -437,34 +396,7 @@ mod tests {
         for (err, status, code) in cases {
             let name = format!("{err:?}");
             assert_eq!(err.status(), status, "{name}");
-            assert_eq!(code_of(err), code, "{name}");
+            assert_eq!(err.code(), code, "{name}");
         }
-    }
-
-    #[test]
-    fn internal_causes_never_reach_the_caller() {
-        let err = graphql(AppError::internal("password=hunter2"));
-        assert_eq!(err.message, "Internal server error");
-    }
-
-    #[test]
-    fn forbidden_carries_its_reason() {
-        let err = graphql(AppError::Forbidden {
-            message: "elevation required".into(),
-            reason: Some("ELEVATION_REQUIRED"),
-        });
-        let reason = err.extensions.and_then(|e| e.get("reason").cloned());
-        assert_eq!(
-            reason,
-            Some(async_graphql::Value::String("ELEVATION_REQUIRED".into()))
-        );
-    }
-
-    #[test]
-    fn invalid_input_names_its_field() {
-        let err = graphql(AppError::invalid("slug", "is reserved"));
-        assert_eq!(err.message, "slug: is reserved");
-        let field = err.extensions.and_then(|e| e.get("field").cloned());
-        assert_eq!(field, Some(async_graphql::Value::String("slug".into())));
     }
 }

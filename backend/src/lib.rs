@@ -18,6 +18,9 @@ pub mod state;
 pub mod telemetry;
 pub mod tenancy;
 
+#[cfg(test)]
+mod layers;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;

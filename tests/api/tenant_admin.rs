@@ -16,6 +16,7 @@ db_tests!(
     another_tenants_ids_are_not_found,
     members_and_roles,
     branding_and_app_links_reach_the_host_routes,
+    first_settings_written_together_all_land,
     leads_page_newest_first_with_filters,
     key_use_is_recorded_in_batches,
 );
@@ -428,6 +429,54 @@ async fn branding_and_app_links_reach_the_host_routes(backend: Backend) {
         )
         .await;
     assert_eq!(error_code(&unknown), "BAD_USER_INPUT");
+}
+
+/// Branding and app links of a scope that has none yet, written by many requests at once (two
+/// tabs of the console, a retried save): every write lands, none fails on the scope's unique
+/// row, and what is stored afterwards is one of them, whole.
+async fn first_settings_written_together_all_land(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, admin) = admin_of(&app, "acme").await;
+    const WRITERS: usize = 12;
+    let app = std::sync::Arc::new(app);
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(WRITERS));
+    let mut writes = tokio::task::JoinSet::new();
+    for i in 0..WRITERS {
+        let (app, admin, barrier) = (app.clone(), admin.clone(), barrier.clone());
+        writes.spawn(async move {
+            let query = format!(
+                "mutation {{ updateBranding(app: \"TAXI_DRIVER\", input: {{ displayName: \"Driver {i}\", primaryColor: \"#00000{}\" }}) {{ displayName }}
+                            updateAppLinks(app: \"TAXI_DRIVER\", input: {{ iosAppIds: [\"TEAM12345{}.com.acme.driver\"], androidApps: [], webauthnOrigins: [] }}) {{ iosAppIds }} }}",
+                i % 10,
+                i % 10
+            );
+            barrier.wait().await;
+            app.gql(&admin, &query, json!({})).await
+        });
+    }
+    while let Some(body) = writes.join_next().await {
+        let body = body.unwrap();
+        assert!(body.get("errors").is_none(), "a write failed: {body}");
+    }
+    let body = app
+        .gql(
+            &admin,
+            "{ storedBranding(app: \"TAXI_DRIVER\") { displayName primaryColor }
+               appLinks(app: \"TAXI_DRIVER\") { iosAppIds } }",
+            json!({}),
+        )
+        .await;
+    let name = body["data"]["storedBranding"]["displayName"]
+        .as_str()
+        .unwrap();
+    let i: usize = name.trim_start_matches("Driver ").parse().unwrap();
+    assert_eq!(
+        body["data"]["storedBranding"]["primaryColor"],
+        json!(format!("#00000{}", i % 10)),
+        "one write's fields, not a mix: {body}"
+    );
+    let ios = &body["data"]["appLinks"]["iosAppIds"];
+    assert_eq!(ios.as_array().map(Vec::len), Some(1), "{body}");
 }
 
 async fn leads_page_newest_first_with_filters(backend: Backend) {

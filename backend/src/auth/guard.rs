@@ -94,22 +94,7 @@ async fn within_limits(
 
 /// The first credential present decides: `Authorization: Bearer`, then `X-Api-Key`.
 async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Principal, AppError> {
-    if let Some(value) = headers.get(header::AUTHORIZATION) {
-        let value = value.to_str().map_err(|_| {
-            refused(
-                "malformed_credential",
-                "Authorization header is not valid text",
-            )
-        })?;
-        let token = match value.split_once(' ') {
-            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
-            _ => {
-                return Err(refused(
-                    "malformed_credential",
-                    "Authorization must be `Bearer <token>`",
-                ));
-            }
-        };
+    if let Some(token) = bearer(headers)? {
         return from_token(state, token).await;
     }
     if let Some(value) = headers.get(API_KEY) {
@@ -123,6 +108,28 @@ async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Principal, A
         return from_key(state, key, origin).await;
     }
     Ok(Principal::anonymous())
+}
+
+/// The token of `Authorization: Bearer <token>` (the scheme in any case): `None` without the
+/// header; refused as `malformed_credential` when it is not text or names another scheme. The one
+/// reader of the header, for `/graphql` and the signed-in `/auth/*` steps alike.
+pub fn bearer(headers: &HeaderMap) -> Result<Option<&str>, AppError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| {
+        refused(
+            "malformed_credential",
+            "Authorization header is not valid text",
+        )
+    })?;
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => Ok(Some(token.trim())),
+        _ => Err(refused(
+            "malformed_credential",
+            "Authorization must be `Bearer <token>`",
+        )),
+    }
 }
 
 /// The principal of a Bearer access token.
@@ -213,10 +220,6 @@ async fn from_key(
     })
 }
 
-/// What only the guard holds: a credential it verified. [`TenantContext::authenticated`] asks for
-/// one, so no other code can turn a tenant id into a tenant context.
-pub struct CredentialProof(());
-
 async fn active_tenant(state: &AppState, id: Uuid) -> Result<TenantContext, AppError> {
     let tenant = state
         .directory
@@ -234,7 +237,7 @@ async fn active_tenant(state: &AppState, id: Uuid) -> Result<TenantContext, AppE
             "the credential's tenant is suspended",
         ));
     }
-    Ok(TenantContext::authenticated(&CredentialProof(()), &tenant))
+    Ok(TenantContext::authenticated(&tenant))
 }
 
 /// The tenant whose verified host a browser `Origin` (`scheme://host[:port]`) names, if any.

@@ -176,7 +176,7 @@ impl TokenService {
             active.update(&txn).await?;
         }
         // The other secrets sealed under the master key go along, in the same transaction.
-        crate::services::server_secrets::reseal(&txn, old, new).await?;
+        crate::auth::server_secrets::reseal(&txn, old, new).await?;
         txn.commit().await?;
         Ok(count)
     }

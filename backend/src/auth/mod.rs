@@ -10,5 +10,6 @@ pub mod master_key;
 pub mod password;
 pub mod principal;
 pub mod secrets;
+pub mod server_secrets;
 pub mod step_up;
 pub mod usage;

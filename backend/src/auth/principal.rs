@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::entities::account::Role;
 use crate::entities::api_key::KeyKind;
-use crate::tenancy::context::TenantContext;
+use crate::tenancy::context::{PlatformContext, TenantContext};
 
 /// The API key a principal authenticated with.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,5 +55,63 @@ impl Principal {
 
     pub fn is_operator(&self) -> bool {
         self.role == Some(Role::Operator)
+    }
+
+    /// Leave to act across tenants, for an operator of the platform tenant (an account or a secret
+    /// key, never a public key); `None` for anyone else.
+    pub fn platform(&self) -> Option<PlatformContext> {
+        let main = self.tenant.as_ref().is_some_and(TenantContext::is_main);
+        (main && self.is_operator() && !self.is_public_key()).then(PlatformContext::operator)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entities::tenant::{self, TenantStatus};
+    use crate::tenancy::MAIN_SLUG;
+
+    fn principal(slug: &str, role: Option<Role>, key: Option<KeyKind>) -> Principal {
+        let tenant = tenant::Model {
+            id: Uuid::now_v7(),
+            slug: slug.into(),
+            name: slug.into(),
+            status: TenantStatus::Active,
+            signup_enabled: false,
+            rate_limit_per_minute: None,
+            created_at: crate::db::now(),
+            updated_at: crate::db::now(),
+        };
+        Principal {
+            tenant: Some(TenantContext::authenticated(&tenant)),
+            role,
+            api_key: key.map(|kind| KeyRef {
+                id: Uuid::now_v7(),
+                name: "k".into(),
+                kind,
+                app: None,
+            }),
+            ..Principal::default()
+        }
+    }
+
+    #[test]
+    fn only_an_operator_of_the_platform_tenant_acts_across_tenants() {
+        let operator = Some(Role::Operator);
+        assert!(principal(MAIN_SLUG, operator, None).platform().is_some());
+        let secret = Some(KeyKind::Secret);
+        assert!(principal(MAIN_SLUG, operator, secret).platform().is_some());
+        // The role on another tenant, through a public key, another role on main, no tenant:
+        assert!(principal("acme", operator, None).platform().is_none());
+        let public = Some(KeyKind::Public);
+        assert!(principal(MAIN_SLUG, operator, public).platform().is_none());
+        let admin = Some(Role::Admin);
+        assert!(principal(MAIN_SLUG, admin, None).platform().is_none());
+        assert!(Principal::anonymous().platform().is_none());
+        let no_tenant = Principal {
+            role: operator,
+            ..Principal::default()
+        };
+        assert!(no_tenant.platform().is_none());
     }
 }

@@ -2,7 +2,8 @@
 
 use async_graphql::{Context, ID, Object};
 
-use super::context::{GqlResult, actor, state, tenant_scope, uuid};
+use super::context::{actor, state, tenant_scope, uuid};
+use super::error::FieldResult;
 use super::guards::RoleGuard;
 use super::types::{Account, RoleValue};
 use crate::entities::account::Role;
@@ -21,9 +22,9 @@ impl AccountsQuery {
         &self,
         ctx: &Context<'_>,
         tenant_slug: Option<String>,
-    ) -> async_graphql::Result<Vec<Account>> {
-        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
-        let rows = accounts::list(&state(ctx).db, &tenant).await.gql()?;
+    ) -> FieldResult<Vec<Account>> {
+        let tenant = tenant_scope(ctx, tenant_slug).await?;
+        let rows = accounts::list(&state(ctx).db, &tenant).await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 }
@@ -38,12 +39,11 @@ impl AccountsMutation {
         tenant_slug: Option<String>,
         email: String,
         role: RoleValue,
-    ) -> async_graphql::Result<Account> {
-        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
+    ) -> FieldResult<Account> {
+        let tenant = tenant_scope(ctx, tenant_slug).await?;
         let state = state(ctx);
-        let account = accounts::invite(&state.db, &tenant, &email, role.into(), &actor(ctx))
-            .await
-            .gql()?;
+        let account =
+            accounts::invite(&state.db, &tenant, &email, role.into(), &actor(ctx)).await?;
         Ok(account.into())
     }
 
@@ -54,13 +54,12 @@ impl AccountsMutation {
         tenant_slug: Option<String>,
         id: ID,
         role: RoleValue,
-    ) -> async_graphql::Result<Account> {
-        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
+    ) -> FieldResult<Account> {
+        let tenant = tenant_scope(ctx, tenant_slug).await?;
         let state = state(ctx);
-        let id = uuid("id", &id).gql()?;
-        let (account, _) = accounts::set_role(&state.db, &tenant, id, role.into(), &actor(ctx))
-            .await
-            .gql()?;
+        let id = uuid("id", &id)?;
+        let (account, _) =
+            accounts::set_role(&state.db, &tenant, id, role.into(), &actor(ctx)).await?;
         Ok(account.into())
     }
 
@@ -71,13 +70,11 @@ impl AccountsMutation {
         ctx: &Context<'_>,
         tenant_slug: Option<String>,
         id: ID,
-    ) -> async_graphql::Result<ID> {
-        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
+    ) -> FieldResult<ID> {
+        let tenant = tenant_scope(ctx, tenant_slug).await?;
         let state = state(ctx);
-        let uuid = uuid("id", &id).gql()?;
-        accounts::remove(&state.db, &tenant, uuid, &actor(ctx))
-            .await
-            .gql()?;
+        let uuid = uuid("id", &id)?;
+        accounts::remove(&state.db, &tenant, uuid, &actor(ctx)).await?;
         Ok(id)
     }
 }

@@ -3,7 +3,8 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::context::{GqlResult, actor, state, tenant_scope, uuid};
+use super::context::{actor, state, tenant_scope, uuid};
+use super::error::FieldResult;
 use super::guards::RoleGuard;
 use super::types::{ApiKey, KeyKindValue, RoleValue};
 use crate::entities::account::Role;
@@ -40,9 +41,9 @@ impl ApiKeysQuery {
         &self,
         ctx: &Context<'_>,
         tenant_slug: Option<String>,
-    ) -> async_graphql::Result<Vec<ApiKey>> {
-        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
-        let keys = api_keys::list(&state(ctx).db, &tenant).await.gql()?;
+    ) -> FieldResult<Vec<ApiKey>> {
+        let tenant = tenant_scope(ctx, tenant_slug).await?;
+        let keys = api_keys::list(&state(ctx).db, &tenant).await?;
         Ok(keys.into_iter().map(Into::into).collect())
     }
 }
@@ -55,8 +56,8 @@ impl ApiKeysMutation {
         ctx: &Context<'_>,
         tenant_slug: Option<String>,
         input: CreateApiKeyInput,
-    ) -> async_graphql::Result<CreatedApiKey> {
-        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
+    ) -> FieldResult<CreatedApiKey> {
+        let tenant = tenant_scope(ctx, tenant_slug).await?;
         let state = state(ctx);
         let new = NewKey {
             kind: input.kind.into(),
@@ -65,9 +66,7 @@ impl ApiKeysMutation {
             app: input.app,
             expires_at: input.expires_at,
         };
-        let created = api_keys::create(&state.db, &state.config, &tenant, new, &actor(ctx))
-            .await
-            .gql()?;
+        let created = api_keys::create(&state.db, &state.config, &tenant, new, &actor(ctx)).await?;
         Ok(CreatedApiKey {
             api_key: created.key.into(),
             secret: created.secret,
@@ -81,13 +80,11 @@ impl ApiKeysMutation {
         ctx: &Context<'_>,
         tenant_slug: Option<String>,
         id: ID,
-    ) -> async_graphql::Result<ApiKey> {
-        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
+    ) -> FieldResult<ApiKey> {
+        let tenant = tenant_scope(ctx, tenant_slug).await?;
         let state = state(ctx);
-        let id = uuid("id", &id).gql()?;
-        let (key, _) = api_keys::revoke(&state.db, &tenant, id, &actor(ctx))
-            .await
-            .gql()?;
+        let id = uuid("id", &id)?;
+        let (key, _) = api_keys::revoke(&state.db, &tenant, id, &actor(ctx)).await?;
         Ok(key.into())
     }
 }

@@ -9,8 +9,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo,
 };
-use async_graphql::{ErrorExtensions, PathSegment, Pos, ServerResult, Value};
+use async_graphql::{ServerResult, Value};
 
+use super::error::field_error;
 use crate::auth::guard::CallerIp;
 use crate::auth::principal::Principal;
 use crate::state::AppState;
@@ -48,12 +49,7 @@ impl Extension for Spent {
                     (ctx.data_opt::<AppState>(), ctx.data_opt::<CallerIp>())
                 && let Err(refused) = state.limits.graphql_ip(*ip).await
             {
-                let mut error = refused.extend().into_server_error(Pos::default());
-                error.locations.clear();
-                error.path = vec![PathSegment::Field(
-                    info.alias.unwrap_or(info.name).to_owned(),
-                )];
-                return Err(error);
+                return Err(field_error(refused, info.alias.unwrap_or(info.name)));
             }
         }
         next.run(ctx, info).await

@@ -3,7 +3,7 @@
 
 use std::sync::LazyLock;
 
-use async_graphql::{Context, ErrorExtensions, ID};
+use async_graphql::{Context, ID};
 use uuid::Uuid;
 
 use crate::auth::guard::CallerIp;
@@ -51,26 +51,17 @@ pub async fn tenant_scope(
     let Some(slug) = tenant_slug else {
         return Ok(own.clone());
     };
-    let platform = PlatformContext::of_operator(principal)
+    let platform = principal
+        .platform()
         .ok_or_else(|| AppError::forbidden("tenantSlug is honoured for operators only"))?;
     platform.tenant_by_slug(&state(ctx).db, &slug).await
 }
 
 /// Leave to act across tenants, for an operator; `FORBIDDEN` for anyone else.
 pub fn platform(ctx: &Context<'_>) -> Result<PlatformContext, AppError> {
-    PlatformContext::of_operator(principal(ctx))
+    principal(ctx)
+        .platform()
         .ok_or_else(|| AppError::forbidden("this field needs the OPERATOR role"))
-}
-
-/// Converts service errors into GraphQL errors that carry `extensions.code`.
-pub trait GqlResult<T> {
-    fn gql(self) -> async_graphql::Result<T>;
-}
-
-impl<T> GqlResult<T> for Result<T, AppError> {
-    fn gql(self) -> async_graphql::Result<T> {
-        self.map_err(|err| err.extend())
-    }
 }
 
 /// A GraphQL `ID` as the UUID it must be.

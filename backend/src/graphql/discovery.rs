@@ -2,7 +2,8 @@
 
 use async_graphql::{Context, Object, SimpleObject};
 
-use super::context::{GqlResult, principal, state};
+use super::context::{principal, state};
+use super::error::FieldResult;
 use super::guards::TenantCallerGuard;
 use super::types::Branding;
 use crate::error::AppError;
@@ -41,22 +42,16 @@ impl DiscoveryQuery {
         ctx: &Context<'_>,
         slug: Option<String>,
         host: Option<String>,
-    ) -> async_graphql::Result<Option<PublicTenant>> {
+    ) -> FieldResult<Option<PublicTenant>> {
         let state = state(ctx);
         let ask = match (slug, host) {
             (Some(slug), None) => Ask::Slug(slug),
             (None, Some(host)) => Ask::Host(host),
             _ => {
-                return Err(AppError::invalid(
-                    "slug",
-                    "give exactly one of slug and host",
-                ))
-                .gql();
+                return Err(AppError::invalid("slug", "give exactly one of slug and host").into());
             }
         };
-        let found = discovery::discover(&state.db, &state.resolver, ask)
-            .await
-            .gql()?;
+        let found = discovery::discover(&state.db, &state.resolver, ask).await?;
         Ok(found.map(|tenant| PublicTenant {
             slug: tenant.slug,
             name: tenant.name,
@@ -69,25 +64,18 @@ impl DiscoveryQuery {
     /// The caller's tenant's branding for `app` (default: the app the caller's key is for, else
     /// the tenant's defaults). For public keys, which ship inside apps and pages.
     #[graphql(guard = "TenantCallerGuard")]
-    async fn branding(
-        &self,
-        ctx: &Context<'_>,
-        app: Option<String>,
-    ) -> async_graphql::Result<Branding> {
+    async fn branding(&self, ctx: &Context<'_>, app: Option<String>) -> FieldResult<Branding> {
         let state = state(ctx);
         let principal = principal(ctx);
         let tenant = principal
             .tenant
             .as_ref()
-            .ok_or_else(|| AppError::internal("guarded"))
-            .gql()?;
+            .ok_or_else(|| AppError::internal("guarded"))?;
         let app = match app {
-            Some(app) => Some(state.config.apps.check("app", &app).gql()?),
+            Some(app) => Some(state.config.apps.check("app", &app)?),
             None => principal.api_key.as_ref().and_then(|k| k.app.clone()),
         };
-        let fields = branding::effective(&state.db, tenant, app.as_deref())
-            .await
-            .gql()?;
+        let fields = branding::effective(&state.db, tenant, app.as_deref()).await?;
         Ok(fields.into())
     }
 
@@ -96,7 +84,7 @@ impl DiscoveryQuery {
         &self,
         ctx: &Context<'_>,
         slug: String,
-    ) -> async_graphql::Result<SlugAvailability> {
+    ) -> FieldResult<SlugAvailability> {
         let state = state(ctx);
         Ok(
             match tenants::check_available(&state.db, &state.config, &slug).await {
@@ -110,7 +98,7 @@ impl DiscoveryQuery {
                     available: false,
                     reason: Some(message),
                 },
-                Err(err) => return Err(err).gql(),
+                Err(err) => return Err(err.into()),
             },
         )
     }

@@ -2,7 +2,8 @@
 
 use async_graphql::{Context, ID, Object};
 
-use super::context::{GqlResult, actor, state, tenant_scope, uuid};
+use super::context::{actor, state, tenant_scope, uuid};
+use super::error::FieldResult;
 use super::guards::RoleGuard;
 use super::types::Domain;
 use crate::entities::account::Role;
@@ -22,9 +23,9 @@ impl DomainsQuery {
         &self,
         ctx: &Context<'_>,
         tenant_slug: Option<String>,
-    ) -> async_graphql::Result<Vec<Domain>> {
-        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
-        let rows = custom_domains::list(&state(ctx).db, &tenant).await.gql()?;
+    ) -> FieldResult<Vec<Domain>> {
+        let tenant = tenant_scope(ctx, tenant_slug).await?;
+        let rows = custom_domains::list(&state(ctx).db, &tenant).await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 }
@@ -41,8 +42,8 @@ impl DomainsMutation {
         app: String,
         host: String,
         #[graphql(default)] alias: bool,
-    ) -> async_graphql::Result<Domain> {
-        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
+    ) -> FieldResult<Domain> {
+        let tenant = tenant_scope(ctx, tenant_slug).await?;
         let state = state(ctx);
         let claim = custom_domains::claim(
             &state.db,
@@ -53,8 +54,7 @@ impl DomainsMutation {
             alias,
             &actor(ctx),
         )
-        .await
-        .gql()?;
+        .await?;
         Ok(claim.into())
     }
 
@@ -65,10 +65,10 @@ impl DomainsMutation {
         ctx: &Context<'_>,
         tenant_slug: Option<String>,
         id: ID,
-    ) -> async_graphql::Result<Domain> {
-        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
+    ) -> FieldResult<Domain> {
+        let tenant = tenant_scope(ctx, tenant_slug).await?;
         let state = state(ctx);
-        let id = uuid("id", &id).gql()?;
+        let id = uuid("id", &id)?;
         let domain = custom_domains::verify(
             &state.db,
             &state.config,
@@ -77,8 +77,7 @@ impl DomainsMutation {
             id,
             &actor(ctx),
         )
-        .await
-        .gql()?;
+        .await?;
         Ok(domain.into())
     }
 
@@ -89,13 +88,11 @@ impl DomainsMutation {
         ctx: &Context<'_>,
         tenant_slug: Option<String>,
         id: ID,
-    ) -> async_graphql::Result<ID> {
-        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
+    ) -> FieldResult<ID> {
+        let tenant = tenant_scope(ctx, tenant_slug).await?;
         let state = state(ctx);
-        let uuid = uuid("id", &id).gql()?;
-        custom_domains::remove(&state.db, &tenant, uuid, &actor(ctx))
-            .await
-            .gql()?;
+        let uuid = uuid("id", &id)?;
+        custom_domains::remove(&state.db, &tenant, uuid, &actor(ctx)).await?;
         Ok(id)
     }
 }

@@ -1,8 +1,9 @@
 //! Field guards: who may call what, declared on the field, never checked in a resolver body.
 
-use async_graphql::{Context, ErrorExtensions, Guard};
+use async_graphql::{Context, Guard};
 
 use super::context::principal;
+use super::error::graphql_error;
 use crate::auth::guard::require_role;
 use crate::entities::account::Role;
 use crate::error::AppError;
@@ -13,7 +14,7 @@ pub struct RoleGuard(pub Role);
 
 impl Guard for RoleGuard {
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
-        require_role(principal(ctx), self.0).map_err(|e| e.extend())
+        require_role(principal(ctx), self.0).map_err(graphql_error)
     }
 }
 
@@ -24,11 +25,10 @@ impl Guard for TenantCallerGuard {
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
         match principal(ctx).tenant {
             Some(_) => Ok(()),
-            None => Err(AppError::unauthenticated(
+            None => Err(graphql_error(AppError::unauthenticated(
                 "credential_required",
                 "send a public key (X-Api-Key: bpk_…) or sign in to use this field",
-            )
-            .extend()),
+            ))),
         }
     }
 }

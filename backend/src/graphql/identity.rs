@@ -5,8 +5,9 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::context::{
-    GqlResult, actor, connection, page_size, principal, state, tenant_scope, uuid, uuid_cursor,
+    actor, connection, page_size, principal, state, tenant_scope, uuid, uuid_cursor,
 };
+use super::error::FieldResult;
 use super::guards::RoleGuard;
 use crate::entities::account::Role;
 use crate::entities::{audit_event, passkey, session};
@@ -119,22 +120,18 @@ fn session_view(s: session::Model, current: Option<uuid::Uuid>) -> Session {
 impl IdentityQuery {
     /// The signed-in person's sessions that have not ended, newest first.
     #[graphql(guard = "RoleGuard(Role::User)")]
-    async fn sessions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Session>> {
-        let (tenant, account) = own_account(ctx, "sessions").gql()?;
+    async fn sessions(&self, ctx: &Context<'_>) -> FieldResult<Vec<Session>> {
+        let (tenant, account) = own_account(ctx, "sessions")?;
         let current = principal(ctx).session_id;
-        let rows = sessions::list(&state(ctx).db, tenant, account)
-            .await
-            .gql()?;
+        let rows = sessions::list(&state(ctx).db, tenant, account).await?;
         Ok(rows.into_iter().map(|s| session_view(s, current)).collect())
     }
 
     /// The signed-in person's passkeys, newest first.
     #[graphql(guard = "RoleGuard(Role::User)")]
-    async fn passkeys(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Passkey>> {
-        let (tenant, account) = own_account(ctx, "passkeys").gql()?;
-        let rows = passkeys::list(&state(ctx).db, tenant, account)
-            .await
-            .gql()?;
+    async fn passkeys(&self, ctx: &Context<'_>) -> FieldResult<Vec<Passkey>> {
+        let (tenant, account) = own_account(ctx, "passkeys")?;
+        let rows = passkeys::list(&state(ctx).db, tenant, account).await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
@@ -143,9 +140,9 @@ impl IdentityQuery {
         &self,
         ctx: &Context<'_>,
         tenant_slug: Option<String>,
-    ) -> async_graphql::Result<TenantSettings> {
-        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
-        let tenant = tenants::row(&state(ctx).db, &tenant).await.gql()?;
+    ) -> FieldResult<TenantSettings> {
+        let tenant = tenant_scope(ctx, tenant_slug).await?;
+        let tenant = tenants::row(&state(ctx).db, &tenant).await?;
         Ok(TenantSettings {
             signup_enabled: tenants::signup_open(&tenant),
         })
@@ -159,13 +156,11 @@ impl IdentityQuery {
         tenant_slug: Option<String>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, AuditEvent>> {
-        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
-        let first = page_size(first).gql()?;
-        let cursor = uuid_cursor(after.as_ref()).gql()?;
-        let (rows, more) = audit::page(&state(ctx).db, &tenant, first, cursor)
-            .await
-            .gql()?;
+    ) -> FieldResult<Connection<String, AuditEvent>> {
+        let tenant = tenant_scope(ctx, tenant_slug).await?;
+        let first = page_size(first)?;
+        let cursor = uuid_cursor(after.as_ref())?;
+        let (rows, more) = audit::page(&state(ctx).db, &tenant, first, cursor).await?;
         Ok(connection(rows, more, after.is_some(), |e| {
             (e.id.to_string(), e.into())
         }))
@@ -176,27 +171,23 @@ impl IdentityQuery {
 impl IdentityMutation {
     /// Ends one of the signed-in person's own sessions.
     #[graphql(guard = "RoleGuard(Role::User)")]
-    async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
+    async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> FieldResult<ID> {
         let state = state(ctx);
-        let (tenant, account) = own_account(ctx, "id").gql()?;
-        let session = uuid("id", &id).gql()?;
+        let (tenant, account) = own_account(ctx, "id")?;
+        let session = uuid("id", &id)?;
         // Ending an ended session writes, announces and records nothing.
-        sessions::revoke(&state.db, tenant, account, session, &actor(ctx))
-            .await
-            .gql()?;
+        sessions::revoke(&state.db, tenant, account, session, &actor(ctx)).await?;
         Ok(id)
     }
 
     /// Removes one of the signed-in person's passkeys; it never signs in again. Needs a recent
     /// step-up. Returns the removed passkey's id.
     #[graphql(guard = "RoleGuard(Role::User)")]
-    async fn remove_passkey(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
+    async fn remove_passkey(&self, ctx: &Context<'_>, id: ID) -> FieldResult<ID> {
         let state = state(ctx);
-        let (tenant, account) = own_account(ctx, "id").gql()?;
-        let passkey = uuid("id", &id).gql()?;
-        passkeys::remove(&state.db, tenant, account, passkey, &actor(ctx))
-            .await
-            .gql()?;
+        let (tenant, account) = own_account(ctx, "id")?;
+        let passkey = uuid("id", &id)?;
+        passkeys::remove(&state.db, tenant, account, passkey, &actor(ctx)).await?;
         Ok(id)
     }
 
@@ -206,12 +197,11 @@ impl IdentityMutation {
         ctx: &Context<'_>,
         tenant_slug: Option<String>,
         signup_enabled: bool,
-    ) -> async_graphql::Result<TenantSettings> {
-        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
+    ) -> FieldResult<TenantSettings> {
+        let tenant = tenant_scope(ctx, tenant_slug).await?;
         let state = state(ctx);
-        let (tenant, _) = tenants::set_signup(&state.db, &tenant, signup_enabled, &actor(ctx))
-            .await
-            .gql()?;
+        let (tenant, _) =
+            tenants::set_signup(&state.db, &tenant, signup_enabled, &actor(ctx)).await?;
         Ok(TenantSettings {
             signup_enabled: tenant.signup_enabled,
         })

@@ -4,7 +4,8 @@ use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 
-use super::context::{GqlResult, connection, page_size, state, tenant_scope, uuid, uuid_cursor};
+use super::context::{connection, page_size, state, tenant_scope, uuid, uuid_cursor};
+use super::error::FieldResult;
 use super::guards::RoleGuard;
 use super::types::Lead;
 use crate::entities::account::Role;
@@ -33,19 +34,17 @@ impl LeadsQuery {
         first: Option<i32>,
         after: Option<String>,
         filter: Option<LeadsFilter>,
-    ) -> async_graphql::Result<Connection<String, Lead>> {
-        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
-        let first = page_size(first).gql()?;
-        let cursor = uuid_cursor(after.as_ref()).gql()?;
+    ) -> FieldResult<Connection<String, Lead>> {
+        let tenant = tenant_scope(ctx, tenant_slug).await?;
+        let first = page_size(first)?;
+        let cursor = uuid_cursor(after.as_ref())?;
         let filter = filter.unwrap_or_default();
         let filter = LeadFilter {
             app: filter.app,
             since: filter.since,
             email: filter.email,
         };
-        let (rows, more) = leads::page(&state(ctx).db, &tenant, &filter, first, cursor)
-            .await
-            .gql()?;
+        let (rows, more) = leads::page(&state(ctx).db, &tenant, &filter, first, cursor).await?;
         Ok(connection(rows, more, after.is_some(), |l| {
             (l.id.to_string(), l.into())
         }))
@@ -57,9 +56,9 @@ impl LeadsQuery {
         ctx: &Context<'_>,
         tenant_slug: Option<String>,
         id: ID,
-    ) -> async_graphql::Result<Lead> {
-        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
-        let id = uuid("id", &id).gql()?;
-        Ok(leads::get(&state(ctx).db, &tenant, id).await.gql()?.into())
+    ) -> FieldResult<Lead> {
+        let tenant = tenant_scope(ctx, tenant_slug).await?;
+        let id = uuid("id", &id)?;
+        Ok(leads::get(&state(ctx).db, &tenant, id).await?.into())
     }
 }

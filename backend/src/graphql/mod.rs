@@ -7,6 +7,7 @@ mod context;
 mod discovery;
 mod documents;
 mod domains;
+mod error;
 mod guards;
 mod identity;
 mod leads;

@@ -2,7 +2,8 @@
 
 use async_graphql::{Context, Object};
 
-use super::context::{GqlResult, actor, state, tenant_scope};
+use super::context::{actor, state, tenant_scope};
+use super::error::FieldResult;
 use super::guards::RoleGuard;
 use super::types::{AppLinksValue, Branding};
 use crate::entities::account::Role;
@@ -24,7 +25,7 @@ impl SettingsQuery {
         ctx: &Context<'_>,
         tenant_slug: Option<String>,
         app: Option<String>,
-    ) -> async_graphql::Result<Branding> {
+    ) -> FieldResult<Branding> {
         let (tenant, app) = branding_scope(ctx, tenant_slug, app).await?;
         branding_stored_in(ctx, &tenant, app.as_deref()).await
     }
@@ -36,11 +37,11 @@ impl SettingsQuery {
         ctx: &Context<'_>,
         tenant_slug: Option<String>,
         app: String,
-    ) -> async_graphql::Result<AppLinksValue> {
-        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
+    ) -> FieldResult<AppLinksValue> {
+        let tenant = tenant_scope(ctx, tenant_slug).await?;
         let state = state(ctx);
-        let app = state.config.apps.check("app", &app).gql()?;
-        Ok(app_links::get(&state.db, &tenant, &app).await.gql()?.into())
+        let app = state.config.apps.check("app", &app)?;
+        Ok(app_links::get(&state.db, &tenant, &app).await?.into())
     }
 }
 
@@ -58,7 +59,7 @@ impl SettingsMutation {
         tenant_slug: Option<String>,
         app: Option<String>,
         input: Branding,
-    ) -> async_graphql::Result<Branding> {
+    ) -> FieldResult<Branding> {
         let (tenant, app) = branding_scope(ctx, tenant_slug, app).await?;
         let state = state(ctx);
         let stored = branding::set(
@@ -68,8 +69,7 @@ impl SettingsMutation {
             input.into(),
             &actor(ctx),
         )
-        .await
-        .gql()?;
+        .await?;
         Ok(stored.into())
     }
 
@@ -81,13 +81,11 @@ impl SettingsMutation {
         tenant_slug: Option<String>,
         app: String,
         input: AppLinksValue,
-    ) -> async_graphql::Result<AppLinksValue> {
-        let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
+    ) -> FieldResult<AppLinksValue> {
+        let tenant = tenant_scope(ctx, tenant_slug).await?;
         let state = state(ctx);
-        let app = state.config.apps.check("app", &app).gql()?;
-        let stored = app_links::set(&state.db, &tenant, &app, input.into(), &actor(ctx))
-            .await
-            .gql()?;
+        let app = state.config.apps.check("app", &app)?;
+        let stored = app_links::set(&state.db, &tenant, &app, input.into(), &actor(ctx)).await?;
         Ok(stored.into())
     }
 }
@@ -97,12 +95,11 @@ async fn branding_scope(
     ctx: &Context<'_>,
     tenant_slug: Option<String>,
     app: Option<String>,
-) -> async_graphql::Result<(TenantContext, Option<String>)> {
-    let tenant = tenant_scope(ctx, tenant_slug).await.gql()?;
+) -> FieldResult<(TenantContext, Option<String>)> {
+    let tenant = tenant_scope(ctx, tenant_slug).await?;
     let app = app
         .map(|app| state(ctx).config.apps.check("app", &app))
-        .transpose()
-        .gql()?;
+        .transpose()?;
     Ok((tenant, app))
 }
 
@@ -110,7 +107,7 @@ async fn branding_stored_in(
     ctx: &Context<'_>,
     tenant: &TenantContext,
     app: Option<&str>,
-) -> async_graphql::Result<Branding> {
-    let stored = branding::stored(&state(ctx).db, tenant, app).await.gql()?;
+) -> FieldResult<Branding> {
+    let stored = branding::stored(&state(ctx).db, tenant, app).await?;
     Ok(stored.into())
 }

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo,
 };
-use async_graphql::{ErrorExtensions, PathSegment, Pos, ServerResult, Value};
+use async_graphql::{ServerResult, Value};
 
+use super::error::field_error;
 use crate::auth::principal::Principal;
 use crate::auth::step_up;
 
@@ -34,13 +35,7 @@ impl Extension for StepUpCheck {
             let anonymous = Principal::anonymous();
             let principal = ctx.data_opt::<Principal>().unwrap_or(&anonymous);
             if let Err(refused) = step_up::require(principal) {
-                let mut error = refused.extend().into_server_error(Pos::default());
-                // The extension does not know where the field stands in the document.
-                error.locations.clear();
-                error.path = vec![PathSegment::Field(
-                    info.alias.unwrap_or(info.name).to_owned(),
-                )];
-                return Err(error);
+                return Err(field_error(refused, info.alias.unwrap_or(info.name)));
             }
         }
         next.run(ctx, info).await

@@ -3,7 +3,8 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 
-use super::context::{GqlResult, actor, connection, page_size, platform, state};
+use super::context::{actor, connection, page_size, platform, state};
+use super::error::FieldResult;
 use super::guards::RoleGuard;
 use super::types::{Account, Domain, Tenant, TenantStatusValue};
 use crate::entities::account::Role;
@@ -42,10 +43,10 @@ impl TenantsQuery {
         first: Option<i32>,
         after: Option<String>,
         filter: Option<TenantFilter>,
-    ) -> async_graphql::Result<Connection<String, Tenant>> {
+    ) -> FieldResult<Connection<String, Tenant>> {
         let filter = filter.unwrap_or_default();
-        let first = page_size(first).gql()?;
-        let platform = platform(ctx).gql()?;
+        let first = page_size(first)?;
+        let platform = platform(ctx)?;
         let (rows, more) = tenants::page(
             &state(ctx).db,
             &platform,
@@ -54,24 +55,16 @@ impl TenantsQuery {
             first,
             after.as_deref(),
         )
-        .await
-        .gql()?;
+        .await?;
         Ok(connection(rows, more, after.is_some(), |t| {
             (t.slug.clone(), t.into())
         }))
     }
 
     #[graphql(guard = "RoleGuard(Role::Operator)")]
-    async fn tenant(
-        &self,
-        ctx: &Context<'_>,
-        slug: String,
-    ) -> async_graphql::Result<Option<Tenant>> {
-        platform(ctx).gql()?;
-        Ok(tenants::find(&state(ctx).db, &slug)
-            .await
-            .gql()?
-            .map(Into::into))
+    async fn tenant(&self, ctx: &Context<'_>, slug: String) -> FieldResult<Option<Tenant>> {
+        platform(ctx)?;
+        Ok(tenants::find(&state(ctx).db, &slug).await?.map(Into::into))
     }
 }
 
@@ -87,12 +80,12 @@ impl TenantsMutation {
         name: String,
         apps: Option<Vec<String>>,
         admin_email: String,
-    ) -> async_graphql::Result<ProvisionedTenant> {
+    ) -> FieldResult<ProvisionedTenant> {
         let state = state(ctx);
         let provisioned = tenants::provision(
             &state.db,
             &state.config,
-            &platform(ctx).gql()?,
+            &platform(ctx)?,
             NewTenant {
                 slug: &slug,
                 name: &name,
@@ -101,12 +94,10 @@ impl TenantsMutation {
             },
             &actor(ctx),
         )
-        .await
-        .gql()?;
+        .await?;
         let admin = provisioned
             .admin
-            .ok_or_else(|| AppError::internal("the admin was not created"))
-            .gql()?;
+            .ok_or_else(|| AppError::internal("the admin was not created"))?;
         Ok(ProvisionedTenant {
             tenant: provisioned.tenant.into(),
             domains: provisioned.domains.into_iter().map(Into::into).collect(),
@@ -121,17 +112,16 @@ impl TenantsMutation {
         ctx: &Context<'_>,
         slug: String,
         status: TenantStatusValue,
-    ) -> async_graphql::Result<Tenant> {
+    ) -> FieldResult<Tenant> {
         let state = state(ctx);
         let (tenant, _) = tenants::set_status(
             &state.db,
-            &platform(ctx).gql()?,
+            &platform(ctx)?,
             &slug,
             status.into(),
             &actor(ctx),
         )
-        .await
-        .gql()?;
+        .await?;
         Ok(tenant.into())
     }
 
@@ -143,17 +133,11 @@ impl TenantsMutation {
         ctx: &Context<'_>,
         slug: String,
         per_minute: Option<i32>,
-    ) -> async_graphql::Result<Tenant> {
+    ) -> FieldResult<Tenant> {
         let state = state(ctx);
-        let (tenant, _) = tenants::set_rate_limit(
-            &state.db,
-            &platform(ctx).gql()?,
-            &slug,
-            per_minute,
-            &actor(ctx),
-        )
-        .await
-        .gql()?;
+        let (tenant, _) =
+            tenants::set_rate_limit(&state.db, &platform(ctx)?, &slug, per_minute, &actor(ctx))
+                .await?;
         Ok(tenant.into())
     }
 }

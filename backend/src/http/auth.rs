@@ -16,7 +16,9 @@ use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 use super::client_ip::ClientIp;
 use super::host_tenant::FromHost;
 use super::json_body::JsonBody;
-use super::openapi::{BadHost, HostNotFound, Invalid, NotJson, RateLimited, TooLarge, Unavailable};
+use super::responses::{
+    BadHost, HostNotFound, Invalid, NotJson, RateLimited, TooLarge, Unavailable,
+};
 use crate::auth::principal::Principal;
 use crate::auth::{guard, step_up};
 use crate::entities::account;
@@ -713,20 +715,13 @@ impl FromRequestParts<AppState> for SignedIn {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let FromHost(host) = FromHost::from_request_parts(parts, state).await?;
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim().to_owned())
-            .ok_or_else(|| {
-                AppError::unauthenticated(
-                    "credential_required",
-                    "send `Authorization: Bearer <access token>`",
-                )
-            })?;
-        let principal = guard::from_token(state, &token).await?;
+        let token = guard::bearer(&parts.headers)?.ok_or_else(|| {
+            AppError::unauthenticated(
+                "credential_required",
+                "send `Authorization: Bearer <access token>`",
+            )
+        })?;
+        let principal = guard::from_token(state, token).await?;
         if principal.tenant.as_ref().map(TenantContext::id) != Some(host.tenant.id()) {
             return Err(AppError::unauthenticated(
                 "invalid_token",

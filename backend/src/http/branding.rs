@@ -6,7 +6,7 @@ use axum::response::Response;
 
 use super::cacheable::Document;
 use super::host_tenant::FromHost;
-use super::openapi::{BadHost, HostNotFound, RateLimited, Unavailable};
+use super::responses::{BadHost, HostNotFound, RateLimited, Unavailable};
 use crate::error::AppError;
 use crate::services::branding::{self, BrandingDocument};
 use crate::state::AppState;

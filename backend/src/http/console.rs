@@ -11,7 +11,7 @@ use axum::response::Response;
 
 use super::embedded::Embedded;
 use super::host_tenant::FromHost;
-use super::openapi::{BadHost, HostNotFound, RateLimited, Unavailable};
+use super::responses::{BadHost, HostNotFound, RateLimited, Unavailable};
 use crate::error::AppError;
 use crate::tenancy::catalog::ADMIN_CONSOLE;
 

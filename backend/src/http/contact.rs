@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::client_ip::ClientIp;
 use super::host_tenant::LeadHost;
 use super::json_body::JsonBody;
-use super::openapi::{Invalid, NotJson, RateLimited, TooLarge, Unavailable};
+use super::responses::{Invalid, NotJson, RateLimited, TooLarge, Unavailable};
 use crate::entities::lead;
 use crate::error::{AppError, ErrorBody};
 use crate::services::leads::{self, ContactForm};

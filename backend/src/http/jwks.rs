@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 
-use super::openapi::{Jwks, Unavailable};
+use super::responses::Unavailable;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -16,7 +16,7 @@ use crate::state::AppState;
     path = "/.well-known/jwks.json",
     tag = "well-known",
     responses(
-        (status = 200, description = "The JSON Web Key Set", body = Jwks,
+        (status = 200, description = "The JSON Web Key Set", body = schema::Jwks,
             headers(("Cache-Control" = String))),
         (status = 503, response = Unavailable),
     ),
@@ -28,4 +28,33 @@ pub async fn jwks(State(state): State<AppState>) -> Result<impl IntoResponse, Ap
         HeaderValue::from_static("public, max-age=300"),
     )];
     Ok((cache, Json(keys)))
+}
+
+/// The documents as OpenAPI describes them: only described, never built (the handlers build
+/// JSON values).
+#[expect(dead_code, reason = "described for OpenAPI, never built")]
+mod schema {
+    use utoipa::ToSchema;
+
+    /// A JSON Web Key Set (RFC 7517) of Ed25519 keys (RFC 8037).
+    #[derive(ToSchema)]
+    pub struct Jwks {
+        pub keys: Vec<Jwk>,
+    }
+
+    /// One public key; retired keys stay listed while tokens they signed can still be valid.
+    #[derive(ToSchema)]
+    pub struct Jwk {
+        #[schema(example = "OKP")]
+        pub kty: String,
+        #[schema(example = "Ed25519")]
+        pub crv: String,
+        #[schema(example = "EdDSA")]
+        pub alg: String,
+        #[schema(rename = "use", example = "sig")]
+        pub use_: String,
+        pub kid: String,
+        /// The public key, base64url without padding.
+        pub x: String,
+    }
 }

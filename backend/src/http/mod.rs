@@ -18,6 +18,7 @@ mod limits;
 pub mod listener;
 pub mod openapi;
 mod read_your_writes;
+pub mod responses;
 mod well_known;
 
 use std::time::Duration;

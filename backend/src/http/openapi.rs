@@ -2,7 +2,7 @@
 //!
 //! Generated from the code (each handler's `#[utoipa::path]` and the `ToSchema` of the types it
 //! reads and writes) rather than kept beside it by hand, so it moves with the handlers. The few
-//! documents built as JSON values are described by schema-only types at the end of this file;
+//! documents built as JSON values are described by schema-only types beside their handlers;
 //! `.ci/schemathesis` checks those and everything else against a live server. `/graphql` is left
 //! out: GraphQL describes itself, and its SDL is the committed `schema.graphql`.
 
@@ -11,10 +11,12 @@ use std::sync::LazyLock;
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
+use utoipa::{Modify, OpenApi};
 
+use super::responses::{
+    BadHost, HostNotFound, Invalid, NotJson, RateLimited, TooLarge, Unavailable,
+};
 use super::{auth, branding, console, contact, health, jwks, well_known};
-use crate::error::ErrorBody;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -111,109 +113,4 @@ impl Modify for BearerAuth {
             .get_or_insert_with(Default::default)
             .add_security_scheme("bearer", SecurityScheme::Http(scheme));
     }
-}
-
-// Error answers shared by many routes, referenced as `(status = …, response = …)`.
-
-/// No `Host`, or one that is not a valid host name.
-#[derive(ToResponse)]
-pub struct BadHost(pub ErrorBody);
-
-/// The host is not a verified domain (or is an address literal), or its tenant is suspended.
-#[derive(ToResponse)]
-pub struct HostNotFound(pub ErrorBody);
-
-/// The body is over the route's limit (64 KiB).
-#[derive(ToResponse)]
-pub struct TooLarge(pub ErrorBody);
-
-/// The body is not JSON (`Content-Type` is not `application/json` or `application/*+json`).
-#[derive(ToResponse)]
-pub struct NotJson(pub ErrorBody);
-
-/// A field is missing or breaks a rule; `detail` starts with the field's name.
-#[derive(ToResponse)]
-pub struct Invalid(pub ErrorBody);
-
-/// Too many attempts from this client or for this address; nothing was done.
-#[derive(ToResponse)]
-#[response(headers(("Retry-After" = u64, description = "Seconds to wait before trying again")))]
-pub struct RateLimited(pub ErrorBody);
-
-/// The database cannot be reached; nothing changed and the request may be retried.
-#[derive(ToResponse)]
-pub struct Unavailable(pub ErrorBody);
-
-// Schemas of documents the handlers build as JSON values: only described, never built.
-
-/// A JSON Web Key Set (RFC 7517) of Ed25519 keys (RFC 8037).
-#[derive(ToSchema)]
-pub struct Jwks {
-    pub keys: Vec<Jwk>,
-}
-
-/// One public key; retired keys stay listed while tokens they signed can still be valid.
-#[derive(ToSchema)]
-pub struct Jwk {
-    #[schema(example = "OKP")]
-    pub kty: String,
-    #[schema(example = "Ed25519")]
-    pub crv: String,
-    #[schema(example = "EdDSA")]
-    pub alg: String,
-    #[schema(rename = "use", example = "sig")]
-    pub use_: String,
-    pub kid: String,
-    /// The public key, base64url without padding.
-    pub x: String,
-}
-
-/// Apple's associated-domains file
-/// (<https://developer.apple.com/documentation/xcode/supporting-associated-domains>).
-#[derive(ToSchema)]
-pub struct AppleAppSiteAssociation {
-    pub applinks: AppleAppLinks,
-    pub webcredentials: AppleWebCredentials,
-}
-
-#[derive(ToSchema)]
-pub struct AppleAppLinks {
-    /// One entry covering every path when the app declares iOS apps; empty otherwise.
-    pub details: Vec<AppleAppLinkDetail>,
-}
-
-#[derive(ToSchema)]
-pub struct AppleAppLinkDetail {
-    /// `<team id>.<bundle id>`.
-    #[schema(rename = "appIDs")]
-    pub app_ids: Vec<String>,
-    #[schema(value_type = Vec<Object>)]
-    pub components: Vec<serde_json::Value>,
-}
-
-#[derive(ToSchema)]
-pub struct AppleWebCredentials {
-    pub apps: Vec<String>,
-}
-
-/// One Digital Asset Links statement
-/// (<https://developers.google.com/digital-asset-links/v1/getting-started>).
-#[derive(ToSchema)]
-pub struct AssetLinkStatement {
-    pub relation: Vec<String>,
-    pub target: AssetLinkTarget,
-}
-
-#[derive(ToSchema)]
-pub struct AssetLinkTarget {
-    #[schema(example = "android_app")]
-    pub namespace: String,
-    pub package_name: String,
-    pub sha256_cert_fingerprints: Vec<String>,
-}
-
-/// WebAuthn related origins (<https://w3c.github.io/webauthn/#sctn-related-origins>).
-#[derive(ToSchema)]
-pub struct WebauthnOrigins {
-    pub origins: Vec<String>,
 }

@@ -9,10 +9,7 @@ use axum::response::Response;
 use super::cacheable::Document;
 use super::client_ip::PublicScheme;
 use super::host_tenant::FromHost;
-use super::openapi::{
-    AppleAppSiteAssociation, AssetLinkStatement, BadHost, HostNotFound, RateLimited, Unavailable,
-    WebauthnOrigins,
-};
+use super::responses::{BadHost, HostNotFound, RateLimited, Unavailable};
 use crate::error::AppError;
 use crate::services::app_links;
 use crate::state::AppState;
@@ -27,7 +24,7 @@ const CACHE_CONTROL: &str = "public, max-age=300";
     params(("If-None-Match" = Option<String>, Header, nullable = false,
         description = "An `ETag` from an earlier answer")),
     responses(
-        (status = 200, body = AppleAppSiteAssociation,
+        (status = 200, body = schema::AppleAppSiteAssociation,
             description = "The document; empty lists when nothing is declared", headers(
             ("ETag" = String, description = "Strong tag over the body"),
             ("Cache-Control" = String),
@@ -64,7 +61,7 @@ pub async fn apple_app_site_association(
     params(("If-None-Match" = Option<String>, Header, nullable = false,
         description = "An `ETag` from an earlier answer")),
     responses(
-        (status = 200, body = [AssetLinkStatement],
+        (status = 200, body = [schema::AssetLinkStatement],
             description = "The document; empty lists when nothing is declared", headers(
             ("ETag" = String, description = "Strong tag over the body"),
             ("Cache-Control" = String),
@@ -101,7 +98,7 @@ pub async fn assetlinks(
     params(("If-None-Match" = Option<String>, Header, nullable = false,
         description = "An `ETag` from an earlier answer")),
     responses(
-        (status = 200, body = WebauthnOrigins,
+        (status = 200, body = schema::WebauthnOrigins,
             description = "The document; empty lists when nothing is declared", headers(
             ("ETag" = String, description = "Strong tag over the body"),
             ("Cache-Control" = String),
@@ -129,4 +126,61 @@ pub async fn webauthn(
         })
         .await?;
     Ok(document.respond(&headers, CACHE_CONTROL))
+}
+
+/// The documents as OpenAPI describes them: only described, never built (the handlers build
+/// JSON values).
+#[expect(dead_code, reason = "described for OpenAPI, never built")]
+mod schema {
+    use utoipa::ToSchema;
+
+    /// Apple's associated-domains file
+    /// (<https://developer.apple.com/documentation/xcode/supporting-associated-domains>).
+    #[derive(ToSchema)]
+    pub struct AppleAppSiteAssociation {
+        pub applinks: AppleAppLinks,
+        pub webcredentials: AppleWebCredentials,
+    }
+
+    #[derive(ToSchema)]
+    pub struct AppleAppLinks {
+        /// One entry covering every path when the app declares iOS apps; empty otherwise.
+        pub details: Vec<AppleAppLinkDetail>,
+    }
+
+    #[derive(ToSchema)]
+    pub struct AppleAppLinkDetail {
+        /// `<team id>.<bundle id>`.
+        #[schema(rename = "appIDs")]
+        pub app_ids: Vec<String>,
+        #[schema(value_type = Vec<Object>)]
+        pub components: Vec<serde_json::Value>,
+    }
+
+    #[derive(ToSchema)]
+    pub struct AppleWebCredentials {
+        pub apps: Vec<String>,
+    }
+
+    /// One Digital Asset Links statement
+    /// (<https://developers.google.com/digital-asset-links/v1/getting-started>).
+    #[derive(ToSchema)]
+    pub struct AssetLinkStatement {
+        pub relation: Vec<String>,
+        pub target: AssetLinkTarget,
+    }
+
+    #[derive(ToSchema)]
+    pub struct AssetLinkTarget {
+        #[schema(example = "android_app")]
+        pub namespace: String,
+        pub package_name: String,
+        pub sha256_cert_fingerprints: Vec<String>,
+    }
+
+    /// WebAuthn related origins (<https://w3c.github.io/webauthn/#sctn-related-origins>).
+    #[derive(ToSchema)]
+    pub struct WebauthnOrigins {
+        pub origins: Vec<String>,
+    }
 }

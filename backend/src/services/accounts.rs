@@ -11,7 +11,8 @@ use crate::db;
 use crate::entities::account::{self, AccountStatus, Role};
 use crate::error::{AppError, is_unique_violation};
 use crate::services::audit::{self, Actor};
-use crate::services::{leads, tenants};
+use crate::services::leads;
+use crate::tenancy::MAIN_SLUG;
 use crate::tenancy::context::{PlatformContext, TenantContext};
 
 /// Adds an account to a tenant. `Operator` belongs to the `main` tenant alone, and `main` holds
@@ -67,7 +68,7 @@ pub async fn ensure_operator<C: ConnectionTrait + TransactionTrait>(
     platform: &PlatformContext,
     email: &str,
 ) -> Result<account::Model, AppError> {
-    let main = platform.tenant_by_slug(db, tenants::MAIN_SLUG).await?;
+    let main = platform.tenant_by_slug(db, MAIN_SLUG).await?;
     let normalised = leads::normalise_email(email.trim()).map(|e| e.to_lowercase());
     if let Some(email) = &normalised
         && let Some(existing) = find_by_email(db, &main, email).await?

@@ -1,9 +1,10 @@
 //! App links: what lets a tenant's native apps and passkeys trust its hosts, served as the
 //! well-known documents Apple, Google and browsers fetch.
 
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    TransactionSession, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionSession,
+    TransactionTrait,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -163,30 +164,30 @@ pub async fn set<C: ConnectionTrait + TransactionTrait>(
 ) -> Result<AppLinks, AppError> {
     let links = links.validated()?;
     let stored = links.clone();
+    let row = app_link::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(tenant.id()),
+        app: Set(app.to_owned()),
+        ios_app_ids: Set(Strings(links.ios_app_ids)),
+        android_apps: Set(AndroidApps(links.android_apps)),
+        webauthn_origins: Set(Strings(links.webauthn_origins)),
+        updated_at: Set(db::now()),
+    };
     let txn = db.begin().await?;
-    let existing = app_link::Entity::find()
-        .filter(app_link::Column::TenantId.eq(tenant.id()))
-        .filter(app_link::Column::App.eq(app))
-        .one(&txn)
+    // One statement: two first writes of an app at once cannot both find no row and insert.
+    app_link::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([app_link::Column::TenantId, app_link::Column::App])
+                .update_columns([
+                    app_link::Column::IosAppIds,
+                    app_link::Column::AndroidApps,
+                    app_link::Column::WebauthnOrigins,
+                    app_link::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
         .await?;
-    let is_new = existing.is_none();
-    let mut row: app_link::ActiveModel = match existing {
-        Some(row) => row.into(),
-        None => app_link::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            tenant_id: Set(tenant.id()),
-            app: Set(app.to_owned()),
-            ..Default::default()
-        },
-    };
-    row.ios_app_ids = Set(Strings(links.ios_app_ids));
-    row.android_apps = Set(AndroidApps(links.android_apps));
-    row.webauthn_origins = Set(Strings(links.webauthn_origins));
-    row.updated_at = Set(db::now());
-    match is_new {
-        true => row.insert(&txn).await?,
-        false => row.update(&txn).await?,
-    };
     events::record(&txn, CacheEvent::TenantChanged(tenant.id())).await?;
     let detail = format!("the app links of {app} were changed");
     audit::record(&txn, tenant, actor, "app_links.updated", detail).await?;

@@ -1,8 +1,9 @@
 //! Branding: what a page needs to render before anyone signs in.
 
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    TransactionSession, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionSession,
+    TransactionTrait,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -205,36 +206,42 @@ pub async fn set<C: ConnectionTrait + TransactionTrait>(
     let fields = fields.validated()?;
     let stored = fields.clone();
     let app = app.unwrap_or(TENANT_DEFAULTS);
+    let row = branding::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(tenant.id()),
+        app: Set(app.to_owned()),
+        display_name: Set(fields.display_name),
+        logo_url: Set(fields.logo_url),
+        favicon_url: Set(fields.favicon_url),
+        primary_color: Set(fields.primary_color),
+        accent_color: Set(fields.accent_color),
+        background_color: Set(fields.background_color),
+        text_color: Set(fields.text_color),
+        seo_title: Set(fields.seo_title),
+        seo_description: Set(fields.seo_description),
+        updated_at: Set(db::now()),
+    };
     let txn = db.begin().await?;
-    let existing = branding::Entity::find()
-        .filter(branding::Column::TenantId.eq(tenant.id()))
-        .filter(branding::Column::App.eq(app))
-        .one(&txn)
+    // One statement: two first writes of a scope at once cannot both find no row and insert.
+    branding::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([branding::Column::TenantId, branding::Column::App])
+                .update_columns([
+                    branding::Column::DisplayName,
+                    branding::Column::LogoUrl,
+                    branding::Column::FaviconUrl,
+                    branding::Column::PrimaryColor,
+                    branding::Column::AccentColor,
+                    branding::Column::BackgroundColor,
+                    branding::Column::TextColor,
+                    branding::Column::SeoTitle,
+                    branding::Column::SeoDescription,
+                    branding::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
         .await?;
-    let is_new = existing.is_none();
-    let mut row: branding::ActiveModel = match existing {
-        Some(row) => row.into(),
-        None => branding::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            tenant_id: Set(tenant.id()),
-            app: Set(app.to_owned()),
-            ..Default::default()
-        },
-    };
-    row.display_name = Set(fields.display_name);
-    row.logo_url = Set(fields.logo_url);
-    row.favicon_url = Set(fields.favicon_url);
-    row.primary_color = Set(fields.primary_color);
-    row.accent_color = Set(fields.accent_color);
-    row.background_color = Set(fields.background_color);
-    row.text_color = Set(fields.text_color);
-    row.seo_title = Set(fields.seo_title);
-    row.seo_description = Set(fields.seo_description);
-    row.updated_at = Set(db::now());
-    match is_new {
-        true => row.insert(&txn).await?,
-        false => row.update(&txn).await?,
-    };
     events::record(&txn, CacheEvent::TenantChanged(tenant.id())).await?;
     let detail = match app {
         TENANT_DEFAULTS => "the tenant's default branding was changed".to_owned(),

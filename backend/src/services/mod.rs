@@ -17,7 +17,6 @@ pub mod leads;
 pub mod mail;
 pub mod passkeys;
 pub mod passwords;
-pub mod server_secrets;
 pub mod sessions;
 pub mod tenants;
 

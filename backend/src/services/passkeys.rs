@@ -107,7 +107,7 @@ impl Decoys {
         db: &impl ConnectionTrait,
         master: &crate::auth::master_key::MasterKey,
     ) -> Result<Self, AppError> {
-        let secret = super::server_secrets::get_or_create(db, master, DECOY_SECRET).await?;
+        let secret = crate::auth::server_secrets::get_or_create(db, master, DECOY_SECRET).await?;
         Self::from_secret(&secret)
     }
 

@@ -19,8 +19,8 @@ use crate::services::{accounts, domains};
 use crate::tenancy::context::{PlatformContext, TenantContext};
 use crate::tenancy::slug;
 
-/// The platform's own tenant, created by the migrations. Its slug is reserved.
-pub const MAIN_SLUG: &str = "main";
+pub use crate::tenancy::{MAIN_SLUG, system_host};
+
 const MAX_NAME_LEN: usize = 200;
 
 /// A newly provisioned tenant, the system domain of each of its apps, and its first admin.
@@ -166,15 +166,6 @@ fn check_slug(config: &Config, slug: &str) -> Result<(), AppError> {
     reserved.push(MAIN_SLUG.to_owned());
     slug::check(slug, config.max_slug_len(), &reserved)
         .map_err(|why| AppError::invalid("slug", why))
-}
-
-/// `{slug}-{suffix}.{base_domain}`: the system host of a tenant's app.
-pub fn system_host(config: &Config, slug: &str, app: &str) -> Result<String, AppError> {
-    let suffix = config
-        .apps
-        .suffix(app)
-        .ok_or_else(|| AppError::internal(format!("app {app} is not in the catalog")))?;
-    Ok(format!("{slug}-{suffix}.{}", config.base_domain))
 }
 
 /// Suspends or reactivates a tenant. A suspended tenant's hosts answer "Tenant not found".

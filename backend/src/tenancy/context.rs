@@ -6,25 +6,25 @@
 //! wrong id: there is no id to pass. Its fields are private, and it is built only where the
 //! request proved which tenant it acts in:
 //! - the Host resolver, for a host that routes to the tenant, or the slug of an active tenant
-//!   that public discovery asks about ([`TenantContext::resolved`], visible inside `tenancy`
-//!   only);
-//! - the credential guard, for a credential of the tenant ([`TenantContext::authenticated`], which
-//!   needs a [`CredentialProof`] that only the guard can make);
-//! - a [`PlatformContext`], for an operator naming a tenant with `tenantSlug`, the command line
-//!   and background tasks ([`PlatformContext::tenant`]).
+//!   that public discovery asks about ([`TenantContext::resolved`]);
+//! - the credential guard, for a verified credential of the tenant
+//!   ([`TenantContext::authenticated`]);
+//! - a [`PlatformContext`], for an operator naming a tenant with `tenantSlug`, for the command line
+//!   and for background tasks ([`PlatformContext::tenant`]).
 //!
-//! A `PlatformContext` is made from an operator's principal, or by the process itself for the
-//! command line, start-up and background tasks ([`PlatformContext::process`]; a test below
-//! keeps the list of its callers).
+//! A `PlatformContext` is made from a principal the guard proved to be an operator of the
+//! platform tenant ([`PlatformContext::operator`]), or by the process itself for the command
+//! line, start-up and background tasks ([`PlatformContext::process`]).
+//!
+//! Which file may call each constructor is listed in the test below, which fails on any other
+//! caller: a new one is a decision to be reviewed, not a line slipped into a handler.
 
-use sea_orm::ConnectionTrait;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::auth::guard::CredentialProof;
-use crate::auth::principal::Principal;
 use crate::entities::tenant::{self, TenantStatus};
 use crate::error::AppError;
-use crate::services::tenants::{self, MAIN_SLUG};
+use crate::tenancy::MAIN_SLUG;
 
 /// One tenant, as the request proved it. Cheap to clone.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,13 +49,13 @@ impl TenantContext {
         }
     }
 
-    /// The tenant a request's host routes to.
-    pub(in crate::tenancy) fn resolved(tenant: &tenant::Model) -> Self {
+    /// The tenant a request's host routes to (the Host resolver only).
+    pub(crate) fn resolved(tenant: &tenant::Model) -> Self {
         Self::of(tenant)
     }
 
-    /// The tenant of a credential the guard verified.
-    pub fn authenticated(_: &CredentialProof, tenant: &tenant::Model) -> Self {
+    /// The tenant of a credential the guard verified (the guard only).
+    pub(crate) fn authenticated(tenant: &tenant::Model) -> Self {
         Self::of(tenant)
     }
 
@@ -94,15 +94,10 @@ pub struct PlatformContext {
 }
 
 impl PlatformContext {
-    /// An operator's: the caller is an account or secret key of the platform tenant with the
-    /// `OPERATOR` role, as the guard proved it.
-    pub fn of_operator(principal: &Principal) -> Option<Self> {
-        let main = principal
-            .tenant
-            .as_ref()
-            .is_some_and(TenantContext::is_main);
-        (main && principal.is_operator() && !principal.is_public_key())
-            .then_some(Self { _sealed: () })
+    /// An operator's: the caller of a principal the guard proved to be an operator of the
+    /// platform tenant (see `Principal::platform`).
+    pub(crate) fn operator() -> Self {
+        Self { _sealed: () }
     }
 
     /// The process's own: the command line, start-up (the demo seed, the first operator) and
@@ -122,71 +117,28 @@ impl PlatformContext {
         db: &impl ConnectionTrait,
         slug: &str,
     ) -> Result<TenantContext, AppError> {
-        Ok(self.tenant(&tenants::get(db, slug).await?))
+        let row = tenant::Entity::find()
+            .filter(tenant::Column::Slug.eq(slug))
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("tenant '{slug}' not found")))?;
+        Ok(self.tenant(&row))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
+    use std::path::{Path, PathBuf};
 
-    use super::*;
-    use crate::auth::principal::KeyRef;
-    use crate::entities::account::Role;
-    use crate::entities::api_key::KeyKind;
+    /// Each constructor of a context, and the only files that may call it.
+    const CALLERS: [(&str, &[&str]); 4] = [
+        ("TenantContext::resolved", &["tenancy/resolver.rs"]),
+        ("TenantContext::authenticated", &["auth/guard.rs"]),
+        ("PlatformContext::operator", &["auth/principal.rs"]),
+        ("PlatformContext::process", &["background.rs", "cli.rs"]),
+    ];
 
-    fn tenant(slug: &str) -> TenantContext {
-        TenantContext::of(&tenant::Model {
-            id: Uuid::now_v7(),
-            slug: slug.into(),
-            name: slug.into(),
-            status: TenantStatus::Active,
-            signup_enabled: false,
-            rate_limit_per_minute: None,
-            created_at: crate::db::now(),
-            updated_at: crate::db::now(),
-        })
-    }
-
-    fn principal(slug: &str, role: Option<Role>, key: Option<KeyKind>) -> Principal {
-        Principal {
-            tenant: Some(tenant(slug)),
-            role,
-            api_key: key.map(|kind| KeyRef {
-                id: Uuid::now_v7(),
-                name: "k".into(),
-                kind,
-                app: None,
-            }),
-            ..Principal::default()
-        }
-    }
-
-    #[test]
-    fn only_an_operator_of_the_platform_tenant_acts_across_tenants() {
-        let operator = Some(Role::Operator);
-        assert!(PlatformContext::of_operator(&principal(MAIN_SLUG, operator, None)).is_some());
-        let key = Some(KeyKind::Secret);
-        assert!(PlatformContext::of_operator(&principal(MAIN_SLUG, operator, key)).is_some());
-        // The role alone, on another tenant, or through a public key, or another role on main:
-        assert!(PlatformContext::of_operator(&principal("acme", operator, None)).is_none());
-        let public = Some(KeyKind::Public);
-        assert!(PlatformContext::of_operator(&principal(MAIN_SLUG, operator, public)).is_none());
-        let admin = Some(Role::Admin);
-        assert!(PlatformContext::of_operator(&principal(MAIN_SLUG, admin, None)).is_none());
-        assert!(PlatformContext::of_operator(&Principal::anonymous()).is_none());
-        let no_tenant = Principal {
-            role: operator,
-            ..Principal::default()
-        };
-        assert!(PlatformContext::of_operator(&no_tenant).is_none());
-    }
-
-    /// The files that may act for the platform without an operator's principal. A new caller of
-    /// `PlatformContext::process` is a decision to be reviewed, and fails here until listed.
-    const PROCESS_CALLERS: [&str; 4] = ["background.rs", "cli.rs", "lib.rs", "tenancy/context.rs"];
-
-    fn rust_files(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
+    fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
@@ -198,28 +150,36 @@ mod tests {
     }
 
     #[test]
-    fn only_the_command_line_start_up_and_background_tasks_act_as_the_process() {
+    fn contexts_are_made_only_where_the_tenant_is_proven() {
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
         let mut files = Vec::new();
         rust_files(&src, &mut files);
-        let callers: Vec<String> = files
-            .iter()
-            .filter(|path| {
-                std::fs::read_to_string(path)
-                    .unwrap()
-                    .contains("PlatformContext::process()")
-            })
-            .map(|path| {
-                let relative = path.strip_prefix(&src).unwrap();
-                relative.to_string_lossy().replace('\\', "/")
-            })
-            .collect();
-        assert!(callers.len() > 1, "the scan found no callers: {callers:?}");
-        for caller in &callers {
+        for (constructor, allowed) in CALLERS {
+            let callers: Vec<String> = files
+                .iter()
+                .map(|path| {
+                    let relative = path.strip_prefix(&src).unwrap();
+                    (relative.to_string_lossy().replace('\\', "/"), path)
+                })
+                .filter(|(relative, _)| relative != "tenancy/context.rs")
+                .filter(|(_, path)| {
+                    // Unit tests build what they test; the scan reads the code they test.
+                    let text = std::fs::read_to_string(path).unwrap();
+                    let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+                    code.contains(constructor)
+                })
+                .map(|(relative, _)| relative)
+                .collect();
             assert!(
-                PROCESS_CALLERS.contains(&caller.as_str()),
-                "{caller} acts as the process (PlatformContext::process); list it here if it must"
+                !callers.is_empty(),
+                "the scan found no caller of {constructor}"
             );
+            for caller in &callers {
+                assert!(
+                    allowed.contains(&caller.as_str()),
+                    "{caller} calls {constructor}; only {allowed:?} may (list it in CALLERS if it must)"
+                );
+            }
         }
     }
 }

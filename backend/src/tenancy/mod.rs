@@ -7,3 +7,18 @@ pub mod host;
 pub mod known_hosts;
 pub mod resolver;
 pub mod slug;
+
+use crate::config::Config;
+use crate::error::AppError;
+
+/// The platform's own tenant, created by the migrations. Its slug is reserved.
+pub const MAIN_SLUG: &str = "main";
+
+/// `{slug}-{suffix}.{base_domain}`: the system host of a tenant's app.
+pub fn system_host(config: &Config, slug: &str, app: &str) -> Result<String, AppError> {
+    let suffix = config
+        .apps
+        .suffix(app)
+        .ok_or_else(|| AppError::internal(format!("app {app} is not in the catalog")))?;
+    Ok(format!("{slug}-{suffix}.{}", config.base_domain))
+}

@@ -12,7 +12,7 @@ use crate::entities::tenant::{self, TenantStatus};
 use crate::entities::tenant_domain;
 use crate::error::AppError;
 use crate::metrics::Metrics;
-use crate::services::tenants::MAIN_SLUG;
+use crate::tenancy::MAIN_SLUG;
 use crate::tenancy::context::TenantContext;
 use crate::tenancy::known_hosts::KnownHosts;
 
