@@ -890,16 +890,8 @@ async fn an_unrouted_custom_domain_is_a_claim_again(backend: Backend) {
     assert_eq!(domain["verified"], true, "{domain}");
 
     lab.unpoint(host);
-    let checker = tenantry::services::domain_checks::DomainChecker::new(&lab.app.config);
     for _ in 0..2 {
-        tenantry::services::custom_domains::recheck_all(
-            &lab.app.db,
-            &lab.app.config,
-            &checker,
-            &tenantry::tenancy::context::PlatformContext::process(),
-        )
-        .await
-        .unwrap();
+        lab.recheck().await;
     }
     eventually("unrouted", || async {
         lab.app.get_branding(host).await.status() == StatusCode::NOT_FOUND
@@ -1004,8 +996,8 @@ async fn cache_events(app: &TestApp) -> u64 {
 }
 
 /// Promise: a write that changes nothing announces nothing. Revoking an ended session three
-/// hundred times (aliased, batched) records no cache event and flushes no cache: unknown hosts asked
-/// for meanwhile are still answered from memory, with no database read.
+/// hundred times (aliased, batched) records no cache event and flushes no cache: unknown hosts
+/// asked for before are still answered from memory afterwards, with no database read.
 async fn repeating_a_revocation_flushes_no_cache(backend: Backend) {
     let app = spawn_app_with(backend, |config| {
         config.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
@@ -1049,6 +1041,12 @@ async fn repeating_a_revocation_flushes_no_cache(backend: Backend) {
     })
     .await;
 
+    // Each unknown host once: ruled out by the filter, or (one in a few hundred slips through its
+    // fingerprints) read once and kept in the hosts cache. From here on, only a flush would read.
+    for i in 1..=20 {
+        app.get_branding(&unknown(i)).await;
+    }
+
     let events = cache_events(&app).await;
     let aliases: String = (0..10)
         .map(|i| format!("a{i}: revokeSession(id: $id) "))
@@ -1073,7 +1071,7 @@ async fn repeating_a_revocation_flushes_no_cache(backend: Backend) {
     assert_eq!(
         database_reads(&app).await - before,
         0,
-        "unknown hosts are still ruled out from memory"
+        "unknown hosts are still answered from memory"
     );
     let events = tenantry::services::audit::page(&app.db, &app.context(acme.id).await, 500, None)
         .await

@@ -91,6 +91,15 @@ impl Lab {
         self.dns.write().unwrap().a.remove(host);
     }
 
+    /// One run of the background re-check of every verified custom domain, as the platform.
+    pub async fn recheck(&self) {
+        let checker = DomainChecker::new(&self.app.config);
+        let platform = tenantry::tenancy::context::PlatformContext::process();
+        custom_domains::recheck_all(&self.app.db, &self.app.config, &checker, &platform)
+            .await
+            .unwrap();
+    }
+
     pub fn publish(&self, host: &str, value: &str) {
         let name = format!("_tenantry-challenge.{host}");
         self.dns
@@ -421,16 +430,8 @@ async fn removal_and_repeated_failed_rechecks_stop_routing(backend: Backend) {
     // The alias stops answering: it keeps routing through two failed re-checks, not the third.
     let alias = "www.rides.acme.example";
     lab.unpoint(alias);
-    let checker = DomainChecker::new(&lab.app.config);
     for run in 1..=3 {
-        custom_domains::recheck_all(
-            &lab.app.db,
-            &lab.app.config,
-            &checker,
-            &tenantry::tenancy::context::PlatformContext::process(),
-        )
-        .await
-        .unwrap();
+        lab.recheck().await;
         if run < 3 {
             assert_eq!(
                 lab.app.get_branding(alias).await.status(),

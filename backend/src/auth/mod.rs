@@ -4,7 +4,6 @@
 
 pub mod api_key_format;
 pub mod directory;
-pub mod guard;
 pub mod jwt;
 pub mod master_key;
 pub mod password;

@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use crate::entities::account::Role;
 use crate::entities::api_key::KeyKind;
+use crate::error::AppError;
 use crate::tenancy::context::{PlatformContext, TenantContext};
 
 /// The API key a principal authenticated with.
@@ -62,6 +63,32 @@ impl Principal {
     pub fn platform(&self) -> Option<PlatformContext> {
         let main = self.tenant.as_ref().is_some_and(TenantContext::is_main);
         (main && self.is_operator() && !self.is_public_key()).then(PlatformContext::operator)
+    }
+}
+
+/// The client's address, for limits that count per client (anonymous and public-key callers).
+#[derive(Clone, Copy, Debug)]
+pub struct CallerIp(pub Option<std::net::IpAddr>);
+
+/// A role required by a field, checked against the caller.
+pub fn require_role(principal: &Principal, needed: Role) -> Result<(), AppError> {
+    if principal.is_anonymous() {
+        return Err(AppError::unauthenticated(
+            "credential_required",
+            "sign in or send an API key to use this field",
+        ));
+    }
+    if principal.is_public_key() {
+        return Err(AppError::forbidden(
+            "public keys grant public operations only",
+        ));
+    }
+    match principal.role {
+        Some(role) if role.rank() >= needed.rank() => Ok(()),
+        _ => Err(AppError::forbidden(format!(
+            "this field needs the {} role",
+            needed.as_str()
+        ))),
     }
 }
 

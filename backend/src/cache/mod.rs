@@ -2,6 +2,7 @@
 //! records a cache event in its own transaction (see [`events`]), and each process drops exactly
 //! what the events it reads name.
 
+pub mod documents;
 pub mod events;
 
 use std::future::Future;

@@ -12,7 +12,7 @@ use async_graphql::extensions::{
 use async_graphql::{ServerResult, Value};
 
 use super::error::field_error;
-use crate::auth::guard::CallerIp;
+use crate::auth::principal::CallerIp;
 use crate::auth::principal::Principal;
 use crate::state::AppState;
 

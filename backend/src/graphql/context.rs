@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use async_graphql::{Context, ID};
 use uuid::Uuid;
 
-use crate::auth::guard::CallerIp;
+use crate::auth::principal::CallerIp;
 use crate::auth::principal::Principal;
 use crate::error::AppError;
 use crate::services::audit::Actor;

@@ -4,7 +4,7 @@ use async_graphql::{Context, Guard};
 
 use super::context::principal;
 use super::error::graphql_error;
-use crate::auth::guard::require_role;
+use crate::auth::principal::require_role;
 use crate::entities::account::Role;
 use crate::error::AppError;
 

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::cacheable::Document;
+use super::cacheable::{Document, Respond};
 use super::host_tenant::FromHost;
 use super::responses::{BadHost, HostNotFound, RateLimited, Unavailable};
 use crate::error::AppError;
@@ -42,7 +42,7 @@ pub async fn branding(
 ) -> Result<Response, AppError> {
     let document = state
         .documents
-        .get(Document::Branding, &host, || {
+        .get(Document::Branding, &host.host, host.tenant.id(), || {
             branding::for_host(&state.db, &host)
         })
         .await?;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-use super::cacheable::Rendered;
+use super::cacheable::{Rendered, Respond};
 use crate::error::AppError;
 
 /// Revalidate every time: a new build must reach browsers at once, and a `304` costs little.

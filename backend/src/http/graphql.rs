@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::auth::guard::CallerIp;
+use crate::auth::principal::CallerIp;
 use crate::auth::principal::Principal;
 use crate::error::UNAVAILABLE;
 use crate::graphql::AppSchema;

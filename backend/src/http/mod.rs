@@ -14,10 +14,9 @@ mod health;
 mod host_tenant;
 mod json_body;
 mod jwks;
-mod limits;
 pub mod listener;
+pub mod middleware;
 pub mod openapi;
-mod read_your_writes;
 pub mod responses;
 mod well_known;
 
@@ -27,13 +26,14 @@ use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, Method, Response, StatusCode, header};
 use axum::routing::{get, post};
-use axum::{Extension, Router, middleware};
+use axum::{Extension, Router};
+
+use self::middleware::{guard, limits, read_your_writes};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
-use crate::auth::guard;
 use crate::error::AppError;
 use crate::graphql as schema;
 use crate::metrics;
@@ -46,14 +46,14 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route(
             "/",
-            get(console::page).layer(middleware::from_fn_with_state(
+            get(console::page).layer(axum::middleware::from_fn_with_state(
                 state.clone(),
                 limits::public_budget,
             )),
         )
         .route(
             "/console/{file}",
-            get(console::file).layer(middleware::from_fn_with_state(
+            get(console::file).layer(axum::middleware::from_fn_with_state(
                 state.clone(),
                 limits::public_budget,
             )),
@@ -64,7 +64,7 @@ pub fn app(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::openapi_json))
         .route(
             "/api/branding",
-            get(branding::branding).layer(middleware::from_fn_with_state(
+            get(branding::branding).layer(axum::middleware::from_fn_with_state(
                 state.clone(),
                 limits::public_budget,
             )),
@@ -121,19 +121,19 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         // Route layers (they see the matched route pattern); the metrics count what the limits
         // refuse too.
-        .layer(middleware::from_fn_with_state(
+        .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             read_your_writes::catch_up,
         ))
-        .layer(middleware::from_fn_with_state(
+        .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             limits::deadline,
         ))
-        .layer(middleware::from_fn_with_state(
+        .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             limits::header_size,
         ))
-        .layer(middleware::from_fn_with_state(
+        .layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
             metrics::track,
         ))
@@ -145,7 +145,7 @@ pub fn app(state: AppState) -> Router {
                 .on_response(log_response),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .layer(middleware::from_fn(guard::strip_identity_headers))
+        .layer(axum::middleware::from_fn(guard::strip_identity_headers))
         // Request ids are ours: one a client sent could forge or collide with another's in the logs.
         .layer(axum::middleware::map_request(
             |mut req: Request| async move {
@@ -190,11 +190,11 @@ fn graphql_routes(state: AppState) -> Router<AppState> {
         .options(|| async { StatusCode::NO_CONTENT });
     Router::new()
         .route("/graphql", graphql)
-        .layer(middleware::from_fn_with_state(
+        .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::authenticate,
         ))
-        .layer(middleware::from_fn_with_state(
+        .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             limits::body_size,
         ))

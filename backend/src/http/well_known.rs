@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::cacheable::Document;
+use super::cacheable::{Document, Respond};
 use super::client_ip::PublicScheme;
 use super::host_tenant::FromHost;
 use super::responses::{BadHost, HostNotFound, RateLimited, Unavailable};
@@ -45,10 +45,15 @@ pub async fn apple_app_site_association(
 ) -> Result<Response, AppError> {
     let document = state
         .documents
-        .get(Document::AppleAppSiteAssociation, &host, || async {
-            let links = app_links::for_host(&state.db, &host).await?;
-            Ok(app_links::apple_app_site_association(&links))
-        })
+        .get(
+            Document::AppleAppSiteAssociation,
+            &host.host,
+            host.tenant.id(),
+            || async {
+                let links = app_links::for_host(&state.db, &host).await?;
+                Ok(app_links::apple_app_site_association(&links))
+            },
+        )
         .await?;
     Ok(document.respond(&headers, CACHE_CONTROL))
 }
@@ -82,10 +87,15 @@ pub async fn assetlinks(
 ) -> Result<Response, AppError> {
     let document = state
         .documents
-        .get(Document::AssetLinks, &host, || async {
-            let links = app_links::for_host(&state.db, &host).await?;
-            Ok(app_links::assetlinks(&links))
-        })
+        .get(
+            Document::AssetLinks,
+            &host.host,
+            host.tenant.id(),
+            || async {
+                let links = app_links::for_host(&state.db, &host).await?;
+                Ok(app_links::assetlinks(&links))
+            },
+        )
         .await?;
     Ok(document.respond(&headers, CACHE_CONTROL))
 }
@@ -120,10 +130,15 @@ pub async fn webauthn(
 ) -> Result<Response, AppError> {
     let document = state
         .documents
-        .get(Document::Webauthn { scheme }, &host, || async {
-            let links = app_links::for_host(&state.db, &host).await?;
-            app_links::webauthn(&state.db, &host, &links, scheme).await
-        })
+        .get(
+            Document::Webauthn { scheme },
+            &host.host,
+            host.tenant.id(),
+            || async {
+                let links = app_links::for_host(&state.db, &host).await?;
+                app_links::webauthn(&state.db, &host, &links, scheme).await
+            },
+        )
         .await?;
     Ok(document.respond(&headers, CACHE_CONTROL))
 }

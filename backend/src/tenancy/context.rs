@@ -128,32 +128,23 @@ impl PlatformContext {
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
 
     /// Each constructor of a context, and the only files that may call it.
     const CALLERS: [(&str, &[&str]); 4] = [
         ("TenantContext::resolved", &["tenancy/resolver.rs"]),
-        ("TenantContext::authenticated", &["auth/guard.rs"]),
+        (
+            "TenantContext::authenticated",
+            &["http/middleware/guard.rs"],
+        ),
         ("PlatformContext::operator", &["auth/principal.rs"]),
         ("PlatformContext::process", &["background.rs", "cli.rs"]),
     ];
 
-    fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                rust_files(&path, found);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                found.push(path);
-            }
-        }
-    }
-
     #[test]
     fn contexts_are_made_only_where_the_tenant_is_proven() {
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        let mut files = Vec::new();
-        rust_files(&src, &mut files);
+        let files = crate::layers::rust_files(&src);
         for (constructor, allowed) in CALLERS {
             let callers: Vec<String> = files
                 .iter()

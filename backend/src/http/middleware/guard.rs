@@ -9,7 +9,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::auth::api_key_format;
-use crate::auth::principal::{Elevation, KeyRef, Principal};
+use crate::auth::principal::{CallerIp, Elevation, KeyRef, Principal};
 use crate::db;
 use crate::entities::account::Role;
 use crate::entities::api_key::KeyKind;
@@ -62,10 +62,6 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         Err(err) => refusal(err),
     }
 }
-
-/// The client's address, for limits that count per client (anonymous and public-key callers).
-#[derive(Clone, Copy, Debug)]
-pub struct CallerIp(pub Option<std::net::IpAddr>);
 
 /// Counts the request against its key's limit, and against its tenant's when a secret key or a
 /// member of the tenant makes it; a `USER` (who signed themselves up) counts against their own
@@ -274,26 +270,4 @@ fn refusal(err: AppError) -> Response {
     }
     err.mark(&mut response);
     response
-}
-
-/// A role required by a field, checked against the caller.
-pub fn require_role(principal: &Principal, needed: Role) -> Result<(), AppError> {
-    if principal.is_anonymous() {
-        return Err(AppError::unauthenticated(
-            "credential_required",
-            "sign in or send an API key to use this field",
-        ));
-    }
-    if principal.is_public_key() {
-        return Err(AppError::forbidden(
-            "public keys grant public operations only",
-        ));
-    }
-    match principal.role {
-        Some(role) if role.rank() >= needed.rank() => Ok(()),
-        _ => Err(AppError::forbidden(format!(
-            "this field needs the {} role",
-            needed.as_str()
-        ))),
-    }
 }

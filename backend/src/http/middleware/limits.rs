@@ -6,8 +6,8 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::client_ip;
 use crate::error::AppError;
+use crate::http::client_ip;
 use crate::state::AppState;
 
 /// `431` when the header lines together exceed `max_header_bytes`. The HTTP layer already refuses

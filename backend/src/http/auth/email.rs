@@ -1,0 +1,108 @@
+//! Sign-in by a code mailed to the address.
+
+use axum::extract::State;
+use axum::response::Response;
+use serde::Deserialize;
+use tracing::Instrument;
+use utoipa::ToSchema;
+
+use super::*;
+use crate::error::{AppError, ErrorBody};
+use crate::http::client_ip::ClientIp;
+use crate::http::host_tenant::FromHost;
+use crate::http::json_body::JsonBody;
+use crate::http::responses::{HostNotFound, Invalid, NotJson, RateLimited, TooLarge, Unavailable};
+use crate::services::email_codes;
+use crate::services::identity::Proof;
+use crate::services::sessions::TokenResponse;
+use crate::state::AppState;
+
+// Bodies are read with every field optional, so a missing one is a 422 naming it; the schemas say
+// which ones are required.
+
+/// The code `/auth/email/start` mailed.
+#[derive(Deserialize, ToSchema)]
+pub struct EmailVerify {
+    #[schema(value_type = String, required = true, format = "email")]
+    email: Option<String>,
+    #[schema(value_type = String, required = true)]
+    code: Option<String>,
+}
+
+/// Mails a sign-in code when the address can sign in here (an account, or open sign-up).
+#[utoipa::path(
+    post,
+    path = "/auth/email/start",
+    tag = "auth",
+    request_body = EmailStart,
+    responses(
+        (status = 202, description = "Accepted, whether or not a code is sent", body = Accepted),
+        (status = 400, body = ErrorBody,
+            description = "No Host or an invalid one, or malformed JSON"),
+        (status = 404, response = HostNotFound),
+        (status = 413, response = TooLarge),
+        (status = 415, response = NotJson),
+        (status = 422, response = Invalid),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+)]
+pub async fn email_start(
+    State(state): State<AppState>,
+    FromHost(host): FromHost,
+    ClientIp(ip): ClientIp,
+    JsonBody(body): JsonBody<EmailStart>,
+) -> Result<Response, AppError> {
+    let email = email_codes::normalise(&required("email", body.email)?)?;
+    state
+        .limits
+        .sign_in(ip, host.tenant.id(), Some(&email))
+        .await?;
+    // Sent after answering: how long the answer takes must not tell known addresses apart.
+    let send = async move {
+        let sent = email_codes::start(&state.db, &state.config, &state.mailer, &host, &email).await;
+        if let Err(err) = sent {
+            tracing::error!(error = %err.chain(), "cannot send a sign-in code");
+        }
+    };
+    // The request's span goes along, so the delivery's log lines carry its request id.
+    tokio::spawn(send.in_current_span());
+    Ok(accepted())
+}
+
+/// Signs in with the code `/auth/email/start` mailed.
+#[utoipa::path(
+    post,
+    path = "/auth/email/verify",
+    tag = "auth",
+    request_body = EmailVerify,
+    responses(
+        (status = 200, description = "Signed in: a new session", body = TokenResponse,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, body = ErrorBody,
+            description = "No Host or an invalid one, or malformed JSON"),
+        (status = 401, description = "The code is wrong, used or expired", body = ErrorBody),
+        (status = 404, response = HostNotFound),
+        (status = 413, response = TooLarge),
+        (status = 415, response = NotJson),
+        (status = 422, response = Invalid),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+)]
+pub async fn email_verify(
+    State(state): State<AppState>,
+    FromHost(host): FromHost,
+    ClientIp(ip): ClientIp,
+    JsonBody(body): JsonBody<EmailVerify>,
+) -> Result<Response, AppError> {
+    let email = required("email", body.email)?;
+    let code = required("code", body.code)?;
+    state
+        .limits
+        .sign_in(ip, host.tenant.id(), Some(&email_codes::budget_key(&email)))
+        .await?;
+    let proof = Proof::EmailCode { email, code };
+    let tokens = identity(&state).sign_in(&host, ip, proof).await?;
+    Ok(token_response(&tokens))
+}
