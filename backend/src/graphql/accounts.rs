@@ -1,12 +1,12 @@
 //! A tenant's members and their roles.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
 
 use super::context::{actor, state, tenant_scope, uuid};
 use super::error::FieldResult;
 use super::guards::RoleGuard;
-use super::types::{Account, RoleValue};
-use crate::entities::account::Role;
+use crate::entities::account::{self, AccountStatus, Role};
 use crate::services::accounts;
 
 #[derive(Default)]
@@ -76,5 +76,71 @@ impl AccountsMutation {
         let uuid = uuid("id", &id)?;
         accounts::remove(&state.db, &tenant, uuid, &actor(ctx)).await?;
         Ok(id)
+    }
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "Role")]
+pub enum RoleValue {
+    /// The platform's operators (accounts and keys of the `main` tenant).
+    Operator,
+    /// Manages one tenant: keys, branding, domains, members.
+    Admin,
+    /// Works in one tenant: reads its leads.
+    Member,
+    /// An end user of the tenant's apps.
+    User,
+}
+
+impl From<account::Role> for RoleValue {
+    fn from(role: account::Role) -> Self {
+        match role {
+            account::Role::Operator => RoleValue::Operator,
+            account::Role::Admin => RoleValue::Admin,
+            account::Role::Member => RoleValue::Member,
+            account::Role::User => RoleValue::User,
+        }
+    }
+}
+
+impl From<RoleValue> for account::Role {
+    fn from(role: RoleValue) -> Self {
+        match role {
+            RoleValue::Operator => account::Role::Operator,
+            RoleValue::Admin => account::Role::Admin,
+            RoleValue::Member => account::Role::Member,
+            RoleValue::User => account::Role::User,
+        }
+    }
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "AccountStatus")]
+pub enum AccountStatusValue {
+    Active,
+    Invited,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Account {
+    pub id: ID,
+    pub email: String,
+    pub role: RoleValue,
+    pub status: AccountStatusValue,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<account::Model> for Account {
+    fn from(a: account::Model) -> Self {
+        Account {
+            id: ID(a.id.to_string()),
+            email: a.email,
+            role: a.role.into(),
+            status: match a.status {
+                AccountStatus::Active => AccountStatusValue::Active,
+                AccountStatus::Invited => AccountStatusValue::Invited,
+            },
+            created_at: a.created_at,
+        }
     }
 }

@@ -1,13 +1,14 @@
 //! A tenant's API keys.
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
+use super::accounts::RoleValue;
 use super::context::{actor, state, tenant_scope, uuid};
 use super::error::FieldResult;
 use super::guards::RoleGuard;
-use super::types::{ApiKey, KeyKindValue, RoleValue};
 use crate::entities::account::Role;
+use crate::entities::api_key::{self, KeyKind};
 use crate::services::api_keys::{self, NewKey};
 
 #[derive(Default)]
@@ -86,5 +87,64 @@ impl ApiKeysMutation {
         let id = uuid("id", &id)?;
         let (key, _) = api_keys::revoke(&state.db, &tenant, id, &actor(ctx)).await?;
         Ok(key.into())
+    }
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "ApiKeyKind")]
+pub enum KeyKindValue {
+    /// `btk_…`: server to server, acts with its role.
+    Secret,
+    /// `bpk_…`: shipped in apps and web pages; public operations only.
+    Public,
+}
+
+impl From<KeyKind> for KeyKindValue {
+    fn from(kind: KeyKind) -> Self {
+        match kind {
+            KeyKind::Secret => KeyKindValue::Secret,
+            KeyKind::Public => KeyKindValue::Public,
+        }
+    }
+}
+
+impl From<KeyKindValue> for KeyKind {
+    fn from(kind: KeyKindValue) -> Self {
+        match kind {
+            KeyKindValue::Secret => KeyKind::Secret,
+            KeyKindValue::Public => KeyKind::Public,
+        }
+    }
+}
+
+/// An API key as listed: never its secret, only the prefix that tells it apart.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ApiKey {
+    pub id: ID,
+    pub name: String,
+    pub kind: KeyKindValue,
+    pub role: Option<RoleValue>,
+    pub app: Option<String>,
+    pub display_prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl From<api_key::Model> for ApiKey {
+    fn from(k: api_key::Model) -> Self {
+        ApiKey {
+            id: ID(k.id.to_string()),
+            name: k.name,
+            kind: k.kind.into(),
+            role: k.role.map(Into::into),
+            app: k.app,
+            display_prefix: k.display_prefix,
+            created_at: k.created_at,
+            expires_at: k.expires_at,
+            revoked_at: k.revoked_at,
+            last_used_at: k.last_used_at,
+        }
     }
 }

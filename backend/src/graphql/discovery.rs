@@ -5,7 +5,7 @@ use async_graphql::{Context, Object, SimpleObject};
 use super::context::{principal, state};
 use super::error::FieldResult;
 use super::guards::TenantCallerGuard;
-use super::types::Branding;
+use super::settings::Branding;
 use crate::error::AppError;
 use crate::services::discovery::{self, Ask};
 use crate::services::{branding, tenants};

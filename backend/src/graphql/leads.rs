@@ -1,14 +1,14 @@
 //! A tenant's leads.
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::context::{connection, page_size, state, tenant_scope, uuid, uuid_cursor};
 use super::error::FieldResult;
 use super::guards::RoleGuard;
-use super::types::Lead;
 use crate::entities::account::Role;
+use crate::entities::lead;
 use crate::services::leads::{self, LeadFilter};
 
 #[derive(Default)]
@@ -60,5 +60,34 @@ impl LeadsQuery {
         let tenant = tenant_scope(ctx, tenant_slug).await?;
         let id = uuid("id", &id)?;
         Ok(leads::get(&state(ctx).db, &tenant, id).await?.into())
+    }
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Lead {
+    pub id: ID,
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub message: Option<String>,
+    pub source_page: Option<String>,
+    pub app: Option<String>,
+    pub host: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<lead::Model> for Lead {
+    fn from(l: lead::Model) -> Self {
+        Lead {
+            id: ID(l.id.to_string()),
+            email: l.email,
+            first_name: l.first_name,
+            last_name: l.last_name,
+            message: l.message,
+            source_page: l.source_page,
+            app: l.app,
+            host: l.host,
+            created_at: l.created_at,
+        }
     }
 }

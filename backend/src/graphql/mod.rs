@@ -1,4 +1,6 @@
-//! The GraphQL schema served at `/graphql`: one object per domain, merged here.
+//! The GraphQL schema served at `/graphql`: one object per domain, merged here. Each domain's
+//! module holds its resolvers and, beside them, its output and input types: they wrap entities
+//! and service values (entities never derive GraphQL, so the database and the API change apart).
 
 mod accounts;
 mod api_keys;
@@ -16,7 +18,6 @@ mod meta;
 mod settings;
 mod step_up;
 mod tenants;
-mod types;
 mod viewer;
 
 use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema, SchemaBuilder};

@@ -1,12 +1,14 @@
 //! A tenant's branding and app links.
 
-use async_graphql::{Context, Object};
+use async_graphql::{Context, InputObject, Object, SimpleObject};
 
 use super::context::{actor, state, tenant_scope};
 use super::error::FieldResult;
 use super::guards::RoleGuard;
-use super::types::{AppLinksValue, Branding};
 use crate::entities::account::Role;
+use crate::entities::app_link;
+use crate::services::app_links::AppLinks;
+use crate::services::branding::BrandingFields;
 use crate::services::{app_links, branding};
 use crate::tenancy::context::TenantContext;
 
@@ -110,4 +112,104 @@ async fn branding_stored_in(
 ) -> FieldResult<Branding> {
     let stored = branding::stored(&state(ctx).db, tenant, app).await?;
     Ok(stored.into())
+}
+
+/// Branding values; unset ones are null.
+#[derive(SimpleObject, InputObject, Clone, Debug, Default)]
+#[graphql(input_name = "BrandingInput")]
+pub struct Branding {
+    pub display_name: Option<String>,
+    pub logo_url: Option<String>,
+    pub favicon_url: Option<String>,
+    pub primary_color: Option<String>,
+    pub accent_color: Option<String>,
+    pub background_color: Option<String>,
+    pub text_color: Option<String>,
+    pub seo_title: Option<String>,
+    pub seo_description: Option<String>,
+}
+
+impl From<BrandingFields> for Branding {
+    fn from(b: BrandingFields) -> Self {
+        Branding {
+            display_name: b.display_name,
+            logo_url: b.logo_url,
+            favicon_url: b.favicon_url,
+            primary_color: b.primary_color,
+            accent_color: b.accent_color,
+            background_color: b.background_color,
+            text_color: b.text_color,
+            seo_title: b.seo_title,
+            seo_description: b.seo_description,
+        }
+    }
+}
+
+impl From<Branding> for BrandingFields {
+    fn from(b: Branding) -> Self {
+        BrandingFields {
+            display_name: b.display_name,
+            logo_url: b.logo_url,
+            favicon_url: b.favicon_url,
+            primary_color: b.primary_color,
+            accent_color: b.accent_color,
+            background_color: b.background_color,
+            text_color: b.text_color,
+            seo_title: b.seo_title,
+            seo_description: b.seo_description,
+        }
+    }
+}
+
+#[derive(SimpleObject, InputObject, Clone, Debug)]
+#[graphql(input_name = "AndroidAppInput")]
+pub struct AndroidApp {
+    pub package_name: String,
+    /// Upper-case, colon-separated SHA-256 fingerprints of the signing certificates.
+    pub sha256_cert_fingerprints: Vec<String>,
+}
+
+/// What lets an app's native builds and passkeys trust its hosts.
+#[derive(SimpleObject, InputObject, Clone, Debug, Default)]
+#[graphql(input_name = "AppLinksInput")]
+pub struct AppLinksValue {
+    /// Apple app IDs, `TEAMID.bundle.id`.
+    pub ios_app_ids: Vec<String>,
+    pub android_apps: Vec<AndroidApp>,
+    /// Origins beyond the app's verified hosts that may use its passkeys.
+    pub webauthn_origins: Vec<String>,
+}
+
+impl From<AppLinks> for AppLinksValue {
+    fn from(l: AppLinks) -> Self {
+        AppLinksValue {
+            ios_app_ids: l.ios_app_ids,
+            android_apps: l
+                .android_apps
+                .into_iter()
+                .map(|a| AndroidApp {
+                    package_name: a.package_name,
+                    sha256_cert_fingerprints: a.sha256_cert_fingerprints,
+                })
+                .collect(),
+            webauthn_origins: l.webauthn_origins,
+        }
+    }
+}
+
+impl From<AppLinksValue> for AppLinks {
+    fn from(l: AppLinksValue) -> Self {
+        AppLinks {
+            ios_app_ids: l.ios_app_ids,
+            android_apps: l
+                .android_apps
+                .into_iter()
+                .map(|a| app_link::AndroidApp {
+                    package_name: a.package_name,
+                    sha256_cert_fingerprints: a.sha256_cert_fingerprints,
+                })
+                .collect(),
+            webauthn_origins: l.webauthn_origins,
+        }
+    }
 }

@@ -1,15 +1,18 @@
 //! The operator's view of every tenant.
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, InputObject, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 
+use super::accounts::Account;
 use super::context::{actor, connection, page_size, platform, state};
+use super::domains::Domain;
 use super::error::FieldResult;
 use super::guards::RoleGuard;
-use super::types::{Account, Domain, Tenant, TenantStatusValue};
 use crate::entities::account::Role;
+use crate::entities::tenant::{self, TenantStatus};
 use crate::error::AppError;
 use crate::services::tenants::{self, NewTenant};
+use crate::tenancy::context::TenantContext;
 
 #[derive(Default)]
 pub struct TenantsQuery;
@@ -139,5 +142,65 @@ impl TenantsMutation {
             tenants::set_rate_limit(&state.db, &platform(ctx)?, &slug, per_minute, &actor(ctx))
                 .await?;
         Ok(tenant.into())
+    }
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "TenantStatus")]
+pub enum TenantStatusValue {
+    Active,
+    /// Its hosts answer "Tenant not found" and its credentials are refused.
+    Suspended,
+}
+
+impl From<TenantStatus> for TenantStatusValue {
+    fn from(status: TenantStatus) -> Self {
+        match status {
+            TenantStatus::Active => TenantStatusValue::Active,
+            TenantStatus::Suspended => TenantStatusValue::Suspended,
+        }
+    }
+}
+
+impl From<TenantStatusValue> for TenantStatus {
+    fn from(status: TenantStatusValue) -> Self {
+        match status {
+            TenantStatusValue::Active => TenantStatus::Active,
+            TenantStatusValue::Suspended => TenantStatus::Suspended,
+        }
+    }
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Tenant {
+    pub id: ID,
+    pub slug: String,
+    pub name: String,
+    pub status: TenantStatusValue,
+    /// The tenant's own limit on requests per minute over all its traffic; null: the default.
+    pub rate_limit_per_minute: Option<i32>,
+}
+
+impl From<tenant::Model> for Tenant {
+    fn from(t: tenant::Model) -> Self {
+        Tenant {
+            id: ID(t.id.to_string()),
+            slug: t.slug,
+            name: t.name,
+            status: t.status.into(),
+            rate_limit_per_minute: t.rate_limit_per_minute,
+        }
+    }
+}
+
+impl From<&TenantContext> for Tenant {
+    fn from(t: &TenantContext) -> Self {
+        Tenant {
+            id: ID(t.id().to_string()),
+            slug: t.slug().to_owned(),
+            name: t.name().to_owned(),
+            status: t.status().into(),
+            rate_limit_per_minute: t.rate_limit().and_then(|n| i32::try_from(n).ok()),
+        }
     }
 }

@@ -2,8 +2,10 @@
 
 use async_graphql::{Context, ID, Object, SimpleObject};
 
+use super::accounts::RoleValue;
+use super::api_keys::KeyKindValue;
 use super::context::principal;
-use super::types::{KeyKindValue, RoleValue, Tenant};
+use super::tenants::Tenant;
 
 #[derive(Default)]
 pub struct ViewerQuery;

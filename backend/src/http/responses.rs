@@ -1,7 +1,7 @@
 //! Error answers shared by many REST routes, for their OpenAPI entries: referenced as
 //! `(status = …, response = …)`. Each is the `{"detail": …}` body of [`ErrorBody`].
 
-use utoipa::ToResponse;
+use utoipa::{IntoResponses, ToResponse};
 
 use crate::error::ErrorBody;
 
@@ -33,3 +33,21 @@ pub struct RateLimited(pub ErrorBody);
 /// The database cannot be reached; nothing changed and the request may be retried.
 #[derive(ToResponse)]
 pub struct Unavailable(pub ErrorBody);
+
+/// What a JSON route on a tenant's host may answer before its own refusals: the host is unknown,
+/// the body too large, not JSON or missing a field, the budget spent, the database away.
+#[derive(IntoResponses)]
+pub enum HostJsonRefusals {
+    #[response(status = 404)]
+    HostNotFound(#[ref_response] HostNotFound),
+    #[response(status = 413)]
+    TooLarge(#[ref_response] TooLarge),
+    #[response(status = 415)]
+    NotJson(#[ref_response] NotJson),
+    #[response(status = 422)]
+    Invalid(#[ref_response] Invalid),
+    #[response(status = 429)]
+    RateLimited(#[ref_response] RateLimited),
+    #[response(status = 503)]
+    Unavailable(#[ref_response] Unavailable),
+}

@@ -11,7 +11,7 @@ use crate::error::{AppError, ErrorBody};
 use crate::http::client_ip::ClientIp;
 use crate::http::host_tenant::FromHost;
 use crate::http::json_body::JsonBody;
-use crate::http::responses::{HostNotFound, Invalid, NotJson, RateLimited, TooLarge, Unavailable};
+use crate::http::responses::HostJsonRefusals;
 use crate::services::email_codes;
 use crate::services::identity::Proof;
 use crate::services::sessions::TokenResponse;
@@ -39,12 +39,7 @@ pub struct EmailVerify {
         (status = 202, description = "Accepted, whether or not a code is sent", body = Accepted),
         (status = 400, body = ErrorBody,
             description = "No Host or an invalid one, or malformed JSON"),
-        (status = 404, response = HostNotFound),
-        (status = 413, response = TooLarge),
-        (status = 415, response = NotJson),
-        (status = 422, response = Invalid),
-        (status = 429, response = RateLimited),
-        (status = 503, response = Unavailable),
+        HostJsonRefusals,
     ),
 )]
 pub async fn email_start(
@@ -82,12 +77,7 @@ pub async fn email_start(
         (status = 400, body = ErrorBody,
             description = "No Host or an invalid one, or malformed JSON"),
         (status = 401, description = "The code is wrong, used or expired", body = ErrorBody),
-        (status = 404, response = HostNotFound),
-        (status = 413, response = TooLarge),
-        (status = 415, response = NotJson),
-        (status = 422, response = Invalid),
-        (status = 429, response = RateLimited),
-        (status = 503, response = Unavailable),
+        HostJsonRefusals,
     ),
 )]
 pub async fn email_verify(

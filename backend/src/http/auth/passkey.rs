@@ -16,7 +16,9 @@ use crate::error::{AppError, ErrorBody};
 use crate::http::client_ip::ClientIp;
 use crate::http::host_tenant::FromHost;
 use crate::http::json_body::JsonBody;
-use crate::http::responses::{HostNotFound, Invalid, NotJson, RateLimited, TooLarge, Unavailable};
+use crate::http::responses::{
+    HostJsonRefusals, HostNotFound, Invalid, NotJson, TooLarge, Unavailable,
+};
 use crate::services::identity::Proof;
 use crate::services::sessions::TokenResponse;
 use crate::services::{email_codes, passkeys};
@@ -169,12 +171,7 @@ pub async fn passkey_register_finish(
             headers(("Cache-Control" = String, description = "`no-store`"))),
         (status = 400, body = ErrorBody,
             description = "No Host or an invalid one, a host of no app, or malformed JSON"),
-        (status = 404, response = HostNotFound),
-        (status = 413, response = TooLarge),
-        (status = 415, response = NotJson),
-        (status = 422, response = Invalid),
-        (status = 429, response = RateLimited),
-        (status = 503, response = Unavailable),
+        HostJsonRefusals,
     ),
 )]
 pub async fn passkey_login_start(
@@ -206,12 +203,7 @@ pub async fn passkey_login_start(
             description = "No Host or an invalid one, a host of no app, or malformed JSON"),
         (status = 401, body = ErrorBody,
             description = "The ceremony is unknown, used or expired, or the passkey was not accepted"),
-        (status = 404, response = HostNotFound),
-        (status = 413, response = TooLarge),
-        (status = 415, response = NotJson),
-        (status = 422, response = Invalid),
-        (status = 429, response = RateLimited),
-        (status = 503, response = Unavailable),
+        HostJsonRefusals,
     ),
 )]
 pub async fn passkey_login_finish(

@@ -12,7 +12,7 @@ use crate::error::{AppError, ErrorBody};
 use crate::http::client_ip::ClientIp;
 use crate::http::host_tenant::FromHost;
 use crate::http::json_body::JsonBody;
-use crate::http::responses::{HostNotFound, Invalid, NotJson, RateLimited, TooLarge, Unavailable};
+use crate::http::responses::HostJsonRefusals;
 use crate::services::identity::Proof;
 use crate::services::sessions::TokenResponse;
 use crate::services::{email_codes, passwords};
@@ -56,12 +56,7 @@ pub struct PasswordChanged {
         (status = 400, body = ErrorBody,
             description = "No Host or an invalid one, or malformed JSON"),
         (status = 401, description = "The address or password is wrong", body = ErrorBody),
-        (status = 404, response = HostNotFound),
-        (status = 413, response = TooLarge),
-        (status = 415, response = NotJson),
-        (status = 422, response = Invalid),
-        (status = 429, response = RateLimited),
-        (status = 503, response = Unavailable),
+        HostJsonRefusals,
     ),
 )]
 pub async fn password_login(
@@ -91,12 +86,7 @@ pub async fn password_login(
         (status = 202, description = "Accepted, whether or not a mail is sent", body = Accepted),
         (status = 400, body = ErrorBody,
             description = "No Host or an invalid one, or malformed JSON"),
-        (status = 404, response = HostNotFound),
-        (status = 413, response = TooLarge),
-        (status = 415, response = NotJson),
-        (status = 422, response = Invalid),
-        (status = 429, response = RateLimited),
-        (status = 503, response = Unavailable),
+        HostJsonRefusals,
     ),
 )]
 pub async fn reset_start(
@@ -132,12 +122,7 @@ pub async fn reset_start(
         (status = 400, body = ErrorBody,
             description = "No Host or an invalid one, or malformed JSON"),
         (status = 401, description = "The token is wrong, used or expired", body = ErrorBody),
-        (status = 404, response = HostNotFound),
-        (status = 413, response = TooLarge),
-        (status = 415, response = NotJson),
-        (status = 422, response = Invalid),
-        (status = 429, response = RateLimited),
-        (status = 503, response = Unavailable),
+        HostJsonRefusals,
     ),
 )]
 pub async fn reset_finish(

@@ -13,9 +13,7 @@ use crate::error::{AppError, ErrorBody};
 use crate::http::client_ip::ClientIp;
 use crate::http::host_tenant::FromHost;
 use crate::http::json_body::JsonBody;
-use crate::http::responses::{
-    BadHost, HostNotFound, Invalid, NotJson, RateLimited, TooLarge, Unavailable,
-};
+use crate::http::responses::{BadHost, HostJsonRefusals, HostNotFound, Unavailable};
 use crate::services::audit::Actor;
 use crate::services::identity::Proof;
 use crate::services::sessions::TokenResponse;
@@ -69,12 +67,7 @@ pub struct Elevated {
             description = "No Host or an invalid one, or malformed JSON"),
         (status = 401, body = ErrorBody,
             description = "The refresh token is wrong, expired, or was already used"),
-        (status = 404, response = HostNotFound),
-        (status = 413, response = TooLarge),
-        (status = 415, response = NotJson),
-        (status = 422, response = Invalid),
-        (status = 429, response = RateLimited),
-        (status = 503, response = Unavailable),
+        HostJsonRefusals,
     ),
 )]
 pub async fn refresh(
@@ -134,12 +127,7 @@ pub async fn logout(
             description = "No Host or an invalid one, or malformed JSON"),
         (status = 401, body = ErrorBody,
             description = "No valid `Authorization: Bearer` token, or the proof is wrong"),
-        (status = 404, response = HostNotFound),
-        (status = 413, response = TooLarge),
-        (status = 415, response = NotJson),
-        (status = 422, response = Invalid),
-        (status = 429, response = RateLimited),
-        (status = 503, response = Unavailable),
+        HostJsonRefusals,
     ),
 )]
 pub async fn elevate(
