@@ -1,78 +1,17 @@
 // The console's only way to the server: the host's branding, the host's `/auth/*` routes, and
 // `/graphql` with the signed-in person's Bearer token. Nothing here is specific to the console.
+// Requests are made in `http.js`; the session and its tokens are kept in `session.js`.
 
-const STORE = 'tenantry.console.session';
+import { ApiError, readError, send } from './http.js';
+import { forget, keep, signedIn, withToken } from './session.js';
 
-/** An answer the server refused, in words, with what the API said about it. */
-export class ApiError extends Error {
-  constructor(message, { status = 0, code = null, reason = null, field = null } = {}) {
-    super(message);
-    this.status = status;
-    this.code = code;
-    this.reason = reason;
-    this.field = field;
-  }
-}
-
-// Each admin host is its own origin, so a session kept here never leaves the tenant it was made on.
-function loadSession() {
-  try {
-    return JSON.parse(localStorage.getItem(STORE)) ?? null;
-  } catch {
-    return null;
-  }
-}
-
-let session = loadSession();
-// Another tab's sign-in, refresh or sign-out is this tab's too.
-window.addEventListener('storage', (event) => {
-  if (event.key === STORE) session = loadSession();
-});
-
-export function signedIn() {
-  return session !== null;
-}
-
-function keep(tokens) {
-  session = {
-    access: tokens.access_token,
-    refresh: tokens.refresh_token ?? session?.refresh ?? null,
-  };
-  localStorage.setItem(STORE, JSON.stringify(session));
-}
-
-export function forget() {
-  session = null;
-  localStorage.removeItem(STORE);
-}
+export { ApiError } from './http.js';
+export { forget, onSessionEnded, signedIn } from './session.js';
 
 /** What to do when a sensitive action needs the person to prove it is them again. */
 let stepUpHandler = async () => false;
 export function onStepUp(handler) {
   stepUpHandler = handler;
-}
-
-/** What to do when the session is gone for good (revoked, expired, tenant suspended). */
-let endedHandler = () => {};
-export function onSessionEnded(handler) {
-  endedHandler = handler;
-}
-
-async function readError(response) {
-  let detail = `The server answered ${response.status}.`;
-  let reason = null;
-  try {
-    const body = await response.json();
-    if (body?.detail) detail = body.detail;
-    reason = body?.reason ?? null;
-  } catch {
-    // The status line says enough.
-  }
-  if (response.status === 429) {
-    const wait = response.headers.get('Retry-After');
-    detail = `Too many attempts; try again${wait ? ` in ${wait} s` : ' shortly'}.`;
-  }
-  return new ApiError(detail, { status: response.status, reason });
 }
 
 /** Runs `action`; when it needs a recent proof of identity, asks for one and runs it once more. */
@@ -83,25 +22,6 @@ async function withStepUp(action) {
     if (error.reason !== 'ELEVATION_REQUIRED' || !(await stepUpHandler())) throw error;
     return action();
   }
-}
-
-async function send(path, { method = 'POST', body, token } = {}) {
-  const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (token) headers.Authorization = `Bearer ${token}`;
-  let response;
-  try {
-    response = await fetch(path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      cache: 'no-store',
-    });
-  } catch {
-    throw new ApiError('Cannot reach the server. Check your connection and try again.');
-  }
-  if (!response.ok) throw await readError(response);
-  return response.status === 204 ? null : response.json();
 }
 
 /** The branding of the host the console is served on: who this console belongs to. */
@@ -131,7 +51,7 @@ export const auth = {
     );
   },
   async signOut() {
-    if (session) await withToken((token) => send('/auth/logout', { token })).catch(() => {});
+    if (signedIn()) await withToken((token) => send('/auth/logout', { token })).catch(() => {});
     forget();
   },
   /** Adds a passkey called `name` (the server names it after the date when empty). */
@@ -166,68 +86,6 @@ async function getPasskey(options) {
   const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(options.publicKey);
   const credential = await navigator.credentials.get({ publicKey });
   return credential.toJSON();
-}
-
-/** Whether the access token's `exp` has passed (or is about to). */
-function expired(token) {
-  try {
-    const payload = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
-    return payload.exp * 1000 < Date.now() + 5000;
-  } catch {
-    return false;
-  }
-}
-
-let refreshing = null;
-
-/**
- * A new token pair, once: a refresh token shown twice ends the session, so concurrent callers
- * share one refresh, and a pair another tab already got (`stale` was spent) is adopted instead.
- */
-function refresh(stale) {
-  const stored = loadSession();
-  if (stored?.refresh && stored.refresh !== stale) {
-    session = stored;
-    return Promise.resolve(true);
-  }
-  refreshing ??= renew().finally(() => {
-    refreshing = null;
-  });
-  return refreshing;
-}
-
-async function renew() {
-  if (!session?.refresh) return false;
-  try {
-    keep(await send('/auth/refresh', { body: { refresh_token: session.refresh } }));
-    return true;
-  } catch (error) {
-    if (error.status === 401 || error.status === 404) {
-      forget();
-      endedHandler(error);
-    }
-    return false;
-  }
-}
-
-/**
- * Runs `call` with the access token, refreshed first when it has expired, and once more after a
- * refresh when the server refuses it anyway (`retry`).
- */
-async function withToken(call, { retry = true } = {}) {
-  const signedOut = () => new ApiError('You are signed out.', { status: 401, code: 'UNAUTHENTICATED' });
-  if (!session) {
-    endedHandler(null);
-    throw signedOut();
-  }
-  if (expired(session.access) && !(await refresh(session.refresh))) throw signedOut();
-  const used = session.refresh;
-  try {
-    return await call(session.access);
-  } catch (error) {
-    if (!retry || error.status !== 401 || !(await refresh(used))) throw error;
-    return call(session.access);
-  }
 }
 
 async function post(query, variables) {

@@ -32,6 +32,8 @@ const FILES: &[(&str, &[u8])] = embed![
     "console.css",
     "main.js",
     "api.js",
+    "http.js",
+    "session.js",
     "ui.js",
     "signin.js",
     "account.js",
