@@ -83,7 +83,7 @@ fn module_path(relative: &Path) -> Vec<String> {
 
 /// The code of a file without its unit tests, and without comments (a doc comment may name any
 /// module).
-fn code_of(path: &Path) -> String {
+pub(crate) fn code_of(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap();
     let code = text.split("#[cfg(test)]").next().unwrap_or_default();
     code.lines()

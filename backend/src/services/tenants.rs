@@ -242,15 +242,7 @@ pub async fn list(
         .await?)
 }
 
-pub async fn find(
-    db: &impl ConnectionTrait,
-    slug: &str,
-) -> Result<Option<tenant::Model>, AppError> {
-    Ok(tenant::Entity::find()
-        .filter(tenant::Column::Slug.eq(slug))
-        .one(db)
-        .await?)
-}
+pub use crate::tenancy::{find_tenant as find, tenant_by_slug as get};
 
 /// The stored row of `tenant`, with the settings a context does not carry.
 pub async fn row(
@@ -340,11 +332,4 @@ pub async fn set_rate_limit<C: ConnectionTrait + TransactionTrait>(
 /// tenant's setting, and never on the platform tenant.
 pub fn signup_open(tenant: &tenant::Model) -> bool {
     tenant.signup_enabled && tenant.slug != MAIN_SLUG
-}
-
-/// The tenant with `slug`, or `NOT_FOUND`.
-pub async fn get(db: &impl ConnectionTrait, slug: &str) -> Result<tenant::Model, AppError> {
-    find(db, slug)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("tenant '{slug}' not found")))
 }

@@ -91,12 +91,9 @@ impl Resolver {
         db: &impl ConnectionTrait,
         slug: &str,
     ) -> Result<Option<TenantContext>, AppError> {
-        let tenant = tenant::Entity::find()
-            .filter(tenant::Column::Slug.eq(slug))
-            .filter(tenant::Column::Status.eq(TenantStatus::Active))
-            .one(db)
-            .await?;
-        Ok(tenant.as_ref().map(TenantContext::resolved))
+        let tenant = super::find_tenant(db, slug).await?;
+        let active = tenant.filter(|t| t.status == TenantStatus::Active);
+        Ok(active.as_ref().map(TenantContext::resolved))
     }
 
     /// Drops the resolutions of tenant `id`'s hosts (and every suspended one, which names no
@@ -118,9 +115,7 @@ impl Resolver {
 
     async fn load(&self, db: &impl ConnectionTrait, host: &str) -> Result<Resolution, AppError> {
         let found = match self.platform_hosts.get(host) {
-            Some(app) => tenant::Entity::find()
-                .filter(tenant::Column::Slug.eq(MAIN_SLUG))
-                .one(db)
+            Some(app) => super::find_tenant(db, MAIN_SLUG)
                 .await?
                 .map(|tenant| (tenant, app.clone())),
             None => tenant_domain::Entity::find()
