@@ -24,7 +24,9 @@ pub fn spawn(state: &AppState) -> JoinSet<()> {
     let mut tasks = JoinSet::new();
 
     let s = state.clone();
-    tasks.spawn(async move { events::poll(&s.follower, &*s, s.config.cache_poll_interval).await });
+    tasks.spawn(async move {
+        events::poll(&s.follower, &*s, s.config.tenancy.cache_poll_interval).await
+    });
 
     let s = state.clone();
     tasks.spawn(async move { events::listen(&s.follower, &*s).await });
@@ -48,7 +50,7 @@ pub fn spawn(state: &AppState) -> JoinSet<()> {
     let s = state.clone();
     tasks.spawn(async move {
         s.key_usage
-            .run(s.db.clone(), s.config.key_usage_flush_interval)
+            .run(s.db.clone(), s.config.tokens.key_usage_flush_interval)
             .await
     });
 
@@ -80,7 +82,7 @@ pub fn spawn(state: &AppState) -> JoinSet<()> {
     // Unrouting records a cache event, so every instance (this one too) hears of it.
     let s = state.clone();
     tasks.spawn(async move {
-        let mut ticker = tokio::time::interval(s.config.domain_recheck_interval);
+        let mut ticker = tokio::time::interval(s.config.domains.recheck_interval);
         ticker.tick().await;
         loop {
             ticker.tick().await;

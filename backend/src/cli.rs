@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::auth::jwt::TokenService;
 use crate::auth::master_key::MasterKey;
+use crate::config::apps::ADMIN_CONSOLE;
 use crate::config::{Config, ConfigArgs, ServerArgs};
 use crate::entities::account::Role;
 use crate::entities::api_key::{self, KeyKind};
@@ -19,7 +20,6 @@ use crate::services::api_keys::{self, NewKey};
 use crate::services::audit::Actor;
 use crate::services::tenants::{self, NewTenant};
 use crate::services::{accounts, custom_domains, demo, domains, mail};
-use crate::tenancy::catalog::ADMIN_CONSOLE;
 use crate::tenancy::context::{PlatformContext, TenantContext};
 use crate::{Application, db, graphql, telemetry};
 
@@ -308,16 +308,14 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Masterkey(MasterkeyCommand::Generate) | Command::Schema => (None, &none),
     };
     let args = data.map(|data| data.config.clone()).unwrap_or_default();
-    let mut config = Config::load(&args, server)?;
-    if data.is_some_and(|data| data.verbose) {
-        eprintln!("database: {}", db::shown_url(&config.database_url));
+    let demo = matches!(&cli.command, Command::Serve(args) if args.demo);
+    let (config, warnings) = Config::load(&args, server, demo)?;
+    for warning in warnings {
+        eprintln!("warning: {warning}");
     }
-    // The demo is for exploring: introspection and GraphiQL are on unless the flag says otherwise.
-    if let Command::Serve(args) = &cli.command
-        && args.demo
-        && args.server.graphql_introspection.is_none()
-    {
-        config.graphql_introspection = true;
+    let config = crate::tenancy::checked_config(config)?;
+    if data.is_some_and(|data| data.verbose) {
+        eprintln!("database: {}", db::shown_url(&config.database.url));
     }
     execute(cli.command, config).await.map_err(describe)
 }
@@ -325,7 +323,7 @@ async fn run(cli: Cli) -> Result<(), String> {
 async fn execute(command: Command, config: Config) -> Result<(), AppError> {
     match command {
         Command::Serve(args) => {
-            telemetry::init(config.log_format, "info");
+            telemetry::init(config.log.format, "info");
             serve(config, args.demo).await
         }
         Command::Schema => {
@@ -333,7 +331,7 @@ async fn execute(command: Command, config: Config) -> Result<(), AppError> {
             Ok(())
         }
         Command::Migrate(_) => {
-            telemetry::init(config.log_format, "warn");
+            telemetry::init(config.log.format, "warn");
             let db = db::connect(&config).await?;
             db::migrate(&db).await?;
             println!("migrations applied");
@@ -441,21 +439,23 @@ impl Out {
 /// The database of a one-shot command, which must exist and be migrated (see
 /// [`db::connect_existing`]), with quiet logs (its output is its answer).
 async fn open(config: &Config) -> Result<DatabaseConnection, AppError> {
-    telemetry::init(config.log_format, "warn");
+    telemetry::init(config.log.format, "warn");
     db::connect_existing(config).await
 }
 
 /// The configured master key, or an error naming both ways to give one.
 fn needed_master_key(config: &Config) -> Result<MasterKey, AppError> {
-    config.master_key.clone().ok_or_else(|| {
-        AppError::internal(
-            "no master key: give --master-key-file FILE (or TENANTRY_MASTER_KEY_FILE, TENANTRY_MASTER_KEY, master_key_file in the config file); `serve --demo` keeps its key in data/master.key, and `tenantry masterkey generate` makes one",
-        )
-    })
+    MasterKey::configured(&config.secrets)
+        .map_err(AppError::internal)?
+        .ok_or_else(|| {
+            AppError::internal(
+                "no master key: give --master-key-file FILE (or TENANTRY_MASTER_KEY_FILE, TENANTRY_MASTER_KEY, master_key_file under [secrets] in the config file); `serve --demo` keeps its key in data/master.key, and `tenantry masterkey generate` makes one",
+            )
+        })
 }
 
-/// The demo's master key: `data/master.key`, made (mode 0600) on first use.
-fn demo_master_key() -> Result<MasterKey, AppError> {
+/// The demo's master key file: `data/master.key`, made (mode 0600) on first use.
+fn demo_master_key() -> Result<std::path::PathBuf, AppError> {
     let path = std::path::Path::new(DEMO_MASTER_KEY);
     if !path.exists() {
         std::fs::create_dir_all("data").map_err(AppError::internal)?;
@@ -476,8 +476,7 @@ fn demo_master_key() -> Result<MasterKey, AppError> {
             Err(err) => return Err(AppError::internal(err)),
         }
     }
-    let text = std::fs::read_to_string(path).map_err(AppError::internal)?;
-    MasterKey::parse(&text).map_err(AppError::internal)
+    Ok(path.to_owned())
 }
 
 const DEMO_MASTER_KEY: &str = "data/master.key";
@@ -518,13 +517,12 @@ fn write_demo_env(demo: &demo::Demo, port: u16) -> Result<(), AppError> {
 }
 
 async fn serve(mut config: Config, with_demo: bool) -> Result<(), AppError> {
-    if config.master_key.is_none() {
-        config.master_key = Some(match with_demo {
-            true => demo_master_key()?,
-            false => needed_master_key(&config)?,
-        });
+    let secrets = &mut config.secrets;
+    if with_demo && secrets.master_key.is_none() && secrets.master_key_file.is_none() {
+        secrets.master_key_file = Some(demo_master_key()?);
     }
-    if config.smtp_url.is_none() && !with_demo {
+    needed_master_key(&config)?;
+    if config.mail.smtp_url.is_none() && !with_demo {
         tracing::warn!(
             "no SMTP_URL: mail is kept in the database's outbox table, with live sign-in codes and reset tokens until they expire"
         );
@@ -552,7 +550,7 @@ async fn serve(mut config: Config, with_demo: bool) -> Result<(), AppError> {
         println!();
         println!("The console: sign in with an email code (the message is printed here and kept");
         println!("in the outbox: `tenantry outbox list`):");
-        let base = &app.state().config.base_domain;
+        let base = &app.state().config.tenancy.base_domain;
         println!(
             "  operators              http://admin.{base}:{port}/   as {}",
             demo::DEMO_OPERATOR

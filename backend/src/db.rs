@@ -15,16 +15,16 @@ use crate::error::AppError;
 /// The pool is bounded, and a request that cannot get a connection in time fails with `503`
 /// instead of queueing behind an outage.
 pub async fn connect(config: &Config) -> Result<DatabaseConnection, AppError> {
-    let url = config.database_url.as_str();
+    let url = config.database.url.as_str();
     if let Some(file) = sqlite_file(url) {
         create_private(file)?;
     }
     let mut options = ConnectOptions::new(url);
     options
         .sqlx_logging(false)
-        .max_connections(config.db_max_connections)
-        .acquire_timeout(config.db_acquire_timeout)
-        .connect_timeout(config.db_acquire_timeout);
+        .max_connections(config.database.max_connections)
+        .acquire_timeout(config.database.acquire_timeout)
+        .connect_timeout(config.database.acquire_timeout);
     // Write-ahead logging lets the server keep reading while the CLI (or another process) writes.
     // The file is made if missing, whatever the URL's `mode` says: only `serve` and `migrate` get
     // here without checking that it exists (see `connect_existing`).
@@ -75,7 +75,7 @@ fn create_private(file: &Path) -> Result<(), AppError> {
 /// empty (an operator in the wrong directory would otherwise believe the tenants gone), and so is a
 /// database with migrations pending. Nothing is written before both checks pass.
 pub async fn connect_existing(config: &Config) -> Result<DatabaseConnection, AppError> {
-    let url = config.database_url.as_str();
+    let url = config.database.url.as_str();
     let shown = shown_url(url);
     let missing = || {
         let create = match sqlite_file(url) {

@@ -30,23 +30,7 @@ const LAYERS: [&[&str]; 8] = [
 ];
 
 /// Imports that still point up: (from, to, what removes it).
-const KNOWN_UPWARD: [(&str, &str, &str); 3] = [
-    (
-        "config",
-        "auth",
-        "config holds a MasterKey and a password Cost: build them from plain settings at start-up",
-    ),
-    (
-        "config",
-        "services",
-        "config holds the DNS source of the domain checks: make it a plain setting",
-    ),
-    (
-        "config",
-        "tenancy",
-        "config validates hosts and holds the app catalog: move both checks to start-up",
-    ),
-];
+const KNOWN_UPWARD: [(&str, &str, &str); 0] = [];
 
 fn layer_of(module: &str) -> usize {
     LAYERS

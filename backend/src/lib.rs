@@ -26,6 +26,7 @@ use std::net::SocketAddr;
 use tokio::net::TcpListener;
 
 use crate::auth::jwt::TokenService;
+use crate::auth::master_key::MasterKey;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -39,30 +40,36 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects to the database, applies migrations, and binds `config.bind` (port 0: any free port).
+    /// Connects to the database, applies migrations, and binds `config.http.bind` (port 0: any free port).
     /// With `demo`, mail kept in the outbox is also printed to stdout.
     pub async fn build(config: Config, demo: bool) -> Result<Self, AppError> {
         // Both rustls providers are in the build (aws-lc through lettre and jsonwebtoken, ring
         // through sqlx); anything asking for the process default would panic without a choice.
         // An error means one is installed already (a second app in the same process).
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let config = config
+            .checked()
+            .and_then(tenancy::checked_config)
+            .map_err(AppError::internal)?;
         let db = db::connect(&config).await?;
         db::migrate(&db).await?;
-        let listener = TcpListener::bind(config.bind)
-            .await
-            .map_err(|e| AppError::internal(format!("cannot listen on {}: {e}", config.bind)))?;
-        let metrics_listener = match config.metrics_bind {
+        let listener = TcpListener::bind(config.http.bind).await.map_err(|e| {
+            AppError::internal(format!("cannot listen on {}: {e}", config.http.bind))
+        })?;
+        let metrics_listener = match config.http.metrics_bind {
             Some(addr) => Some(TcpListener::bind(addr).await.map_err(|e| {
                 AppError::internal(format!("cannot listen for metrics on {addr}: {e}"))
             })?),
             None => None,
         };
-        let master = config.master_key.clone().ok_or_else(|| {
-            AppError::internal(
-                "the server needs a master key: set TENANTRY_MASTER_KEY or master_key_file \
-                 (make one with `tenantry masterkey generate`)",
-            )
-        })?;
+        let master = MasterKey::configured(&config.secrets)
+            .map_err(AppError::internal)?
+            .ok_or_else(|| {
+                AppError::internal(
+                    "the server needs a master key: set TENANTRY_MASTER_KEY or \
+                     secrets.master_key_file (make one with `tenantry masterkey generate`)",
+                )
+            })?;
         let sealed = TokenService::seal_keys_at_rest(&db, &master).await?;
         if sealed > 0 {
             tracing::info!(
@@ -76,7 +83,7 @@ impl Application {
         Ok(Self {
             listener,
             metrics_listener,
-            state: AppState::new(db, config, demo, decoys, next_event)?,
+            state: AppState::new(db, config, demo, master, decoys, next_event)?,
         })
     }
 
@@ -118,7 +125,7 @@ impl Application {
             });
         }
         let app = http::app(state.clone());
-        let header_read_timeout = state.config.header_read_timeout;
+        let header_read_timeout = state.config.http.header_read_timeout;
         let served = http::listener::serve(self.listener, app, header_read_timeout, shutdown).await;
         tasks.abort_all();
         // What was recorded since the last flush is written before the process goes.

@@ -100,18 +100,23 @@ pub struct RateLimits {
 
 impl RateLimits {
     pub fn new(config: &Config, metrics: Arc<Metrics>) -> Result<Self, AppError> {
-        let shared = config.redis_url.as_deref().map(Shared::new).transpose()?;
+        let shared = config
+            .limits
+            .redis_url
+            .as_deref()
+            .map(Shared::new)
+            .transpose()?;
         Ok(Self {
             local: Local::default(),
             shared,
             metrics,
-            tenant_per_minute: config.tenant_rate_per_minute,
-            api_key_per_minute: config.api_key_rate_per_minute,
-            ip_per_minute: config.ip_rate_per_minute,
-            address_per_minute: config.address_rate_per_minute,
-            public_ip_per_minute: config.public_ip_rate_per_minute,
-            anonymous_graphql_per_minute: config.anonymous_graphql_rate_per_minute,
-            user_per_minute: config.user_rate_per_minute,
+            tenant_per_minute: config.limits.tenant_per_minute,
+            api_key_per_minute: config.limits.api_key_per_minute,
+            ip_per_minute: config.limits.ip_per_minute,
+            address_per_minute: config.limits.address_per_minute,
+            public_ip_per_minute: config.limits.public_ip_per_minute,
+            anonymous_graphql_per_minute: config.limits.anonymous_graphql_per_minute,
+            user_per_minute: config.limits.user_per_minute,
         })
     }
 

@@ -7,7 +7,8 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::directory::Directory;
 use crate::auth::jwt::TokenService;
-use crate::auth::password::Passwords;
+use crate::auth::master_key::MasterKey;
+use crate::auth::password::{Cost, Passwords};
 use crate::auth::usage::KeyUsage;
 use crate::cache::documents::Documents;
 use crate::cache::events::{CacheEvent, Caches, Follower};
@@ -50,6 +51,7 @@ impl AppState {
         mut db: DatabaseConnection,
         config: Config,
         echo_mail: bool,
+        master: MasterKey,
         passkey_decoys: Decoys,
         next_event: i64,
     ) -> Result<Self, AppError> {
@@ -63,16 +65,16 @@ impl AppState {
             resolver: Arc::new(Resolver::new(&config, metrics.clone())),
             documents: Arc::new(Documents::new(&config, metrics.clone())),
             directory: Arc::new(Directory::new(&config, metrics.clone())),
-            tokens: Arc::new(TokenService::new(&config)),
+            tokens: Arc::new(TokenService::new(&config, Some(master))),
             key_usage: Arc::new(KeyUsage::default()),
             mailer: Arc::new(Mailer::from_config(&config, echo_mail)?),
             limits: Arc::new(RateLimits::new(&config, metrics.clone())?),
             metrics,
             domain_checker: Arc::new(DomainChecker::new(&config)),
             passwords: Arc::new(Passwords::new(
-                config.password_cost,
-                config.password_hash_concurrency,
-                config.password_hash_wait,
+                Cost::from(&config.passwords),
+                config.passwords.hash_concurrency,
+                config.passwords.hash_wait,
             )?),
             passkey_decoys: Arc::new(passkey_decoys),
             follower,

@@ -28,7 +28,7 @@ const PEOPLE: usize = 20;
 const PASSWORD: &str = "a passphrase for the bench";
 const VIEWER: &str = r#"{"query":"{ viewer { tenant { slug } role } }"}"#;
 /// What the scenario's server adds to its configuration: hashes that cost next to nothing.
-pub const CHEAP_HASHING: &str = "password_memory_kib = 256\npassword_iterations = 1\n";
+pub const CHEAP_HASHING: &str = "[passwords]\nmemory_kib = 256\niterations = 1\n";
 
 pub struct ChurnFigures {
     /// The key's `viewer` requests a second, alone and beside the sign-ins and sign-outs.

@@ -389,39 +389,42 @@ pub fn master_key() -> &'static str {
 }
 
 fn config(database_url: String) -> Config {
-    Config {
-        database_url,
-        master_key: tenantry::auth::master_key::MasterKey::parse(master_key()).ok(),
-        tenant_rate_per_minute: UNLIMITED,
-        api_key_rate_per_minute: UNLIMITED,
-        ip_rate_per_minute: UNLIMITED,
-        address_rate_per_minute: UNLIMITED,
-        public_ip_rate_per_minute: UNLIMITED,
-        anonymous_graphql_rate_per_minute: UNLIMITED,
-        user_rate_per_minute: UNLIMITED,
-        // Longer than any run, so the minted token stays valid throughout.
-        access_token_ttl: Duration::from_secs(6 * 3600),
-        ..Config::default()
-    }
+    let mut config = Config::default();
+    config.database.url = database_url;
+    config.secrets.master_key = Some(tenantry::config::Secret::new(master_key()));
+    config.limits = tenantry::config::Limits {
+        tenant_per_minute: UNLIMITED,
+        api_key_per_minute: UNLIMITED,
+        ip_per_minute: UNLIMITED,
+        address_per_minute: UNLIMITED,
+        public_ip_per_minute: UNLIMITED,
+        anonymous_graphql_per_minute: UNLIMITED,
+        user_per_minute: UNLIMITED,
+        redis_url: None,
+    };
+    // Longer than any run, so the minted token stays valid throughout.
+    config.tokens.access_ttl = Duration::from_secs(6 * 3600);
+    config
 }
 
 /// The server's configuration file: every rate limit raised out of the way, or (`limits`) the
 /// defaults, for the scenario that measures the limits themselves.
 fn config_toml(config: &Config, limits: Limits, extra: &str) -> String {
     let mut toml = format!(
-        "database_url = {:?}\naccess_token_ttl_secs = {}\n",
-        config.database_url,
-        config.access_token_ttl.as_secs()
+        "[database]\nurl = {:?}\n[tokens]\naccess_ttl_secs = {}\n",
+        config.database.url,
+        config.tokens.access_ttl.as_secs()
     );
     if limits == Limits::Raised {
+        toml += "[limits]\n";
         for name in [
-            "tenant_rate_per_minute",
-            "api_key_rate_per_minute",
-            "ip_rate_per_minute",
-            "address_rate_per_minute",
-            "public_ip_rate_per_minute",
-            "anonymous_graphql_rate_per_minute",
-            "user_rate_per_minute",
+            "tenant_per_minute",
+            "api_key_per_minute",
+            "ip_per_minute",
+            "address_per_minute",
+            "public_ip_per_minute",
+            "anonymous_graphql_per_minute",
+            "user_per_minute",
         ] {
             toml += &format!("{name} = {UNLIMITED}\n");
         }

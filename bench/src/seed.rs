@@ -7,6 +7,7 @@ use std::error::Error;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ConnectionTrait, Database, EntityTrait, PaginatorTrait, TransactionTrait};
 use tenantry::auth::jwt::TokenService;
+use tenantry::auth::master_key::MasterKey;
 use tenantry::config::Config;
 use tenantry::db;
 use tenantry::entities::tenant::TenantStatus;
@@ -31,16 +32,14 @@ pub struct Seeded {
     pub secret_key: String,
 }
 
-/// Migrates the empty database at `config.database_url` and fills it: the demo tenant (with
+/// Migrates the empty database at `config.database.url` and fills it: the demo tenant (with
 /// `leads` leads) and platform, then filler tenants up to `tenants` in all.
 pub async fn seed(config: &Config, tenants: u64, leads: u64) -> Result<Seeded> {
     let db = db::connect(config).await?;
     db::migrate(&db).await?;
-    let master = config
-        .master_key
-        .as_ref()
-        .ok_or("the bench config has a master key")?;
-    TokenService::ensure_signing_key(&db, master).await?;
+    let master =
+        MasterKey::configured(&config.secrets)?.ok_or("the bench config has a master key")?;
+    TokenService::ensure_signing_key(&db, &master).await?;
     let demo = demo::ensure(&db, config, &PlatformContext::process()).await?;
     let acme = PlatformContext::process()
         .tenant_by_slug(&db, demo::DEMO_SLUG)
@@ -63,7 +62,7 @@ pub async fn seed(config: &Config, tenants: u64, leads: u64) -> Result<Seeded> {
     let session = sessions::start(
         &db,
         config,
-        &TokenService::new(config),
+        &TokenService::new(config, Some(master.clone())),
         &admin,
         Some("ADMIN_CONSOLE".into()),
     )
@@ -104,7 +103,7 @@ async fn insert_tenants(
             created_at: Set(now),
             updated_at: Set(now),
         });
-        for app in config.apps.apps() {
+        for app in config.tenancy.apps.apps() {
             hosts.push(domains::verified_row(
                 Uuid::now_v7(),
                 id,

@@ -59,13 +59,11 @@ async fn mailing_app(backend: Backend, configure: impl FnOnce(&mut Config)) -> (
     let sink = SmtpSink::start().await;
     let url = sink.url();
     let app = spawn_app_with(backend, move |config| {
-        config.smtp_url = Some(url);
-        config.password_cost = tenantry::auth::password::Cost {
-            memory_kib: 64,
-            iterations: 1,
-        };
-        config.ip_rate_per_minute = 10_000;
-        config.address_rate_per_minute = 10_000;
+        config.mail.smtp_url = Some(url);
+        config.passwords.memory_kib = 64;
+        config.passwords.iterations = 1;
+        config.limits.ip_per_minute = 10_000;
+        config.limits.address_per_minute = 10_000;
         configure(config);
     })
     .await;
@@ -297,12 +295,10 @@ async fn every_password_attempt_costs_one_argon2_verification(backend: Backend) 
 /// the wait, is told to come back (`503`, `Retry-After`) instead of taking all the memory.
 async fn password_checks_wait_their_turn_and_refuse_past_the_wait(backend: Backend) {
     let (app, _sink) = mailing_app(backend, |config| {
-        config.password_cost = tenantry::auth::password::Cost {
-            memory_kib: 64 * 1024,
-            iterations: 4,
-        };
-        config.password_hash_concurrency = 1;
-        config.password_hash_wait = Duration::ZERO;
+        config.passwords.memory_kib = 64 * 1024;
+        config.passwords.iterations = 4;
+        config.passwords.hash_concurrency = 1;
+        config.passwords.hash_wait = Duration::ZERO;
     })
     .await;
     app.provision("acme", "Acme").await;
@@ -729,7 +725,7 @@ async fn forty_simultaneous_wrong_codes_evaluate_at_most_five(backend: Backend) 
 /// Promise: the per-address sign-in limit counts the address as account look-up reads it, so
 /// sixteen spellings of one address meet `429` as sixteen tries of one spelling do.
 async fn every_spelling_of_an_address_shares_one_sign_in_budget(backend: Backend) {
-    let (app, _sink) = mailing_app(backend, |config| config.address_rate_per_minute = 5).await;
+    let (app, _sink) = mailing_app(backend, |config| config.limits.address_per_minute = 5).await;
     let acme = app.provision("acme", "Acme").await.tenant;
     let host = app.host("acme", "TAXI_PASSENGER");
     let (ana, _) = app.sign_in(acme.id, "ana@example.com", Role::User).await;
@@ -880,7 +876,7 @@ async fn passkey_sign_in_tells_nothing_about_an_address(backend: Backend) {
 /// Promise: a custom domain that stopped answering goes back to being a claim: it stops routing,
 /// needs a new TXT proof to route again, and meanwhile another tenant may prove and take it.
 async fn an_unrouted_custom_domain_is_a_claim_again(backend: Backend) {
-    let lab = lab(backend, |config| config.domain_recheck_failures = 2).await;
+    let lab = lab(backend, |config| config.domains.recheck_failures = 2).await;
     let host = "rides.acme.example";
     lab.point(host);
     let claim = lab.add(host, false).await;
@@ -1018,9 +1014,9 @@ async fn cache_events(app: &TestApp) -> u64 {
 /// asked for before are still answered from memory afterwards, with no database read.
 async fn repeating_a_revocation_flushes_no_cache(backend: Backend) {
     let app = spawn_app_with(backend, |config| {
-        config.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
+        config.http.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
         // Only the writes under test may move anything; no poll of the events meanwhile.
-        config.cache_poll_interval = Duration::from_secs(3600);
+        config.tenancy.cache_poll_interval = Duration::from_secs(3600);
     })
     .await;
     let acme = app.provision("acme", "Acme").await.tenant;
@@ -1114,7 +1110,7 @@ async fn repeating_a_revocation_flushes_no_cache(backend: Backend) {
 async fn slow_clients_are_cut_off(backend: Backend) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let app = spawn_app_with(backend, |config| {
-        config.header_read_timeout = Duration::from_secs(1);
+        config.http.header_read_timeout = Duration::from_secs(1);
     })
     .await;
     let ceiling = Duration::from_secs(20);
@@ -1323,7 +1319,7 @@ async fn wrong_codes_tell_nothing_about_an_address(backend: Backend) {
 /// the documented edge, only the configured header (`X-Forwarded-For`, which the edge overwrites)
 /// names the client; a `Forwarded` or `X-Real-IP` header the client adds changes nothing.
 async fn a_client_cannot_choose_its_address(backend: Backend) {
-    let (app, _sink) = mailing_app(backend, |config| config.ip_rate_per_minute = 3).await;
+    let (app, _sink) = mailing_app(backend, |config| config.limits.ip_per_minute = 3).await;
     let acme = app.provision("acme", "Acme").await.tenant;
     let host = app.host("acme", "TAXI_PASSENGER");
     let edge_saw = "203.0.113.7";
@@ -1371,8 +1367,8 @@ async fn a_client_cannot_choose_its_address(backend: Backend) {
 /// `/graphql` traffic spends. `/.well-known/*` stays open to the few fetchers that read it.
 async fn an_anonymous_flood_cannot_drain_a_tenants_budget(backend: Backend) {
     let app = spawn_app_with(backend, |config| {
-        config.tenant_rate_per_minute = 5;
-        config.public_ip_rate_per_minute = 3;
+        config.limits.tenant_per_minute = 5;
+        config.limits.public_ip_per_minute = 3;
     })
     .await;
     let acme = app.provision("acme", "Acme").await.tenant;
@@ -1442,7 +1438,7 @@ async fn an_anonymous_flood_cannot_drain_a_tenants_budget(backend: Backend) {
 /// /64), and each aliased discovery field counts as one request.
 async fn anonymous_graphql_is_limited_per_client(backend: Backend) {
     let app = spawn_app_with(backend, |config| {
-        config.anonymous_graphql_rate_per_minute = 5
+        config.limits.anonymous_graphql_per_minute = 5
     })
     .await;
     let acme = app.provision("acme", "Acme").await.tenant;
@@ -1508,8 +1504,8 @@ async fn anonymous_graphql_is_limited_per_client(backend: Backend) {
 /// and never spends the tenant's: one account cannot lock the tenant's keys out.
 async fn a_self_signed_up_user_cannot_drain_the_tenants_budget(backend: Backend) {
     let app = spawn_app_with(backend, |config| {
-        config.tenant_rate_per_minute = 5;
-        config.user_rate_per_minute = 3;
+        config.limits.tenant_per_minute = 5;
+        config.limits.user_per_minute = 3;
     })
     .await;
     let acme = app.provision("acme", "Acme").await.tenant;
@@ -1561,8 +1557,8 @@ async fn batches_and_big_documents_cost_what_they_weigh(backend: Backend) {
     let redis = crate::helpers::shared_redis();
     for redis_url in [None, redis] {
         let app = spawn_app_with(backend.clone(), |config| {
-            config.anonymous_graphql_rate_per_minute = 30;
-            config.redis_url = redis_url;
+            config.limits.anonymous_graphql_per_minute = 30;
+            config.limits.redis_url = redis_url;
         })
         .await;
         weigh_batches_and_documents(&app).await;

@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 use tenantry::entities::account::Role;
 use tenantry::entities::api_key::{self, KeyKind};
 use tenantry::entities::{audit_event, passkey};
-use tenantry::services::domain_checks::DnsSource;
 use uuid::Uuid;
 
 use crate::helpers::{Backend, Credential, TestApp, db_tests, spawn_app, spawn_app_with};
@@ -94,7 +93,7 @@ async fn keys_suspensions_and_limits_are_audited(backend: Backend) {
 async fn every_mutation_leaves_an_audit_event_naming_its_actor(backend: Backend) {
     let app = spawn_app_with(backend, |config| {
         // Verification runs, finds no records, and fails at once: no network is needed.
-        config.dns = DnsSource::Static(Default::default());
+        config.domains.dns_static = Some(Default::default());
     })
     .await;
     let acme = app.provision("acme", "Acme").await.tenant;
@@ -110,7 +109,7 @@ async fn every_mutation_leaves_an_audit_event_naming_its_actor(backend: Backend)
         .await;
     let operator = Credential::Key(operator_secret);
     let other_session = app.token_for(&admin).await;
-    let other_session = tenantry::auth::jwt::TokenService::new(&app.config)
+    let other_session = tenantry::auth::jwt::TokenService::new(&app.config, None)
         .verify(&app.db, &other_session)
         .await
         .expect("a valid token")

@@ -117,7 +117,7 @@ async fn signing_key(app: &TestApp) -> (String, EncodingKey) {
         .await
         .unwrap()
         .remove(0);
-    let master = app.config.master_key.as_ref().unwrap();
+    let master = &app.master();
     let der = master.open(&key.kid, &key.private_key).unwrap();
     (key.kid, EncodingKey::from_ed_der(&der))
 }

@@ -65,9 +65,9 @@ where
 /// misses), where a flush of every cache would have made each of them a miss.
 async fn ending_one_session_drops_only_that_session(backend: Backend) {
     let app = spawn_app_with(backend, |config| {
-        config.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
+        config.http.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
         // Only the request's own catch-up may apply the event (and LISTEN, on PostgreSQL).
-        config.cache_poll_interval = Duration::from_secs(3600);
+        config.tenancy.cache_poll_interval = Duration::from_secs(3600);
     })
     .await;
     let acme = app.provision("acme", "Acme").await.tenant;
@@ -127,7 +127,7 @@ async fn a_second_instance_hears_of_an_ended_session_within_a_second() {
         return;
     };
     let app = spawn_app_with(backend, |config| {
-        config.cache_poll_interval = Duration::from_secs(3600);
+        config.tenancy.cache_poll_interval = Duration::from_secs(3600);
     })
     .await;
     let acme = app.provision("acme", "Acme").await.tenant;
@@ -177,8 +177,8 @@ async fn a_second_instance_hears_of_an_ended_session_within_a_second() {
 async fn a_cli_write_reaches_the_server_within_the_poll_without_a_flush() {
     let poll = Duration::from_millis(500);
     let app = spawn_app_with(Backend::Sqlite, |config| {
-        config.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
-        config.cache_poll_interval = poll;
+        config.http.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
+        config.tenancy.cache_poll_interval = poll;
     })
     .await;
     let acme = app.provision("acme", "Acme").await.tenant;

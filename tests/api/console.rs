@@ -11,7 +11,7 @@ async fn the_console_is_served_on_admin_hosts_only() {
     let app = spawn_app(Backend::Sqlite).await;
     app.provision("acme", "Acme").await;
     let acme_admin = app.host("acme", "ADMIN_CONSOLE");
-    let platform_admin = format!("admin.{}", app.config.base_domain);
+    let platform_admin = format!("admin.{}", app.config.tenancy.base_domain);
 
     for host in [&acme_admin, &platform_admin] {
         let response = app.get("/", &[("host", host)]).await;

@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tenantry::entities::account::Role;
 use tenantry::services::custom_domains;
-use tenantry::services::domain_checks::{DnsSource, DomainChecker, StaticDns};
+use tenantry::services::domain_checks::{DomainChecker, StaticDns};
 
 use crate::helpers::{
     Backend, Credential, TestApp, db_tests, error_code, eventually, spawn_app_with,
@@ -144,17 +144,20 @@ pub(crate) async fn lab(
     configure: impl FnOnce(&mut tenantry::config::Config),
 ) -> Lab {
     let port = proxy().await;
-    let dns = Arc::new(RwLock::new(StaticDns::default()));
-    let shared = dns.clone();
     let app = spawn_app_with(backend, move |config| {
-        config.dns = DnsSource::Static(shared);
-        config.probe_scheme = "http".into();
-        config.probe_port = Some(port);
-        config.probe_allow_private = true;
-        config.domain_probe_timeout = Duration::from_secs(2);
+        config.domains.dns_static = Some(StaticDns::default());
+        config.domains.probe_scheme = "http".into();
+        config.domains.probe_port = Some(port);
+        config.domains.probe_allow_private = true;
+        config.domains.probe_timeout = Duration::from_secs(2);
         configure(config);
     })
     .await;
+    let dns = app
+        .state
+        .domain_checker
+        .static_dns()
+        .expect("fixed records");
     let acme = app.provision("acme", "Acme").await.tenant;
     let (admin, _) = app.sign_in(acme.id, "boss@acme.example", Role::Admin).await;
     let admin = Credential::Bearer(app.elevated_token_for(&admin).await);
@@ -292,7 +295,7 @@ async fn a_claim_routes_only_once_every_check_passes(backend: Backend) {
 }
 
 async fn each_probe_failure_is_reported_in_words(backend: Backend) {
-    let lab = lab(backend, |config| config.domain_check_ownership = false).await;
+    let lab = lab(backend, |config| config.domains.check_ownership = false).await;
     // A custom domain first; the faulty hosts are its aliases.
     lab.add("www.acme.example", false).await;
     let files = [
@@ -318,7 +321,7 @@ async fn each_probe_failure_is_reported_in_words(backend: Backend) {
 }
 
 async fn hanging_probes_are_waited_for_side_by_side(backend: Backend) {
-    let lab = lab(backend, |config| config.domain_check_ownership = false).await;
+    let lab = lab(backend, |config| config.domains.check_ownership = false).await;
     lab.add("www.acme.example", false).await;
     lab.point("all-hang.example");
     let claim = lab.add("all-hang.example", true).await;
@@ -397,7 +400,7 @@ async fn a_verified_host_belongs_to_one_tenant(backend: Backend) {
 }
 
 async fn removal_and_repeated_failed_rechecks_stop_routing(backend: Backend) {
-    let lab = lab(backend, |config| config.domain_recheck_failures = 3).await;
+    let lab = lab(backend, |config| config.domains.recheck_failures = 3).await;
     let verified = |host: &'static str| {
         let lab = &lab;
         async move {
@@ -457,8 +460,8 @@ async fn removal_and_repeated_failed_rechecks_stop_routing(backend: Backend) {
 
 async fn probes_never_reach_private_addresses(backend: Backend) {
     let lab = lab(backend, |config| {
-        config.probe_allow_private = false;
-        config.domain_check_ownership = false;
+        config.domains.probe_allow_private = false;
+        config.domains.check_ownership = false;
     })
     .await;
     lab.point("inside.example");

@@ -93,10 +93,11 @@ async fn a_database_outage_answers_503_and_heals_by_itself() {
     let real = authority(url);
     let proxy = Proxy::start(real.clone()).await;
     let app = spawn_app_with(backend.clone(), |config| {
-        config.database_url = config
-            .database_url
+        config.database.url = config
+            .database
+            .url
             .replacen(&real, &proxy.addr.to_string(), 1);
-        config.db_acquire_timeout = Duration::from_secs(1);
+        config.database.acquire_timeout = Duration::from_secs(1);
     })
     .await;
     app.provision("acme", "Acme").await;
@@ -237,9 +238,9 @@ async fn a_redis_outage_lets_requests_through() {
     };
     let redis_url = redis.url.clone();
     let app = spawn_app_with(Backend::Sqlite, |config| {
-        config.redis_url = Some(redis_url);
-        config.public_ip_rate_per_minute = 3;
-        config.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
+        config.limits.redis_url = Some(redis_url);
+        config.limits.public_ip_per_minute = 3;
+        config.http.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
     })
     .await;
     app.provision("acme", "Acme").await;

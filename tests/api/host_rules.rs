@@ -56,7 +56,7 @@ fn forwarded_vectors() {
 /// A server whose platform hosts no vector names, so every valid vector host is unknown to it.
 async fn spawn_unrelated_app(backend: Backend) -> crate::helpers::TestApp {
     spawn_app_with(backend, |config| {
-        config.base_domain = "platform.test".into()
+        config.tenancy.base_domain = "platform.test".into()
     })
     .await
 }
@@ -137,8 +137,8 @@ async fn x_forwarded_host_vectors_over_http(backend: Backend) {
 
 async fn forwarded_vectors_over_http(backend: Backend) {
     let app = spawn_app_with(backend, |config| {
-        config.base_domain = "platform.test".into();
-        config.client_ip_header = tenantry::config::ForwardingHeader::Forwarded;
+        config.tenancy.base_domain = "platform.test".into();
+        config.http.client_ip_header = tenantry::config::ForwardingHeader::Forwarded;
     })
     .await;
     for row in vectors("forwarded.jsonl") {
@@ -164,7 +164,7 @@ async fn forwarded_vectors_over_http(backend: Backend) {
 
 async fn forwarded_host_is_ignored_from_an_untrusted_peer(backend: Backend) {
     let app = spawn_app_with(backend, |config| {
-        config.trusted_proxies = vec!["192.0.2.0/24".parse().unwrap()];
+        config.http.trusted_proxies = vec!["192.0.2.0/24".parse().unwrap()];
     })
     .await;
     app.provision("acme", "Acme").await;
@@ -216,7 +216,7 @@ async fn invalid_forwarded_host_from_a_trusted_peer_is_refused(backend: Backend)
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     let forwarded = spawn_app_with(Backend::Sqlite, |config| {
-        config.client_ip_header = tenantry::config::ForwardingHeader::Forwarded;
+        config.http.client_ip_header = tenantry::config::ForwardingHeader::Forwarded;
     })
     .await;
     let response = forwarded

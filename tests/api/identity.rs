@@ -32,12 +32,10 @@ pub(crate) async fn app_with_mail(backend: Backend) -> (TestApp, SmtpSink) {
     let sink = SmtpSink::start().await;
     let url = sink.url();
     let app = spawn_app_with(backend, move |config| {
-        config.smtp_url = Some(url);
+        config.mail.smtp_url = Some(url);
         // Cheap hashes keep the suite fast; the cost is configuration, not code.
-        config.password_cost = tenantry::auth::password::Cost {
-            memory_kib: 64,
-            iterations: 1,
-        };
+        config.passwords.memory_kib = 64;
+        config.passwords.iterations = 1;
     })
     .await;
     (app, sink)
@@ -707,8 +705,8 @@ async fn credentials_of_one_tenant_fail_on_another(backend: Backend) {
 
 async fn sign_in_routes_are_rate_limited(backend: Backend) {
     let app = spawn_app_with(backend, |config| {
-        config.address_rate_per_minute = 3;
-        config.ip_rate_per_minute = 5;
+        config.limits.address_per_minute = 3;
+        config.limits.ip_per_minute = 5;
     })
     .await;
     app.provision("acme", "Acme").await;

@@ -28,12 +28,10 @@ async fn instances_starting_together_both_migrate() {
     };
     let database = TestDatabase::create(&backend).await;
     let master_key = tenantry::auth::master_key::MasterKey::generate();
-    let config = Config {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        database_url: database.url.clone(),
-        master_key: tenantry::auth::master_key::MasterKey::parse(&master_key).ok(),
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.http.bind = "127.0.0.1:0".parse().unwrap();
+    config.database.url = database.url.clone();
+    config.secrets.master_key = Some(tenantry::config::Secret::new(master_key));
     let (first, second) = tokio::join!(
         Application::build(config.clone(), false),
         Application::build(config, false)
@@ -155,10 +153,8 @@ async fn two_server_processes_share_limits_and_changes() {
     let _a = serve_process(&database.url, &redis_url, &master_key, port_a).await;
     let _b = serve_process(&database.url, &redis_url, &master_key, port_b).await;
     let db = sea_orm::Database::connect(&database.url).await.unwrap();
-    let config = Config {
-        database_url: database.url.clone(),
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.database.url = database.url.clone();
     let provision = |slug: &'static str, name: &'static str| {
         let (db, config) = (&db, &config);
         async move {

@@ -110,7 +110,7 @@ async fn a_tenants_limit_is_its_own_and_operators_set_it(backend: Backend) {
 }
 
 async fn each_api_key_has_its_own_limit(backend: Backend) {
-    let app = spawn_app_with(backend, |config| config.api_key_rate_per_minute = 2).await;
+    let app = spawn_app_with(backend, |config| config.limits.api_key_per_minute = 2).await;
     let acme = app.provision("acme", "Acme").await.tenant;
     let (_, first) = app
         .api_key(acme.id, KeyKind::Secret, Some(Role::Admin), None)
@@ -134,7 +134,7 @@ async fn each_api_key_has_its_own_limit(backend: Backend) {
 }
 
 async fn anonymous_routes_are_limited_per_client_ip(backend: Backend) {
-    let app = spawn_app_with(backend, |config| config.ip_rate_per_minute = 2).await;
+    let app = spawn_app_with(backend, |config| config.limits.ip_per_minute = 2).await;
     app.provision("acme", "Acme").await;
     let host = app.host("acme", "TAXI_PASSENGER");
     let lead = |n: u32| json!({ "email": format!("lead{n}@example.com") });
@@ -171,14 +171,12 @@ async fn anonymous_routes_are_limited_per_client_ip(backend: Backend) {
 
 async fn oversized_and_slow_requests_get_clear_errors(backend: Backend) {
     let app = spawn_app_with(backend, |config| {
-        config.max_header_bytes = 2048;
-        config.max_body_bytes = 8 * 1024;
-        config.request_timeout = Duration::from_millis(250);
+        config.http.max_header_bytes = 2048;
+        config.http.max_body_bytes = 8 * 1024;
+        config.http.request_timeout = Duration::from_millis(250);
         // A password check this costly takes far longer than the deadline.
-        config.password_cost = tenantry::auth::password::Cost {
-            memory_kib: 64 * 1024,
-            iterations: 24,
-        };
+        config.passwords.memory_kib = 64 * 1024;
+        config.passwords.iterations = 24;
     })
     .await;
     app.provision("acme", "Acme").await;
@@ -249,8 +247,8 @@ fn sample(text: &str, series: &str) -> f64 {
 
 async fn metrics_are_served_apart_and_count_what_happened(backend: Backend) {
     let app = spawn_app_with(backend, |config| {
-        config.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
-        config.ip_rate_per_minute = 1;
+        config.http.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
+        config.limits.ip_per_minute = 1;
     })
     .await;
     app.provision("acme", "Acme").await;
@@ -339,7 +337,7 @@ async fn metrics_are_served_apart_and_count_what_happened(backend: Backend) {
 
 async fn unknown_hosts_are_answered_from_memory(backend: Backend) {
     let app = spawn_app_with(backend, |config| {
-        config.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
+        config.http.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
     })
     .await;
     app.provision("acme", "Acme").await;

@@ -247,8 +247,8 @@ async fn rotated_signing_keys_keep_old_tokens_valid(backend: Backend) {
 
 async fn limits_and_graphiql(backend: Backend) {
     let app = spawn_app_with(backend, |config| {
-        config.graphql_max_depth = 3;
-        config.graphql_introspection = true;
+        config.graphql.max_depth = 3;
+        config.graphql.introspection = true;
     })
     .await;
     let deep = "{ viewer { tenant { id } account { id } apiKey { id } } tenants { edges { node { slug } } } }";
@@ -344,7 +344,7 @@ async fn limits_and_graphiql(backend: Backend) {
 }
 
 async fn introspection_can_be_switched_off(backend: Backend) {
-    let app = spawn_app_with(backend, |config| config.graphql_introspection = false).await;
+    let app = spawn_app_with(backend, |config| config.graphql.introspection = false).await;
     let body = app
         .gql(
             &Credential::None,
@@ -357,5 +357,5 @@ async fn introspection_can_be_switched_off(backend: Backend) {
         assert_eq!(app.get(path, &[]).await.status(), StatusCode::NOT_FOUND);
     }
     // Off is the default.
-    assert!(!tenantry::config::Config::default().graphql_introspection);
+    assert!(!tenantry::config::Config::default().graphql.introspection);
 }

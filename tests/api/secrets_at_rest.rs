@@ -12,6 +12,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use serde_json::json;
 use tenantry::Application;
 use tenantry::auth::master_key::MasterKey;
+use tenantry::config::Secret;
 use tenantry::entities::account::Role;
 use tenantry::entities::{jwt_key, outbox_message};
 
@@ -37,7 +38,7 @@ async fn signing_keys_are_sealed_under_the_master_key(backend: Backend) {
     assert!(as_pkcs8.is_none(), "the stored value is not a PKCS#8 key");
     assert!(row.private_key.starts_with("v1:"));
     // The same key material sealed under another master key looks nothing alike.
-    let master = app.config.master_key.as_ref().unwrap();
+    let master = &app.master();
     let plain = master.open(&row.kid, &row.private_key).unwrap();
     assert!(Ed25519KeyPair::from_pkcs8(&plain).is_ok());
     let other = MasterKey::parse(&MasterKey::generate()).unwrap();
@@ -51,7 +52,7 @@ async fn a_database_of_plain_keys_is_sealed_at_start_up(backend: Backend) {
     let app = spawn_app(backend).await;
     let acme = app.provision("acme", "Acme").await.tenant;
     let (_, before) = app.sign_in(acme.id, "ana@example.com", Role::Admin).await;
-    let master = app.config.master_key.clone().unwrap();
+    let master = app.master();
     for row in jwt_key::Entity::find().all(&app.db).await.unwrap() {
         let plain = master.open(&row.kid, &row.private_key).unwrap();
         let mut active: jwt_key::ActiveModel = row.into();
@@ -79,7 +80,7 @@ async fn a_database_of_plain_keys_is_sealed_at_start_up(backend: Backend) {
 async fn a_wrong_master_key_stops_the_server_before_it_serves(backend: Backend) {
     let app = spawn_app(backend).await;
     let mut config = app.config.clone();
-    config.master_key = Some(MasterKey::parse(&MasterKey::generate()).unwrap());
+    config.secrets.master_key = Some(Secret::new(MasterKey::generate()));
     let refused = Application::build(config, false).await.err().unwrap();
     assert!(
         refused
@@ -89,12 +90,12 @@ async fn a_wrong_master_key_stops_the_server_before_it_serves(backend: Backend) 
         refused.chain()
     );
     let mut config = app.config.clone();
-    config.master_key = None;
+    config.secrets.master_key = None;
     let refused = Application::build(config, false).await.err().unwrap();
     assert!(
         refused
             .chain()
-            .contains("TENANTRY_MASTER_KEY or master_key_file")
+            .contains("TENANTRY_MASTER_KEY or secrets.master_key_file")
     );
     // `serve` without a key says so in one line, naming both settings.
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_tenantry-cli"))
@@ -135,7 +136,7 @@ async fn rotating_the_master_key_keeps_every_token_valid(backend: Backend) {
     assert!(rotated.status.success(), "{rotated:?}");
     // A server with the new key serves the old token; one with the old key no longer starts.
     let mut config = app.config.clone();
-    config.master_key = Some(MasterKey::parse(&new_key).unwrap());
+    config.secrets.master_key = Some(Secret::new(new_key.clone()));
     let renewed = Application::build(config, false).await.unwrap();
     let addr = renewed.local_addr();
     tokio::spawn(renewed.run_until(std::future::pending()));
@@ -156,8 +157,8 @@ async fn rotating_the_master_key_keeps_every_token_valid(backend: Backend) {
 
 async fn expired_mail_leaves_the_outbox(backend: Backend) {
     let app = spawn_app_with(backend, |config| {
-        config.otp_ttl = Duration::from_secs(1);
-        config.password_reset_ttl = Duration::from_secs(1);
+        config.sign_in.otp_ttl = Duration::from_secs(1);
+        config.sign_in.password_reset_ttl = Duration::from_secs(1);
     })
     .await;
     app.provision("acme", "Acme").await;

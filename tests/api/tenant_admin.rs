@@ -591,7 +591,7 @@ async fn leads_page_newest_first_with_filters(backend: Backend) {
 
 async fn key_use_is_recorded_in_batches(backend: Backend) {
     let app = spawn_app_with(backend, |config| {
-        config.key_usage_flush_interval = std::time::Duration::from_millis(100);
+        config.tokens.key_usage_flush_interval = std::time::Duration::from_millis(100);
     })
     .await;
     let acme = app.provision("acme", "Acme").await.tenant;

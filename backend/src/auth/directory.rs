@@ -21,7 +21,7 @@ pub struct Directory {
 
 impl Directory {
     pub fn new(config: &Config, metrics: Arc<Metrics>) -> Self {
-        let (capacity, ttl) = (config.cache_capacity, config.cache_ttl);
+        let (capacity, ttl) = (config.tenancy.cache_capacity, config.tenancy.cache_ttl);
         Self {
             tenants: DbCache::new("tenants", metrics.clone(), capacity, ttl),
             accounts: DbCache::new("accounts", metrics.clone(), capacity, ttl),

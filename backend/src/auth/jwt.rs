@@ -90,17 +90,17 @@ pub struct TokenService {
 }
 
 impl TokenService {
-    pub fn new(config: &Config) -> Self {
+    pub fn new(config: &Config, master: Option<MasterKey>) -> Self {
         Self {
-            issuer: config.jwt_issuer.clone(),
-            audience: config.jwt_audience.clone(),
-            ttl: config.access_token_ttl,
-            leeway: config.jwt_leeway,
+            issuer: config.tokens.issuer.clone(),
+            audience: config.tokens.audience.clone(),
+            ttl: config.tokens.access_ttl,
+            leeway: config.tokens.leeway,
             keys: RwLock::new(None),
-            master: config.master_key.clone(),
+            master,
             verified: Cache::builder()
-                .max_capacity(config.cache_capacity)
-                .time_to_live(config.access_token_ttl + config.jwt_leeway)
+                .max_capacity(config.tenancy.cache_capacity)
+                .time_to_live(config.tokens.access_ttl + config.tokens.leeway)
                 .build(),
         }
     }

@@ -8,6 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
 use super::secrets;
+use crate::config::Secrets;
 use crate::error::AppError;
 
 /// What a sealed value starts with; anything else is a value stored before encryption.
@@ -44,6 +45,34 @@ impl MasterKey {
             format!("the master key must be 32 bytes, not {}", bytes.len())
         })?;
         Ok(Self(KeyBytes(bytes)))
+    }
+
+    /// The configured key: `secrets.master_key` (`TENANTRY_MASTER_KEY`), or the file
+    /// `secrets.master_key_file` names; both given must hold the same key.
+    pub fn configured(secrets: &Secrets) -> Result<Option<Self>, String> {
+        let given = secrets
+            .master_key
+            .as_ref()
+            .map(|text| Self::parse(text.expose()).map_err(|e| format!("TENANTRY_MASTER_KEY: {e}")))
+            .transpose()?;
+        let from_file = secrets
+            .master_key_file
+            .as_ref()
+            .map(|path| {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    format!("cannot read the master key file {}: {e}", path.display())
+                })?;
+                Self::parse(&text).map_err(|e| format!("master key file {}: {e}", path.display()))
+            })
+            .transpose()?;
+        match (given, from_file) {
+            (Some(given), Some(file)) if given != file => Err(
+                "TENANTRY_MASTER_KEY and the master key file hold different keys; set one"
+                    .to_owned(),
+            ),
+            (Some(key), _) | (None, Some(key)) => Ok(Some(key)),
+            (None, None) => Ok(None),
+        }
     }
 
     /// A fresh key, as base64 text.

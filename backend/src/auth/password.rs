@@ -17,7 +17,7 @@ use crate::error::AppError;
 pub const MIN_LEN: usize = 10;
 const MAX_LEN: usize = 256;
 
-/// argon2id cost: memory in KiB and passes. OWASP's baseline is 19 MiB, 2 passes.
+/// argon2id cost: memory in KiB and passes.
 #[derive(Clone, Copy, Debug)]
 pub struct Cost {
     pub memory_kib: u32,
@@ -25,10 +25,17 @@ pub struct Cost {
 }
 
 impl Default for Cost {
+    /// The configuration's default (`[passwords]`).
     fn default() -> Self {
+        Self::from(&crate::config::Passwords::default())
+    }
+}
+
+impl From<&crate::config::Passwords> for Cost {
+    fn from(settings: &crate::config::Passwords) -> Self {
         Self {
-            memory_kib: 19 * 1024,
-            iterations: 2,
+            memory_kib: settings.memory_kib,
+            iterations: settings.iterations,
         }
     }
 }

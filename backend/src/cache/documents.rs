@@ -78,8 +78,8 @@ impl Documents {
             cache: DbCache::new(
                 "documents",
                 metrics,
-                config.cache_capacity,
-                config.cache_ttl,
+                config.tenancy.cache_capacity,
+                config.tenancy.cache_ttl,
             ),
         }
     }

@@ -72,7 +72,7 @@ impl DiscoveryQuery {
             .as_ref()
             .ok_or_else(|| AppError::internal("guarded"))?;
         let app = match app {
-            Some(app) => Some(state.config.apps.check("app", &app)?),
+            Some(app) => Some(state.config.tenancy.apps.check("app", &app)?),
             None => principal.api_key.as_ref().and_then(|k| k.app.clone()),
         };
         let fields = branding::effective(&state.db, tenant, app.as_deref()).await?;

@@ -59,18 +59,18 @@ pub fn build_schema(state: AppState) -> AppSchema {
     let config = state.config.clone();
     let mut schema = builder()
         .data(state)
-        .limit_depth(config.graphql_max_depth)
-        .limit_complexity(config.graphql_max_complexity)
+        .limit_depth(config.graphql.max_depth)
+        .limit_complexity(config.graphql.max_complexity)
         .extension(limits::DocumentLimits {
-            aliases: config.graphql_max_aliases,
-            nodes: config.graphql_max_nodes,
-            bytes: config.graphql_max_query_bytes,
+            aliases: config.graphql.max_aliases,
+            nodes: config.graphql.max_nodes,
+            bytes: config.graphql.max_query_bytes,
         })
         // Inside the alias limit, which counts cached documents too.
         .extension(documents::ParsedDocuments::default())
         .extension(step_up::StepUp)
         .extension(budget::DiscoveryBudget);
-    if !config.graphql_introspection {
+    if !config.graphql.introspection {
         schema = schema.disable_introspection();
     }
     schema.finish()

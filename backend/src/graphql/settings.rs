@@ -42,7 +42,7 @@ impl SettingsQuery {
     ) -> FieldResult<AppLinksValue> {
         let tenant = tenant_scope(ctx, tenant_slug).await?;
         let state = state(ctx);
-        let app = state.config.apps.check("app", &app)?;
+        let app = state.config.tenancy.apps.check("app", &app)?;
         Ok(app_links::get(&state.db, &tenant, &app).await?.into())
     }
 }
@@ -86,7 +86,7 @@ impl SettingsMutation {
     ) -> FieldResult<AppLinksValue> {
         let tenant = tenant_scope(ctx, tenant_slug).await?;
         let state = state(ctx);
-        let app = state.config.apps.check("app", &app)?;
+        let app = state.config.tenancy.apps.check("app", &app)?;
         let stored = app_links::set(&state.db, &tenant, &app, input.into(), &actor(ctx)).await?;
         Ok(stored.into())
     }
@@ -100,7 +100,7 @@ async fn branding_scope(
 ) -> FieldResult<(TenantContext, Option<String>)> {
     let tenant = tenant_scope(ctx, tenant_slug).await?;
     let app = app
-        .map(|app| state(ctx).config.apps.check("app", &app))
+        .map(|app| state(ctx).config.tenancy.apps.check("app", &app))
         .transpose()?;
     Ok((tenant, app))
 }

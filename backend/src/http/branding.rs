@@ -10,6 +10,18 @@ use super::responses::{BadHost, HostNotFound, RateLimited, Unavailable};
 use crate::error::AppError;
 use crate::services::branding::{self, BrandingDocument};
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// `/api/branding`, within the anonymous per-IP budget.
+pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(branding)).route_layer(
+        axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::middleware::limits::public_budget,
+        ),
+    )
+}
 
 /// Browsers and CDNs may keep it briefly and revalidate cheaply with `If-None-Match`.
 const CACHE_CONTROL: &str = "public, max-age=60";

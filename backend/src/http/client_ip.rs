@@ -49,13 +49,15 @@ pub fn is_trusted(ip: IpAddr, trusted: &[IpNet]) -> bool {
 /// is a trusted proxy, none otherwise.
 pub fn believed(peer: Option<IpAddr>, config: &Config) -> ForwardingHeader {
     match peer {
-        Some(peer) if is_trusted(peer, &config.trusted_proxies) => config.client_ip_header,
+        Some(peer) if is_trusted(peer, &config.http.trusted_proxies) => {
+            config.http.client_ip_header
+        }
         _ => ForwardingHeader::None,
     }
 }
 
 pub fn client_ip(headers: &HeaderMap, peer: IpAddr, config: &Config) -> IpAddr {
-    let trusted = &config.trusted_proxies;
+    let trusted = &config.http.trusted_proxies;
     let listed: Vec<IpAddr> = match believed(Some(peer), config) {
         ForwardingHeader::None => return peer,
         ForwardingHeader::XRealIp => {
@@ -108,7 +110,7 @@ impl FromRequestParts<AppState> for PublicScheme {
 
 /// `https` or `http`: what the client used, as `public_scheme` or the believed header says.
 pub fn scheme(headers: &HeaderMap, peer: Option<IpAddr>, config: &Config) -> &'static str {
-    if let Some(scheme) = &config.public_scheme {
+    if let Some(scheme) = &config.http.public_scheme {
         return if scheme == "https" { "https" } else { "http" };
     }
     let proto = match believed(peer, config) {
@@ -162,14 +164,13 @@ mod tests {
     }
 
     fn config(source: ForwardingHeader) -> Config {
-        Config {
-            trusted_proxies: vec![
-                "127.0.0.0/8".parse().unwrap(),
-                "10.0.0.0/8".parse().unwrap(),
-            ],
-            client_ip_header: source,
-            ..Config::default()
-        }
+        let mut config = Config::default();
+        config.http.trusted_proxies = vec![
+            "127.0.0.0/8".parse().unwrap(),
+            "10.0.0.0/8".parse().unwrap(),
+        ];
+        config.http.client_ip_header = source;
+        config
     }
 
     #[test]
@@ -248,10 +249,8 @@ mod tests {
             scheme(&sent, stranger, &config(ForwardingHeader::XForwardedFor)),
             "http"
         );
-        let fixed = Config {
-            public_scheme: Some("https".into()),
-            ..config(ForwardingHeader::None)
-        };
+        let mut fixed = config(ForwardingHeader::None);
+        fixed.http.public_scheme = Some("https".into());
         assert_eq!(scheme(&HeaderMap::new(), None, &fixed), "https");
     }
 }

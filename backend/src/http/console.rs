@@ -12,8 +12,22 @@ use axum::response::Response;
 use super::embedded::Embedded;
 use super::host_tenant::FromHost;
 use super::responses::{BadHost, HostNotFound, RateLimited, Unavailable};
+use crate::config::apps::ADMIN_CONSOLE;
 use crate::error::AppError;
-use crate::tenancy::catalog::ADMIN_CONSOLE;
+use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// `/` and `/console/{file}`, within the anonymous per-IP budget.
+pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(page))
+        .routes(routes!(file))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::middleware::limits::public_budget,
+        ))
+}
 
 /// Scripts and styles only from this host; no inline code, no framing. Images (tenant logos) may
 /// come from anywhere.

@@ -17,6 +17,15 @@ use crate::entities::lead;
 use crate::error::{AppError, ErrorBody};
 use crate::services::leads::{self, ContactForm};
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// `/api/contact`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(contact))
+        .layer(super::small_body())
+}
 
 const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");

@@ -12,9 +12,9 @@ use axum::response::Response;
 
 use super::embedded::Embedded;
 use super::host_tenant::FromHost;
+use crate::config::apps::ADMIN_CONSOLE;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::tenancy::catalog::ADMIN_CONSOLE;
 
 /// Scripts only from this host; GraphiQL's editor sets inline styles, and its fonts are data URLs.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
@@ -68,7 +68,7 @@ fn serve(
 ) -> Result<Response, AppError> {
     let on_console =
         matches!(&host, Ok(FromHost(host)) if host.app.as_deref() == Some(ADMIN_CONSOLE));
-    if !state.config.graphql_introspection || on_console {
+    if !state.config.graphql.introspection || on_console {
         return Err(AppError::NotFound("Not found".into()));
     }
     ASSETS.serve(name, headers, "Not found")

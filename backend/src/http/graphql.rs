@@ -23,12 +23,12 @@ pub async fn execute(
 ) -> Response {
     let request = request.into_inner();
     if let BatchRequest::Batch(batch) = &request
-        && batch.len() > state.config.graphql_max_batch
+        && batch.len() > state.config.graphql.max_batch
     {
         // Refused before anything runs, so not a 200.
         let message = format!(
             "a batch may hold at most {} operations; this one holds {}",
-            state.config.graphql_max_batch,
+            state.config.graphql.max_batch,
             batch.len()
         );
         let body = json!({ "data": null, "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] });

@@ -7,6 +7,15 @@ use utoipa::ToSchema;
 
 use crate::error::{AppError, ErrorBody};
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// `/healthz` and `/readyz`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+}
 
 /// A probe's answer.
 #[derive(Serialize, ToSchema)]

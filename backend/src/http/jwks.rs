@@ -9,6 +9,13 @@ use axum::response::IntoResponse;
 use super::responses::Unavailable;
 use crate::error::AppError;
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// `/.well-known/jwks.json`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(jwks))
+}
 
 /// The public keys that verify access tokens, on every host.
 #[utoipa::path(

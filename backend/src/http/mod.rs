@@ -25,8 +25,10 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, Method, Response, StatusCode, header};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Extension, Router};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 use self::middleware::{guard, limits, read_your_writes};
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -41,81 +43,21 @@ use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The whole application router.
+/// The whole application router: each REST module's router (with its OpenAPI entries), the
+/// GraphiQL assets and `/graphql`, then the layers every request passes.
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .route(
-            "/",
-            get(console::page).layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                limits::public_budget,
-            )),
-        )
-        .route(
-            "/console/{file}",
-            get(console::file).layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                limits::public_budget,
-            )),
-        )
-        .route("/graphiql/{file}", get(graphiql::file))
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/openapi.json", get(openapi::openapi_json))
-        .route(
-            "/api/branding",
-            get(branding::branding).layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                limits::public_budget,
-            )),
-        )
-        .route("/api/contact", post(contact::contact).layer(small_body()))
-        .route(
-            "/.well-known/apple-app-site-association",
-            get(well_known::apple_app_site_association),
-        )
-        .route("/.well-known/assetlinks.json", get(well_known::assetlinks))
-        .route("/.well-known/webauthn", get(well_known::webauthn))
-        .route("/.well-known/jwks.json", get(jwks::jwks))
-        .route(
-            "/auth/email/start",
-            post(auth::email_start).layer(small_body()),
-        )
-        .route(
-            "/auth/email/verify",
-            post(auth::email_verify).layer(small_body()),
-        )
-        .route(
-            "/auth/password/login",
-            post(auth::password_login).layer(small_body()),
-        )
-        .route(
-            "/auth/password/reset/start",
-            post(auth::reset_start).layer(small_body()),
-        )
-        .route(
-            "/auth/password/reset/finish",
-            post(auth::reset_finish).layer(small_body()),
-        )
-        .route("/auth/refresh", post(auth::refresh).layer(small_body()))
-        .route("/auth/logout", post(auth::logout).layer(small_body()))
-        .route("/auth/elevate", post(auth::elevate).layer(small_body()))
-        .route(
-            "/auth/passkey/register/start",
-            post(auth::passkey_register_start).layer(small_body()),
-        )
-        .route(
-            "/auth/passkey/register/finish",
-            post(auth::passkey_register_finish).layer(small_body()),
-        )
-        .route(
-            "/auth/passkey/login/start",
-            post(auth::passkey_login_start).layer(small_body()),
-        )
-        .route(
-            "/auth/passkey/login/finish",
-            post(auth::passkey_login_finish).layer(small_body()),
-        )
+    let (rest, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(console::router(&state))
+        .merge(health::router())
+        .merge(openapi::router())
+        .merge(branding::router(&state))
+        .merge(contact::router())
+        .merge(well_known::router())
+        .merge(jwks::router())
+        .merge(auth::router())
+        .split_for_parts();
+    openapi::publish(&document);
+    rest.route("/graphiql/{file}", get(graphiql::file))
         .merge(graphql_routes(state.clone()))
         .fallback(|| async { AppError::NotFound("Not found".into()) })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
@@ -156,7 +98,7 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Forms and sign-in bodies are small: a larger body is refused (413) before it is parsed.
-fn small_body() -> DefaultBodyLimit {
+pub(crate) fn small_body() -> DefaultBodyLimit {
     DefaultBodyLimit::max(64 * 1024)
 }
 

@@ -1,22 +1,25 @@
 //! `GET /openapi.json`: the OpenAPI 3.1 document of the REST routes.
 //!
 //! Generated from the code (each handler's `#[utoipa::path]` and the `ToSchema` of the types it
-//! reads and writes) rather than kept beside it by hand, so it moves with the handlers. The few
+//! reads and writes) rather than kept beside it by hand: each route module's router (utoipa-axum)
+//! carries its routes' entries, so a route and its description are written once, together. The few
 //! documents built as JSON values are described by schema-only types beside their handlers;
 //! `.ci/schemathesis` checks those and everything else against a live server. `/graphql` is left
 //! out: GraphQL describes itself, and its SDL is the committed `schema.graphql`.
 
-use std::sync::LazyLock;
+use std::sync::OnceLock;
 
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::responses::{
     BadHost, HostNotFound, Invalid, NotJson, RateLimited, TooLarge, Unavailable,
 };
-use super::{auth, branding, console, contact, health, jwks, well_known};
+use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -29,31 +32,6 @@ use super::{auth, branding, console, contact, health, jwks, well_known};
             GraphQL is served at `/graphql` (`POST`; `GET` opens GraphiQL where introspection is \
             on) and is not described here: its SDL is `schema.graphql` in the repository, also \
             printed by `tenantry schema`.",
-    ),
-    paths(
-        health::healthz,
-        health::readyz,
-        openapi_json,
-        branding::branding,
-        contact::contact,
-        well_known::apple_app_site_association,
-        well_known::assetlinks,
-        well_known::webauthn,
-        jwks::jwks,
-        auth::email_start,
-        auth::email_verify,
-        auth::password_login,
-        auth::reset_start,
-        auth::reset_finish,
-        auth::refresh,
-        auth::logout,
-        auth::elevate,
-        auth::passkey_register_start,
-        auth::passkey_register_finish,
-        auth::passkey_login_start,
-        auth::passkey_login_finish,
-        console::page,
-        console::file,
     ),
     components(responses(
         BadHost,
@@ -76,12 +54,19 @@ use super::{auth, branding, console, contact, health, jwks, well_known};
 )]
 pub struct ApiDoc;
 
-/// The document as served: built once, it never changes while the process runs.
-static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
-    ApiDoc::openapi()
-        .to_json()
-        .expect("the OpenAPI document serialises")
-});
+/// The document as served: the routers' entries gathered once, when the first router is built; it
+/// never changes while the process runs.
+static DOCUMENT: OnceLock<String> = OnceLock::new();
+
+/// `/openapi.json`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(openapi_json))
+}
+
+/// Serves `document`: every route's entry, gathered from the routers.
+pub fn publish(document: &utoipa::openapi::OpenApi) {
+    DOCUMENT.get_or_init(|| document.to_json().expect("the OpenAPI document serialises"));
+}
 
 /// This document.
 #[utoipa::path(
@@ -97,7 +82,7 @@ pub async fn openapi_json() -> impl IntoResponse {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        DOCUMENT.as_str(),
+        DOCUMENT.get().map_or("{}", String::as_str),
     )
 }
 

@@ -13,6 +13,16 @@ use super::responses::{BadHost, HostNotFound, RateLimited, Unavailable};
 use crate::error::AppError;
 use crate::services::app_links;
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The app-link and passkey documents under `/.well-known`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(apple_app_site_association))
+        .routes(routes!(assetlinks))
+        .routes(routes!(webauthn))
+}
 
 const CACHE_CONTROL: &str = "public, max-age=300";
 

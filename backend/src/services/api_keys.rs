@@ -73,7 +73,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     };
     let app = new
         .app
-        .map(|app| config.apps.check("app", &app))
+        .map(|app| config.tenancy.apps.check("app", &app))
         .transpose()?;
     if new.expires_at.is_some_and(|at| at <= Utc::now()) {
         return Err(AppError::invalid("expiresAt", "must be in the future"));

@@ -97,7 +97,7 @@ pub async fn claim<C: ConnectionTrait + TransactionTrait>(
     alias: bool,
     actor: &Actor,
 ) -> Result<CustomDomain, AppError> {
-    let app = config.apps.check("app", app)?;
+    let app = config.tenancy.apps.check("app", app)?;
     let host = host::normalise_name(raw_host)
         .map_err(|_| AppError::invalid("host", format!("'{raw_host}' is not a valid host name")))?;
     if !host.contains('.') {
@@ -106,7 +106,7 @@ pub async fn claim<C: ConnectionTrait + TransactionTrait>(
             format!("'{host}' is not a public name: give the full name, like rides.example.com"),
         ));
     }
-    let base = &config.base_domain;
+    let base = &config.tenancy.base_domain;
     if host == *base || host.ends_with(&format!(".{base}")) {
         return Err(AppError::invalid(
             "host",
@@ -158,7 +158,7 @@ pub async fn claim<C: ConnectionTrait + TransactionTrait>(
         }
         _ => {}
     }
-    let ttl = chrono::Duration::from_std(config.domain_claim_ttl).map_err(AppError::internal)?;
+    let ttl = chrono::Duration::from_std(config.domains.claim_ttl).map_err(AppError::internal)?;
     let txn = db.begin().await?;
     let claim = domain_claim::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -232,7 +232,8 @@ pub async fn verify<C: ConnectionTrait + TransactionTrait>(
 ) -> Result<CustomDomain, AppError> {
     if let Some(claim) = live_claim(db, tenant, id).await? {
         let token = config
-            .domain_check_ownership
+            .domains
+            .check_ownership
             .then_some(claim.token.as_str());
         let checks = checker.run(&claim.host, token).await;
         if !domain_checks::all_passed(&checks) {
@@ -412,7 +413,7 @@ pub async fn recheck_all<C: ConnectionTrait + TransactionTrait>(
         let checks = checker.run(&row.host, None).await;
         let passed = domain_checks::all_passed(&checks);
         let failures = if passed { 0 } else { row.failed_checks + 1 };
-        if failures >= config.domain_recheck_failures {
+        if failures >= config.domains.recheck_failures {
             let host = row.host.clone();
             let reason = checks
                 .iter()
@@ -449,7 +450,7 @@ async fn lapse(
     row: tenant_domain::Model,
     checks: &[CheckResult],
 ) -> Result<domain_claim::Model, AppError> {
-    let ttl = chrono::Duration::from_std(config.domain_claim_ttl).map_err(AppError::internal)?;
+    let ttl = chrono::Duration::from_std(config.domains.claim_ttl).map_err(AppError::internal)?;
     let claim = domain_claim::ActiveModel {
         id: Set(row.id),
         tenant_id: Set(row.tenant_id),

@@ -28,10 +28,10 @@ pub async fn add_verified<C: ConnectionTrait + TransactionTrait>(
     actor: &Actor,
 ) -> Result<tenant_domain::Model, AppError> {
     let tenant_slug = tenant.slug();
-    let app = config.apps.check("app", app)?;
+    let app = config.tenancy.apps.check("app", app)?;
     let host = host::normalise_name(host)
         .map_err(|_| AppError::invalid("host", format!("'{host}' is not a valid host name")))?;
-    let base = &config.base_domain;
+    let base = &config.tenancy.base_domain;
     if host == *base || host.ends_with(&format!(".{base}")) {
         return Err(AppError::invalid(
             "host",

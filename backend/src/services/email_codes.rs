@@ -60,7 +60,7 @@ pub async fn start(
     }
     let id = Uuid::now_v7();
     let code = secrets::six_digit_code();
-    let ttl = chrono::Duration::from_std(config.otp_ttl).map_err(AppError::internal)?;
+    let ttl = chrono::Duration::from_std(config.sign_in.otp_ttl).map_err(AppError::internal)?;
     email_challenge::ActiveModel {
         id: Set(id),
         tenant_id: Set(host.tenant.id()),
@@ -73,7 +73,7 @@ pub async fn start(
     }
     .insert(db)
     .await?;
-    let minutes = config.otp_ttl.as_secs().div_ceil(60);
+    let minutes = config.sign_in.otp_ttl.as_secs().div_ceil(60);
     let paragraphs = [
         "Enter this code to sign in.".to_owned(),
         format!(
@@ -117,7 +117,7 @@ pub async fn verify<C: ConnectionTrait + TransactionTrait>(
             Expr::col(email_challenge::Column::Attempts).add(1),
         )
         .filter(email_challenge::Column::Id.eq(challenge.id))
-        .filter(email_challenge::Column::Attempts.lt(config.otp_max_attempts))
+        .filter(email_challenge::Column::Attempts.lt(config.sign_in.otp_max_attempts))
         .filter(email_challenge::Column::ConsumedAt.is_null())
         .exec(db)
         .await?;

@@ -38,16 +38,17 @@ pub struct Mail {
 
 impl Mailer {
     pub fn from_config(config: &Config, echo: bool) -> Result<Self, AppError> {
-        let Some(url) = &config.smtp_url else {
+        let Some(url) = &config.mail.smtp_url else {
             return Ok(Mailer::Outbox { echo });
         };
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| AppError::internal(format!("SMTP_URL is not usable: {e}")))?
             .build();
         let from = config
-            .mail_from
+            .mail
+            .from
             .parse()
-            .map_err(|e| AppError::internal(format!("mail_from is not an address: {e}")))?;
+            .map_err(|e| AppError::internal(format!("mail.from is not an address: {e}")))?;
         Ok(Mailer::Smtp { transport, from })
     }
 
@@ -143,8 +144,9 @@ pub async fn send_notice(
 /// code or a reset token), and never more than a day.
 pub fn outbox_lifetime(config: &Config) -> std::time::Duration {
     config
+        .sign_in
         .otp_ttl
-        .max(config.password_reset_ttl)
+        .max(config.sign_in.password_reset_ttl)
         .min(std::time::Duration::from_secs(24 * 3600))
 }
 

@@ -64,7 +64,8 @@ pub async fn start_reset(
         return Ok(None);
     };
     let token = secrets::random_token(RESET_PREFIX);
-    let ttl = chrono::Duration::from_std(config.password_reset_ttl).map_err(AppError::internal)?;
+    let ttl = chrono::Duration::from_std(config.sign_in.password_reset_ttl)
+        .map_err(AppError::internal)?;
     password_reset::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(host.tenant.id()),
@@ -79,7 +80,7 @@ pub async fn start_reset(
     let actor = Actor::account(account.id, ip);
     let detail = "a reset token was emailed";
     audit::record(db, &host.tenant, &actor, "password.reset_requested", detail).await?;
-    let minutes = config.password_reset_ttl.as_secs().div_ceil(60);
+    let minutes = config.sign_in.password_reset_ttl.as_secs().div_ceil(60);
     let paragraphs = [
         "Use this token to choose a new password.".to_owned(),
         format!(

@@ -48,7 +48,8 @@ pub async fn start<C: ConnectionTrait + TransactionTrait>(
     app: Option<String>,
 ) -> Result<TokenResponse, AppError> {
     let now = db::now();
-    let session_ttl = chrono::Duration::from_std(config.session_ttl).map_err(AppError::internal)?;
+    let session_ttl =
+        chrono::Duration::from_std(config.sign_in.session_ttl).map_err(AppError::internal)?;
     let txn = db.begin().await?;
     let session = session::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -137,7 +138,8 @@ pub async fn elevated_token(
     account: &account::Model,
     session_id: Uuid,
 ) -> Result<(String, DateTime<Utc>), AppError> {
-    let ttl = chrono::Duration::from_std(config.elevation_ttl).map_err(AppError::internal)?;
+    let ttl =
+        chrono::Duration::from_std(config.sign_in.elevation_ttl).map_err(AppError::internal)?;
     let expires_at = db::now() + ttl;
     let elevation = ElevationClaim {
         jti: Uuid::now_v7().to_string(),

@@ -67,12 +67,12 @@ pub async fn provision<C: ConnectionTrait + TransactionTrait>(
         ));
     }
     let apps = match apps {
-        None => config.apps.apps().map(str::to_owned).collect(),
+        None => config.tenancy.apps.apps().map(str::to_owned).collect(),
         Some([]) => return Err(AppError::invalid("apps", "must name at least one app")),
         Some(apps) => {
             let mut checked = apps
                 .iter()
-                .map(|app| config.apps.check("apps", app))
+                .map(|app| config.tenancy.apps.check("apps", app))
                 .collect::<Result<Vec<_>, _>>()?;
             checked.sort();
             checked.dedup();
@@ -162,7 +162,7 @@ pub async fn check_available(
 }
 
 fn check_slug(config: &Config, slug: &str) -> Result<(), AppError> {
-    let mut reserved = config.reserved_subdomains.clone();
+    let mut reserved = config.tenancy.reserved_subdomains.clone();
     reserved.push(MAIN_SLUG.to_owned());
     slug::check(slug, config.max_slug_len(), &reserved)
         .map_err(|why| AppError::invalid("slug", why))

@@ -47,18 +47,22 @@ pub struct Resolver {
 
 impl Resolver {
     pub fn new(config: &Config, metrics: Arc<Metrics>) -> Self {
-        let base = &config.base_domain;
+        let base = &config.tenancy.base_domain;
         let mut platform_hosts = HashMap::from([(base.clone(), None)]);
-        for label in &config.reserved_subdomains {
-            let app = config.apps.app_with_suffix(label).map(str::to_owned);
+        for label in &config.tenancy.reserved_subdomains {
+            let app = config
+                .tenancy
+                .apps
+                .app_with_suffix(label)
+                .map(str::to_owned);
             platform_hosts.insert(format!("{label}.{base}"), app);
         }
         Self {
             cache: DbCache::new(
                 "hosts",
                 metrics.clone(),
-                config.cache_capacity,
-                config.cache_ttl,
+                config.tenancy.cache_capacity,
+                config.tenancy.cache_ttl,
             ),
             known: KnownHosts::default(),
             metrics,

@@ -7,7 +7,7 @@ use reqwest::Client;
 use sea_orm::{Database, DatabaseConnection, EntityTrait};
 use tenantry::Application;
 use tenantry::auth::master_key::MasterKey;
-use tenantry::config::Config;
+use tenantry::config::{Config, Secret};
 use tenantry::entities::tenant::{self, TenantStatus};
 use tenantry::services::tenants::{self, NewTenant};
 use tenantry::state::AppState;
@@ -43,14 +43,13 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config
     let database_url = database.url.clone();
     // Every test server gets a master key of its own.
     let master_key = MasterKey::generate();
-    let mut config = Config {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        database_url: database_url.clone(),
-        master_key: Some(MasterKey::parse(&master_key).unwrap()),
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    config.http.bind = "127.0.0.1:0".parse().unwrap();
+    config.database.url = database_url.clone();
+    config.secrets.master_key = Some(Secret::new(master_key.clone()));
     configure(&mut config);
-    let config = config.validated().expect("valid test config");
+    let config = tenantry::tenancy::checked_config(config.checked().expect("valid test config"))
+        .expect("valid test config");
     let app = Application::build(config.clone(), false)
         .await
         .expect("app builds");
@@ -87,6 +86,11 @@ fn init_test_logging() {
 }
 
 impl TestApp {
+    /// The master key the server runs with.
+    pub fn master(&self) -> MasterKey {
+        MasterKey::parse(&self.master_key).expect("the test's key parses")
+    }
+
     /// A second server on the same database, sharing nothing in memory with the first: what a
     /// load balancer's other instance would be.
     pub async fn another_instance(&self) -> std::net::SocketAddr {

@@ -27,7 +27,7 @@ impl TestApp {
 
     /// An access token of a new session of `account`, as a sign-in would hand out.
     pub async fn token_for(&self, account: &account::Model) -> String {
-        let tokens = TokenService::new(&self.config);
+        let tokens = TokenService::new(&self.config, Some(self.master()));
         sessions::start(&self.db, &self.config, &tokens, account, None)
             .await
             .expect("session started")
@@ -36,7 +36,7 @@ impl TestApp {
 
     /// As [`TestApp::token_for`], with a fresh step-up elevation.
     pub async fn elevated_token_for(&self, account: &account::Model) -> String {
-        let tokens = TokenService::new(&self.config);
+        let tokens = TokenService::new(&self.config, Some(self.master()));
         let plain = self.token_for(account).await;
         let session = tokens.verify(&self.db, &plain).await.expect("valid").sid;
         sessions::elevated_token(&self.db, &self.config, &tokens, account, session)

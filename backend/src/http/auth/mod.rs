@@ -32,6 +32,26 @@ pub use self::email::*;
 pub use self::passkey::*;
 pub use self::password::*;
 pub use self::session::*;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Every sign-in step under `/auth`, each with a small body.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(email_start))
+        .routes(routes!(email_verify))
+        .routes(routes!(password_login))
+        .routes(routes!(reset_start))
+        .routes(routes!(reset_finish))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(elevate))
+        .routes(routes!(passkey_register_start))
+        .routes(routes!(passkey_register_finish))
+        .routes(routes!(passkey_login_start))
+        .routes(routes!(passkey_login_finish))
+        .layer(crate::http::small_body())
+}
 
 // Bodies are read with every field optional, so a missing one is a 422 naming it; the schemas say
 // which ones are required.

@@ -18,7 +18,7 @@ pub async fn header_size(State(state): State<AppState>, req: Request, next: Next
         .iter()
         .map(|(name, value)| name.as_str().len() + value.len() + 4)
         .sum();
-    if size > state.config.max_header_bytes {
+    if size > state.config.http.max_header_bytes {
         return AppError::HeadersTooLarge.into_response();
     }
     next.run(req).await
@@ -27,7 +27,7 @@ pub async fn header_size(State(state): State<AppState>, req: Request, next: Next
 /// `504` with a body saying so when a request runs longer than `request_timeout`. The request's
 /// work is dropped there; a database transaction it had open is rolled back.
 pub async fn deadline(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let limit = state.config.request_timeout;
+    let limit = state.config.http.request_timeout;
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(response) => response,
         Err(_) => AppError::Timeout(limit).into_response(),
@@ -38,7 +38,7 @@ pub async fn deadline(State(state): State<AppState>, req: Request, next: Next) -
 /// amount (the GraphQL one does).
 pub async fn body_size(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
-    match to_bytes(body, state.config.max_body_bytes).await {
+    match to_bytes(body, state.config.http.max_body_bytes).await {
         Ok(bytes) => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await

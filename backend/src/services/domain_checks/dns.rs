@@ -1,13 +1,13 @@
 //! Name look-ups for the checks: the system resolver, or a fixed map of records.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use hickory_resolver::TokioResolver;
 use hickory_resolver::proto::rr::RData;
-use serde::Deserialize;
+
+pub use crate::config::StaticDns;
 
 use super::{CheckResult, DomainChecker, challenge_record, result};
 
@@ -22,19 +22,13 @@ pub enum DnsSource {
 }
 
 impl DnsSource {
-    pub fn fixed(records: StaticDns) -> Self {
-        DnsSource::Static(Arc::new(RwLock::new(records)))
+    /// `[domains.dns_static]` when it is written, else the system's resolver.
+    pub fn configured(records: Option<&StaticDns>) -> Self {
+        match records {
+            Some(records) => DnsSource::Static(Arc::new(RwLock::new(records.clone()))),
+            None => DnsSource::System,
+        }
     }
-}
-
-/// A and TXT records by name, like curl's `--resolve` for the whole check.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StaticDns {
-    #[serde(default)]
-    pub a: HashMap<String, Vec<IpAddr>>,
-    #[serde(default)]
-    pub txt: HashMap<String, Vec<String>>,
 }
 
 impl DomainChecker {

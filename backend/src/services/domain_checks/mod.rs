@@ -57,11 +57,20 @@ pub struct DomainChecker {
 impl DomainChecker {
     pub fn new(config: &Config) -> Self {
         Self {
-            dns: config.dns.clone(),
-            scheme: config.probe_scheme.clone(),
-            port: config.probe_port,
-            allow_private: config.probe_allow_private,
-            timeout: config.domain_probe_timeout,
+            dns: DnsSource::configured(config.domains.dns_static.as_ref()),
+            scheme: config.domains.probe_scheme.clone(),
+            port: config.domains.probe_port,
+            allow_private: config.domains.probe_allow_private,
+            timeout: config.domains.probe_timeout,
+        }
+    }
+
+    /// The fixed records, when `[domains.dns_static]` is written: shared, so a lab or a test can
+    /// change them while the server runs.
+    pub fn static_dns(&self) -> Option<std::sync::Arc<std::sync::RwLock<StaticDns>>> {
+        match &self.dns {
+            DnsSource::Static(records) => Some(records.clone()),
+            DnsSource::System => None,
         }
     }
 

@@ -1,4 +1,4 @@
-//! The app catalog: which apps every tenant runs, and the host suffix of each.
+//! `[tenancy.apps]`, the app catalog: which apps every tenant runs, and the host suffix of each.
 
 use std::collections::BTreeMap;
 
