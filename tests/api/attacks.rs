@@ -22,7 +22,7 @@ use crate::custom_domains::lab;
 use crate::helpers::{
     Backend, Credential, TestApp, db_tests, error_code, eventually, spawn_app_with,
 };
-use crate::identity::{mail_to, notice_to, post, requested, secret_in, sign_in_by_code};
+use crate::identity::{mail_to, notice_to, requested, secret_in, sign_in_by_code};
 use crate::smtp_sink::SmtpSink;
 
 db_tests!(
@@ -90,7 +90,7 @@ async fn set_password(app: &TestApp, account: &account::Model, password: &str) {
 
 async fn password_login(app: &TestApp, host: &str, email: &str, password: &str) -> StatusCode {
     let body = json!({ "email": email, "password": password });
-    post(app, host, "/auth/password/login", body, None).await.0
+    app.post_password_login(host, body).await.0
 }
 
 /// An elevated access token of `email`, stepped up with an emailed code through the API.
@@ -102,24 +102,12 @@ async fn stepped_up(
     token: &str,
 ) -> String {
     let before = requested(sink, email).len();
-    let (status, _) = post(
-        app,
-        host,
-        "/auth/email/start",
-        json!({ "email": email }),
-        None,
-    )
-    .await;
+    let (status, _) = app.post_email_start(host, json!({ "email": email })).await;
     assert_eq!(status, StatusCode::ACCEPTED);
     let code = secret_in(&mail_to(sink, email, before + 1).await, "");
-    let (status, body) = post(
-        app,
-        host,
-        "/auth/elevate",
-        json!({ "code": code }),
-        Some(token),
-    )
-    .await;
+    let (status, body) = app
+        .post_elevate(host, json!({ "code": code }), Some(token))
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["access_token"].as_str().unwrap().to_owned()
 }
@@ -132,14 +120,9 @@ async fn register_passkey(
     authenticator: &mut SoftPasskey,
     name: Option<&str>,
 ) -> Value {
-    let (status, started) = post(
-        app,
-        host,
-        "/auth/passkey/register/start",
-        json!({}),
-        Some(token),
-    )
-    .await;
+    let (status, started) = app
+        .post_passkey_register_start(host, json!({}), Some(token))
+        .await;
     assert_eq!(status, StatusCode::OK, "{started}");
     let options: CreationChallengeResponse =
         serde_json::from_value(started["options"].clone()).unwrap();
@@ -149,28 +132,18 @@ async fn register_passkey(
     if let Some(name) = name {
         finish["name"] = json!(name);
     }
-    let (status, added) = post(
-        app,
-        host,
-        "/auth/passkey/register/finish",
-        finish,
-        Some(token),
-    )
-    .await;
+    let (status, added) = app
+        .post_passkey_register_finish(host, finish, Some(token))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{added}");
     added
 }
 
 /// The `allowCredentials` of a passkey sign-in challenge for `email`.
 async fn passkey_challenge(app: &TestApp, host: &str, email: &str) -> Value {
-    let (status, started) = post(
-        app,
-        host,
-        "/auth/passkey/login/start",
-        json!({ "email": email }),
-        None,
-    )
-    .await;
+    let (status, started) = app
+        .post_passkey_login_start(host, json!({ "email": email }))
+        .await;
     assert_eq!(status, StatusCode::OK, "{started}");
     started["options"]["publicKey"].clone()
 }
@@ -219,14 +192,9 @@ async fn accounts_without_a_password_never_pass_a_password_check(backend: Backen
                 status == StatusCode::UNAUTHORIZED || status == StatusCode::UNPROCESSABLE_ENTITY,
                 "{email} signed in with {guess:?}: {status}"
             );
-            let (status, body) = post(
-                &app,
-                host,
-                "/auth/elevate",
-                json!({ "password": guess }),
-                Some(&token),
-            )
-            .await;
+            let (status, body) = app
+                .post_elevate(host, json!({ "password": guess }), Some(&token))
+                .await;
             assert!(
                 status == StatusCode::UNAUTHORIZED || status == StatusCode::UNPROCESSABLE_ENTITY,
                 "{email} stepped up with {guess:?}: {status} {body}"
@@ -279,14 +247,8 @@ async fn every_password_attempt_costs_one_argon2_verification(backend: Backend) 
     }
     for password in ["correct horse battery", "wrong horse battery"] {
         let before = app.state.passwords.verifications();
-        post(
-            &app,
-            &host,
-            "/auth/elevate",
-            json!({ "password": password }),
-            Some(&token),
-        )
-        .await;
+        app.post_elevate(&host, json!({ "password": password }), Some(&token))
+            .await;
         assert_eq!(app.state.passwords.verifications() - before, 1, "step-up");
     }
 }
@@ -473,25 +435,15 @@ async fn sensitive_changes_need_a_recent_step_up(backend: Backend) {
     // REST: adding a passkey is on the list too.
     assert_eq!(step_up::REST_ACTIONS, ["POST /auth/passkey/register/start"]);
     let (person, plain) = app.sign_in(acme.id, "ana@example.com", Role::User).await;
-    let (status, body) = post(
-        &app,
-        &host,
-        "/auth/passkey/register/start",
-        json!({}),
-        Some(&plain),
-    )
-    .await;
+    let (status, body) = app
+        .post_passkey_register_start(&host, json!({}), Some(&plain))
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(body["reason"], "ELEVATION_REQUIRED", "{body}");
     let fresh = stepped_up(&app, &sink, &host, &person.email, &plain).await;
-    let (status, body) = post(
-        &app,
-        &host,
-        "/auth/passkey/register/start",
-        json!({}),
-        Some(&fresh),
-    )
-    .await;
+    let (status, body) = app
+        .post_passkey_register_start(&host, json!({}), Some(&fresh))
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 
@@ -585,61 +537,28 @@ async fn finishing_a_reset_spends_every_other_way_in_and_tells_the_owner(backend
     let mut tokens = Vec::new();
     for _ in 0..2 {
         let before = requested(&sink, email).len();
-        post(
-            &app,
-            &host,
-            "/auth/password/reset/start",
-            json!({ "email": email }),
-            None,
-        )
-        .await;
+        app.post_reset_start(&host, json!({ "email": email })).await;
         tokens.push(secret_in(&mail_to(&sink, email, before + 1).await, "bpr_"));
     }
     let before = requested(&sink, email).len();
-    post(
-        &app,
-        &host,
-        "/auth/email/start",
-        json!({ "email": email }),
-        None,
-    )
-    .await;
+    app.post_email_start(&host, json!({ "email": email })).await;
     let code = secret_in(&mail_to(&sink, email, before + 1).await, "");
 
     let finish = |token: &str| json!({ "token": token, "new_password": "a brand new passphrase" });
-    let (status, body) = post(
-        &app,
-        &host,
-        "/auth/password/reset/finish",
-        finish(&tokens[1]),
-        None,
-    )
-    .await;
+    let (status, body) = app.post_reset_finish(&host, finish(&tokens[1])).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let notice = notice_to(&sink, email, "Your password was changed").await;
     assert!(notice.contains("every session was signed out"), "{notice}");
 
-    let (status, _) = post(
-        &app,
-        &host,
-        "/auth/password/reset/finish",
-        finish(&tokens[0]),
-        None,
-    )
-    .await;
+    let (status, _) = app.post_reset_finish(&host, finish(&tokens[0])).await;
     assert_eq!(
         status,
         StatusCode::UNAUTHORIZED,
         "the other reset token is spent"
     );
-    let (status, _) = post(
-        &app,
-        &host,
-        "/auth/email/verify",
-        json!({ "email": email, "code": code }),
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .post_email_verify(&host, json!({ "email": email, "code": code }))
+        .await;
     assert_eq!(
         status,
         StatusCode::UNAUTHORIZED,
@@ -658,14 +577,7 @@ async fn forty_simultaneous_wrong_codes_evaluate_at_most_five(backend: Backend) 
     app.provision("acme", "Acme").await;
     let host = Arc::new(app.host("acme", "TAXI_PASSENGER"));
     let email = "ana@example.com";
-    post(
-        &app,
-        &host,
-        "/auth/email/start",
-        json!({ "email": email }),
-        None,
-    )
-    .await;
+    app.post_email_start(&host, json!({ "email": email })).await;
     let code = secret_in(&mail_to(&sink, email, 1).await, "");
     let wrong: u32 = (code.parse::<u32>().unwrap() + 1) % 1_000_000;
 
@@ -682,14 +594,8 @@ async fn forty_simultaneous_wrong_codes_evaluate_at_most_five(backend: Backend) 
         };
         guesses.spawn(async move {
             barrier.wait().await;
-            post(
-                &app,
-                &host,
-                "/auth/email/verify",
-                json!({ "email": email, "code": guess }),
-                None,
-            )
-            .await
+            app.post_email_verify(&host, json!({ "email": email, "code": guess }))
+                .await
         });
     }
     while let Some(answer) = guesses.join_next().await {
@@ -698,14 +604,9 @@ async fn forty_simultaneous_wrong_codes_evaluate_at_most_five(backend: Backend) 
         // One answer for all, so the answers cannot tell an existing challenge from none.
         assert_eq!(body["detail"], REFUSED_CODE, "{body}");
     }
-    let (status, body) = post(
-        &app,
-        &host,
-        "/auth/email/verify",
-        json!({ "email": email, "code": code }),
-        None,
-    )
-    .await;
+    let (status, body) = app
+        .post_email_verify(&host, json!({ "email": email, "code": code }))
+        .await;
     assert_eq!(
         status,
         StatusCode::UNAUTHORIZED,
@@ -1276,19 +1177,12 @@ async fn wrong_codes_tell_nothing_about_an_address(backend: Backend) {
     let host = "admin.localhost";
     let mut answers = Vec::new();
     for email in ["op@example.com", "nobody@example.com"] {
-        let (status, _) = post(
-            &app,
-            host,
-            "/auth/email/start",
-            json!({ "email": email }),
-            None,
-        )
-        .await;
+        let (status, _) = app.post_email_start(host, json!({ "email": email })).await;
         assert_eq!(status, StatusCode::ACCEPTED);
         let mut seen = Vec::new();
         for _ in 0..7 {
             let guess = json!({ "email": email, "code": "000000" });
-            let (status, body) = post(&app, host, "/auth/email/verify", guess, None).await;
+            let (status, body) = app.post_email_verify(host, guess).await;
             seen.push((status, body["detail"].clone()));
         }
         answers.push(seen);
@@ -1303,14 +1197,9 @@ async fn wrong_codes_tell_nothing_about_an_address(backend: Backend) {
         "no mail to an unknown address"
     );
     // The platform's own console host signs operators in with passkeys too (no 500 there).
-    let (status, body) = post(
-        &app,
-        host,
-        "/auth/passkey/login/start",
-        json!({ "email": "op@example.com" }),
-        None,
-    )
-    .await;
+    let (status, body) = app
+        .post_passkey_login_start(host, json!({ "email": "op@example.com" }))
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["options"]["publicKey"]["rpId"], host);
 }

@@ -41,27 +41,6 @@ pub(crate) async fn app_with_mail(backend: Backend) -> (TestApp, SmtpSink) {
     (app, sink)
 }
 
-pub(crate) async fn post(
-    app: &TestApp,
-    host: &str,
-    path: &str,
-    body: Value,
-    bearer: Option<&str>,
-) -> (StatusCode, Value) {
-    let mut request = app
-        .client
-        .post(app.url(path))
-        .header("host", host)
-        .json(&body);
-    if let Some(token) = bearer {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.expect("request sent");
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
 /// Subjects of the notices an account is sent when it changes (no secret in them).
 const NOTICES: [&str; 2] = [
     "Subject: Your password was changed",
@@ -123,24 +102,12 @@ pub(crate) async fn sign_in_by_code(
     email: &str,
 ) -> Value {
     let before = requested(sink, email).len();
-    let (status, _) = post(
-        app,
-        host,
-        "/auth/email/start",
-        json!({ "email": email }),
-        None,
-    )
-    .await;
+    let (status, _) = app.post_email_start(host, json!({ "email": email })).await;
     assert_eq!(status, StatusCode::ACCEPTED);
     let code = secret_in(&mail_to(sink, email, before + 1).await, "");
-    let (status, body) = post(
-        app,
-        host,
-        "/auth/email/verify",
-        json!({ "email": email, "code": code }),
-        None,
-    )
-    .await;
+    let (status, body) = app
+        .post_email_verify(host, json!({ "email": email, "code": code }))
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body
 }
@@ -150,14 +117,9 @@ async fn email_code_signs_in_through_real_smtp(backend: Backend) {
     app.provision("acme", "Acme").await;
     let host = app.host("acme", "TAXI_PASSENGER");
 
-    let (status, started) = post(
-        &app,
-        &host,
-        "/auth/email/start",
-        json!({ "email": "Ana@Example.com" }),
-        None,
-    )
-    .await;
+    let (status, started) = app
+        .post_email_start(&host, json!({ "email": "Ana@Example.com" }))
+        .await;
     assert_eq!(status, StatusCode::ACCEPTED);
     let mail = mail_to(&sink, "ana@example.com", 1).await;
     assert!(
@@ -166,14 +128,9 @@ async fn email_code_signs_in_through_real_smtp(backend: Backend) {
     );
     let code = secret_in(&mail, "");
 
-    let (status, tokens) = post(
-        &app,
-        &host,
-        "/auth/email/verify",
-        json!({ "email": "ana@example.com", "code": code }),
-        None,
-    )
-    .await;
+    let (status, tokens) = app
+        .post_email_verify(&host, json!({ "email": "ana@example.com", "code": code }))
+        .await;
     assert_eq!(status, StatusCode::OK, "{tokens}");
     assert_eq!(tokens["token_type"], "Bearer");
     assert_eq!(tokens["expires_in"], 900);
@@ -197,14 +154,9 @@ async fn email_code_signs_in_through_real_smtp(backend: Backend) {
     );
 
     // A used code never works again.
-    let (status, body) = post(
-        &app,
-        &host,
-        "/auth/email/verify",
-        json!({ "email": "ana@example.com", "code": code }),
-        None,
-    )
-    .await;
+    let (status, body) = app
+        .post_email_verify(&host, json!({ "email": "ana@example.com", "code": code }))
+        .await;
     assert_eq!(
         (status, body["detail"].as_str()),
         (
@@ -232,39 +184,19 @@ async fn unknown_addresses_get_the_same_answer(backend: Backend) {
         .await;
     let host = app.host("acme", "TAXI_PASSENGER");
 
-    let unknown = post(
-        &app,
-        &host,
-        "/auth/email/start",
-        json!({ "email": "nobody@example.com" }),
-        None,
-    )
-    .await;
-    let known = post(
-        &app,
-        &host,
-        "/auth/email/start",
-        json!({ "email": "known@example.com" }),
-        None,
-    )
-    .await;
+    let unknown = app
+        .post_email_start(&host, json!({ "email": "nobody@example.com" }))
+        .await;
+    let known = app
+        .post_email_start(&host, json!({ "email": "known@example.com" }))
+        .await;
     assert_eq!(unknown, known);
-    let unknown = post(
-        &app,
-        &host,
-        "/auth/password/reset/start",
-        json!({ "email": "nobody@example.com" }),
-        None,
-    )
-    .await;
-    let known = post(
-        &app,
-        &host,
-        "/auth/password/reset/start",
-        json!({ "email": "known@example.com" }),
-        None,
-    )
-    .await;
+    let unknown = app
+        .post_reset_start(&host, json!({ "email": "nobody@example.com" }))
+        .await;
+    let known = app
+        .post_reset_start(&host, json!({ "email": "known@example.com" }))
+        .await;
     assert_eq!(unknown, known);
 
     // Both messages to the known address arrive; by then the unknown one would have, too.
@@ -273,14 +205,9 @@ async fn unknown_addresses_get_the_same_answer(backend: Backend) {
     let count = account::Entity::find().all(&app.db).await.unwrap().len();
     assert_eq!(count, 1, "sign-up is off: no account was made");
 
-    let bad = post(
-        &app,
-        &host,
-        "/auth/email/start",
-        json!({ "email": "not an address" }),
-        None,
-    )
-    .await;
+    let bad = app
+        .post_email_start(&host, json!({ "email": "not an address" }))
+        .await;
     assert_eq!(bad.0, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -288,35 +215,19 @@ async fn five_wrong_codes_kill_the_challenge(backend: Backend) {
     let (app, sink) = app_with_mail(backend).await;
     app.provision("acme", "Acme").await;
     let host = app.host("acme", "TAXI_PASSENGER");
-    post(
-        &app,
-        &host,
-        "/auth/email/start",
-        json!({ "email": "ana@example.com" }),
-        None,
-    )
-    .await;
+    app.post_email_start(&host, json!({ "email": "ana@example.com" }))
+        .await;
     let code = secret_in(&mail_to(&sink, "ana@example.com", 1).await, "");
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for _ in 0..5 {
-        let (status, _) = post(
-            &app,
-            &host,
-            "/auth/email/verify",
-            json!({ "email": "ana@example.com", "code": wrong }),
-            None,
-        )
-        .await;
+        let (status, _) = app
+            .post_email_verify(&host, json!({ "email": "ana@example.com", "code": wrong }))
+            .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
-    let (status, body) = post(
-        &app,
-        &host,
-        "/auth/email/verify",
-        json!({ "email": "ana@example.com", "code": code }),
-        None,
-    )
-    .await;
+    let (status, body) = app
+        .post_email_verify(&host, json!({ "email": "ana@example.com", "code": code }))
+        .await;
     assert_eq!(
         (status, body["detail"].as_str()),
         (
@@ -332,14 +243,8 @@ async fn expired_code_is_refused(backend: Backend) {
     let (app, sink) = app_with_mail(backend).await;
     app.provision("acme", "Acme").await;
     let host = app.host("acme", "TAXI_PASSENGER");
-    post(
-        &app,
-        &host,
-        "/auth/email/start",
-        json!({ "email": "ana@example.com" }),
-        None,
-    )
-    .await;
+    app.post_email_start(&host, json!({ "email": "ana@example.com" }))
+        .await;
     let code = secret_in(&mail_to(&sink, "ana@example.com", 1).await, "");
     email_challenge::Entity::update_many()
         .col_expr(
@@ -350,14 +255,9 @@ async fn expired_code_is_refused(backend: Backend) {
         .exec(&app.db)
         .await
         .unwrap();
-    let (status, _) = post(
-        &app,
-        &host,
-        "/auth/email/verify",
-        json!({ "email": "ana@example.com", "code": code }),
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .post_email_verify(&host, json!({ "email": "ana@example.com", "code": code }))
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
@@ -370,23 +270,10 @@ async fn reset_password(
     password: &str,
 ) -> (StatusCode, Value) {
     let before = requested(sink, email).len();
-    post(
-        app,
-        host,
-        "/auth/password/reset/start",
-        json!({ "email": email }),
-        None,
-    )
-    .await;
+    app.post_reset_start(host, json!({ "email": email })).await;
     let token = secret_in(&mail_to(sink, email, before + 1).await, "bpr_");
-    post(
-        app,
-        host,
-        "/auth/password/reset/finish",
-        json!({ "token": token, "new_password": password }),
-        None,
-    )
-    .await
+    app.post_reset_finish(host, json!({ "token": token, "new_password": password }))
+        .await
 }
 
 async fn password_reset_ends_every_session(backend: Backend) {
@@ -414,12 +301,9 @@ async fn password_reset_ends_every_session(backend: Backend) {
     assert_eq!(status, StatusCode::OK);
 
     let login = |password: &'static str| {
-        post(
-            &app,
+        app.post_password_login(
             &host,
-            "/auth/password/login",
             json!({ "email": "ana@example.com", "password": password }),
-            None,
         )
     };
     let (status, body) = login("wrong horse battery").await;
@@ -430,14 +314,12 @@ async fn password_reset_ends_every_session(backend: Backend) {
             Some("the email or the password is wrong")
         )
     );
-    let (status, unknown) = post(
-        &app,
-        &host,
-        "/auth/password/login",
-        json!({ "email": "nobody@example.com", "password": "whatever it is" }),
-        None,
-    )
-    .await;
+    let (status, unknown) = app
+        .post_password_login(
+            &host,
+            json!({ "email": "nobody@example.com", "password": "whatever it is" }),
+        )
+        .await;
     assert_eq!(
         (status, &unknown),
         (StatusCode::UNAUTHORIZED, &body),
@@ -463,28 +345,21 @@ async fn password_reset_ends_every_session(backend: Backend) {
             .graphql_with(&access, &[], "{ viewer { role } }", json!({}))
             .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
-        let (status, _) = post(
-            &app,
-            &host,
-            "/auth/refresh",
-            json!({ "refresh_token": session["refresh_token"] }),
-            None,
-        )
-        .await;
+        let (status, _) = app
+            .post_refresh(&host, json!({ "refresh_token": session["refresh_token"] }))
+            .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
     assert_eq!(login("battery staple horse").await.0, StatusCode::OK);
     // The reset token was single-use.
     let mail = requested(&sink, "ana@example.com").pop().unwrap();
     let used = secret_in(&mail, "bpr_");
-    let (status, _) = post(
-        &app,
-        &host,
-        "/auth/password/reset/finish",
-        json!({ "token": used, "new_password": "yet another password" }),
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .post_reset_finish(
+            &host,
+            json!({ "token": used, "new_password": "yet another password" }),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
@@ -494,14 +369,9 @@ async fn refresh_rotates_and_reuse_ends_the_session(backend: Backend) {
     let host = app.host("acme", "TAXI_PASSENGER");
     let first = sign_in_by_code(&app, &sink, &host, "ana@example.com").await;
 
-    let (status, second) = post(
-        &app,
-        &host,
-        "/auth/refresh",
-        json!({ "refresh_token": first["refresh_token"] }),
-        None,
-    )
-    .await;
+    let (status, second) = app
+        .post_refresh(&host, json!({ "refresh_token": first["refresh_token"] }))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_ne!(second["refresh_token"], first["refresh_token"]);
     let access = Credential::Bearer(second["access_token"].as_str().unwrap().into());
@@ -513,14 +383,9 @@ async fn refresh_rotates_and_reuse_ends_the_session(backend: Backend) {
     );
 
     // The first token again: stolen. The whole session ends, the new pair included.
-    let (status, body) = post(
-        &app,
-        &host,
-        "/auth/refresh",
-        json!({ "refresh_token": first["refresh_token"] }),
-        None,
-    )
-    .await;
+    let (status, body) = app
+        .post_refresh(&host, json!({ "refresh_token": first["refresh_token"] }))
+        .await;
     assert_eq!(
         (status, body["detail"].as_str()),
         (
@@ -528,14 +393,9 @@ async fn refresh_rotates_and_reuse_ends_the_session(backend: Backend) {
             Some("refresh token was already used; the session has been ended")
         )
     );
-    let (status, _) = post(
-        &app,
-        &host,
-        "/auth/refresh",
-        json!({ "refresh_token": second["refresh_token"] }),
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .post_refresh(&host, json!({ "refresh_token": second["refresh_token"] }))
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(
         app.graphql_with(&access, &[], "{ viewer { role } }", json!({}))
@@ -558,14 +418,12 @@ async fn step_up_is_required_and_honoured(backend: Backend) {
         "correct horse battery",
     )
     .await;
-    let (_, session) = post(
-        &app,
-        &host,
-        "/auth/password/login",
-        json!({ "email": "boss@acme.example", "password": "correct horse battery" }),
-        None,
-    )
-    .await;
+    let (_, session) = app
+        .post_password_login(
+            &host,
+            json!({ "email": "boss@acme.example", "password": "correct horse battery" }),
+        )
+        .await;
     let access = session["access_token"].as_str().unwrap().to_owned();
     let create =
         "mutation { createApiKey(input: { kind: SECRET, name: \"ci\", role: MEMBER }) { secret } }";
@@ -579,23 +437,21 @@ async fn step_up_is_required_and_honoured(backend: Backend) {
         "ELEVATION_REQUIRED"
     );
 
-    let (status, _) = post(
-        &app,
-        &host,
-        "/auth/elevate",
-        json!({ "password": "not the password" }),
-        Some(&access),
-    )
-    .await;
+    let (status, _) = app
+        .post_elevate(
+            &host,
+            json!({ "password": "not the password" }),
+            Some(&access),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, elevated) = post(
-        &app,
-        &host,
-        "/auth/elevate",
-        json!({ "password": "correct horse battery" }),
-        Some(&access),
-    )
-    .await;
+    let (status, elevated) = app
+        .post_elevate(
+            &host,
+            json!({ "password": "correct horse battery" }),
+            Some(&access),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{elevated}");
     assert!(elevated["elevation_expires_in"].as_u64().unwrap() > 0);
     let stepped_up = Credential::Bearer(elevated["access_token"].as_str().unwrap().into());
@@ -603,23 +459,12 @@ async fn step_up_is_required_and_honoured(backend: Backend) {
     assert!(body["data"]["createApiKey"]["secret"].is_string(), "{body}");
 
     // Also by emailed code.
-    post(
-        &app,
-        &host,
-        "/auth/email/start",
-        json!({ "email": "boss@acme.example" }),
-        None,
-    )
-    .await;
+    app.post_email_start(&host, json!({ "email": "boss@acme.example" }))
+        .await;
     let code = secret_in(&mail_to(&sink, "boss@acme.example", 2).await, "");
-    let (status, _) = post(
-        &app,
-        &host,
-        "/auth/elevate",
-        json!({ "code": code }),
-        Some(&access),
-    )
-    .await;
+    let (status, _) = app
+        .post_elevate(&host, json!({ "code": code }), Some(&access))
+        .await;
     assert_eq!(status, StatusCode::OK);
 
     let events = app
@@ -654,7 +499,7 @@ async fn credentials_of_one_tenant_fail_on_another(backend: Backend) {
     let session = sign_in_by_code(&app, &sink, &acme, "ana@example.com").await;
     let access = session["access_token"].as_str().unwrap();
 
-    let (status, body) = post(&app, &beta, "/auth/logout", json!({}), Some(access)).await;
+    let (status, body) = app.post_logout(&beta, json!({}), Some(access)).await;
     assert_eq!(
         (status, body["detail"].as_str()),
         (
@@ -662,23 +507,13 @@ async fn credentials_of_one_tenant_fail_on_another(backend: Backend) {
             Some("this token belongs to another tenant")
         )
     );
-    let (status, _) = post(
-        &app,
-        &beta,
-        "/auth/refresh",
-        json!({ "refresh_token": session["refresh_token"] }),
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .post_refresh(&beta, json!({ "refresh_token": session["refresh_token"] }))
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, _) = post(
-        &app,
-        &beta,
-        "/auth/elevate",
-        json!({ "code": "123456" }),
-        Some(access),
-    )
-    .await;
+    let (status, _) = app
+        .post_elevate(&beta, json!({ "code": "123456" }), Some(access))
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // The same address on beta is another person: no account there until it signs in there.
     let viewer = app
@@ -690,7 +525,7 @@ async fn credentials_of_one_tenant_fail_on_another(backend: Backend) {
         .await;
     assert_eq!(viewer["data"]["viewer"]["tenant"]["slug"], "acme");
 
-    let (status, _) = post(&app, &acme, "/auth/logout", json!({}), Some(access)).await;
+    let (status, _) = app.post_logout(&acme, json!({}), Some(access)).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = app
         .graphql_with(
@@ -712,14 +547,9 @@ async fn sign_in_routes_are_rate_limited(backend: Backend) {
     app.provision("acme", "Acme").await;
     let host = app.host("acme", "TAXI_PASSENGER");
     for _ in 0..3 {
-        let (status, _) = post(
-            &app,
-            &host,
-            "/auth/email/start",
-            json!({ "email": "ana@example.com" }),
-            None,
-        )
-        .await;
+        let (status, _) = app
+            .post_email_start(&host, json!({ "email": "ana@example.com" }))
+            .await;
         assert_eq!(status, StatusCode::ACCEPTED);
     }
     let response = app
@@ -739,12 +569,9 @@ async fn sign_in_routes_are_rate_limited(backend: Backend) {
     assert!(wait >= 1);
     // The refused request still counted against the IP (four so far): one more, then its limit.
     let login = |email: &'static str| {
-        post(
-            &app,
+        app.post_password_login(
             &host,
-            "/auth/password/login",
             json!({ "email": email, "password": "whatever you like" }),
-            None,
         )
     };
     assert_eq!(login("bo@example.com").await.0, StatusCode::UNAUTHORIZED);
@@ -800,14 +627,9 @@ async fn outbox_keeps_mail_without_smtp(backend: Backend) {
     let app = crate::helpers::spawn_app(backend).await;
     app.provision("acme", "Acme").await;
     let host = app.host("acme", "TAXI_PASSENGER");
-    let (status, _) = post(
-        &app,
-        &host,
-        "/auth/email/start",
-        json!({ "email": "ana@example.com" }),
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .post_email_start(&host, json!({ "email": "ana@example.com" }))
+        .await;
     assert_eq!(status, StatusCode::ACCEPTED);
 
     let outbox = || async {
@@ -820,14 +642,9 @@ async fn outbox_keeps_mail_without_smtp(backend: Backend) {
     .await;
     let listing = outbox().await;
     let code = secret_in(&listing, "");
-    let (status, _) = post(
-        &app,
-        &host,
-        "/auth/email/verify",
-        json!({ "email": "ana@example.com", "code": code }),
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .post_email_verify(&host, json!({ "email": "ana@example.com", "code": code }))
+        .await;
     assert_eq!(status, StatusCode::OK);
 }
 
@@ -854,42 +671,18 @@ async fn sign_up_is_a_tenant_setting_and_off_on_main(backend: Backend) {
         .await;
     assert_eq!(read["data"]["tenantSettings"]["signupEnabled"], false);
     // A known address still gets a code; an unknown one gets none, with the same answer.
-    post(
-        &app,
-        &host,
-        "/auth/email/start",
-        json!({ "email": "stranger@example.com" }),
-        None,
-    )
-    .await;
-    post(
-        &app,
-        &host,
-        "/auth/email/start",
-        json!({ "email": "boss@acme.example" }),
-        None,
-    )
-    .await;
+    app.post_email_start(&host, json!({ "email": "stranger@example.com" }))
+        .await;
+    app.post_email_start(&host, json!({ "email": "boss@acme.example" }))
+        .await;
     mail_to(&sink, "boss@acme.example", 1).await;
     assert!(sink.to("stranger@example.com").is_empty());
 
     // The platform tenant never signs anyone up.
-    post(
-        &app,
-        "localhost",
-        "/auth/email/start",
-        json!({ "email": "stranger@example.com" }),
-        None,
-    )
-    .await;
-    post(
-        &app,
-        &host,
-        "/auth/email/start",
-        json!({ "email": "boss@acme.example" }),
-        None,
-    )
-    .await;
+    app.post_email_start("localhost", json!({ "email": "stranger@example.com" }))
+        .await;
+    app.post_email_start(&host, json!({ "email": "boss@acme.example" }))
+        .await;
     mail_to(&sink, "boss@acme.example", 2).await;
     assert!(sink.to("stranger@example.com").is_empty());
     let main = tenantry::services::tenants::get(&app.db, "main")
@@ -932,37 +725,23 @@ mod passkey_ceremonies {
         let access = session["access_token"].as_str().unwrap().to_owned();
         let mut authenticator = SoftPasskey::new(true);
         // Adding a passkey needs a step-up: here with a second emailed code.
-        post(
-            &app,
-            &host,
-            "/auth/email/start",
-            json!({ "email": "ana@example.com" }),
-            None,
-        )
-        .await;
+        app.post_email_start(&host, json!({ "email": "ana@example.com" }))
+            .await;
         let code = secret_in(&mail_to(&sink, "ana@example.com", 2).await, "");
-        let (status, elevated) = post(
-            &app,
-            &host,
-            "/auth/elevate",
-            json!({ "code": code }),
-            Some(&access),
-        )
-        .await;
+        let (status, elevated) = app
+            .post_elevate(&host, json!({ "code": code }), Some(&access))
+            .await;
         assert_eq!(status, StatusCode::OK, "{elevated}");
         let access = elevated["access_token"].as_str().unwrap().to_owned();
 
         // Registration needs a signed-in person.
-        let (status, _) = post(&app, &host, "/auth/passkey/register/start", json!({}), None).await;
+        let (status, _) = app
+            .post_passkey_register_start(&host, json!({}), None)
+            .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
-        let (status, started) = post(
-            &app,
-            &host,
-            "/auth/passkey/register/start",
-            json!({}),
-            Some(&access),
-        )
-        .await;
+        let (status, started) = app
+            .post_passkey_register_start(&host, json!({}), Some(&access))
+            .await;
         assert_eq!(status, StatusCode::OK, "{started}");
         let options: CreationChallengeResponse =
             serde_json::from_value(started["options"].clone()).unwrap();
@@ -993,38 +772,26 @@ mod passkey_ceremonies {
             response.text().await.unwrap()
         );
         // Each challenge is answered once.
-        let (status, _) = post(
-            &app,
-            &host,
-            "/auth/passkey/register/finish",
-            finish,
-            Some(&access),
-        )
-        .await;
+        let (status, _) = app
+            .post_passkey_register_finish(&host, finish, Some(&access))
+            .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
 
-        let (status, started) = post(
-            &app,
-            &host,
-            "/auth/passkey/login/start",
-            json!({ "email": "ana@example.com" }),
-            None,
-        )
-        .await;
+        let (status, started) = app
+            .post_passkey_login_start(&host, json!({ "email": "ana@example.com" }))
+            .await;
         assert_eq!(status, StatusCode::OK, "{started}");
         let options: RequestChallengeResponse =
             serde_json::from_value(started["options"].clone()).unwrap();
         let assertion = authenticator
             .do_authentication(origin.clone(), options)
             .expect("the authenticator signs");
-        let (status, tokens) = post(
-            &app,
-            &host,
-            "/auth/passkey/login/finish",
-            json!({ "ceremony_id": started["ceremony_id"], "credential": assertion }),
-            None,
-        )
-        .await;
+        let (status, tokens) = app
+            .post_passkey_login_finish(
+                &host,
+                json!({ "ceremony_id": started["ceremony_id"], "credential": assertion }),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{tokens}");
         let viewer = app
             .gql(
@@ -1039,19 +806,14 @@ mod passkey_ceremonies {
         );
 
         // A step-up by passkey.
-        let (_, started) = post(
-            &app,
-            &host,
-            "/auth/passkey/login/start",
-            json!({ "email": "ana@example.com" }),
-            None,
-        )
-        .await;
+        let (_, started) = app
+            .post_passkey_login_start(&host, json!({ "email": "ana@example.com" }))
+            .await;
         let options: RequestChallengeResponse =
             serde_json::from_value(started["options"].clone()).unwrap();
         let assertion = authenticator.do_authentication(origin, options).unwrap();
         let proof = json!({ "ceremony_id": started["ceremony_id"], "credential": assertion });
-        let (status, elevated) = post(&app, &host, "/auth/elevate", proof, Some(&access)).await;
+        let (status, elevated) = app.post_elevate(&host, proof, Some(&access)).await;
         assert_eq!(status, StatusCode::OK, "{elevated}");
 
         // On the app's custom domain the relying party is still the system host: a browser that
@@ -1088,14 +850,9 @@ mod passkey_ceremonies {
             ("https://evil.example", StatusCode::UNAUTHORIZED),
         ] {
             let custom = "rides.acme.example";
-            let (status, started) = post(
-                &app,
-                custom,
-                "/auth/passkey/login/start",
-                json!({ "email": "ana@example.com" }),
-                None,
-            )
-            .await;
+            let (status, started) = app
+                .post_passkey_login_start(custom, json!({ "email": "ana@example.com" }))
+                .await;
             assert_eq!(status, StatusCode::OK, "{started}");
             let options: RequestChallengeResponse =
                 serde_json::from_value(started["options"].clone()).unwrap();
@@ -1108,20 +865,14 @@ mod passkey_ceremonies {
             )
             .unwrap();
             let finish = json!({ "ceremony_id": started["ceremony_id"], "credential": assertion });
-            let (status, body) =
-                post(&app, custom, "/auth/passkey/login/finish", finish, None).await;
+            let (status, body) = app.post_passkey_login_finish(custom, finish).await;
             assert_eq!(status, expected, "{origin}: {body}");
         }
 
         // An address without passkeys gets a challenge nobody can answer.
-        let (status, _) = post(
-            &app,
-            &host,
-            "/auth/passkey/login/start",
-            json!({ "email": "nobody@example.com" }),
-            None,
-        )
-        .await;
+        let (status, _) = app
+            .post_passkey_login_start(&host, json!({ "email": "nobody@example.com" }))
+            .await;
         assert_eq!(status, StatusCode::OK);
         let events = tenantry::services::audit::page(&app.db, &app_tenant(&app).await, 50, None)
             .await

@@ -163,14 +163,9 @@ async fn expired_mail_leaves_the_outbox(backend: Backend) {
     .await;
     app.provision("acme", "Acme").await;
     let host = app.host("acme", "TAXI_PASSENGER");
-    let (status, _) = crate::identity::post(
-        &app,
-        &host,
-        "/auth/email/start",
-        json!({ "email": "ana@example.com" }),
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .post_email_start(&host, json!({ "email": "ana@example.com" }))
+        .await;
     assert_eq!(status, StatusCode::ACCEPTED);
     eventually("the code is kept while it is valid", || async {
         !outbox_message::Entity::find()

@@ -27,3 +27,23 @@ pub const TENANT_DEFAULTS: &str = "";
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Calls `$then!` with every branding value as `field: Column`, so each type that carries the
+/// values (the service's, the GraphQL object and input, the REST document) and each copy between
+/// them lists them once, here beside the table. A new column is added here and in the migration.
+macro_rules! with_branding_fields {
+    ($then:ident) => {
+        $then! {
+            display_name: DisplayName,
+            logo_url: LogoUrl,
+            favicon_url: FaviconUrl,
+            primary_color: PrimaryColor,
+            accent_color: AccentColor,
+            background_color: BackgroundColor,
+            text_color: TextColor,
+            seo_title: SeoTitle,
+            seo_description: SeoDescription,
+        }
+    };
+}
+pub(crate) use with_branding_fields;

@@ -7,6 +7,7 @@ use super::error::FieldResult;
 use super::guards::RoleGuard;
 use crate::entities::account::Role;
 use crate::entities::app_link;
+use crate::entities::branding::with_branding_fields;
 use crate::services::app_links::AppLinks;
 use crate::services::branding::BrandingFields;
 use crate::services::{app_links, branding};
@@ -114,52 +115,33 @@ async fn branding_stored_in(
     Ok(stored.into())
 }
 
-/// Branding values; unset ones are null.
-#[derive(SimpleObject, InputObject, Clone, Debug, Default)]
-#[graphql(input_name = "BrandingInput")]
-pub struct Branding {
-    pub display_name: Option<String>,
-    pub logo_url: Option<String>,
-    pub favicon_url: Option<String>,
-    pub primary_color: Option<String>,
-    pub accent_color: Option<String>,
-    pub background_color: Option<String>,
-    pub text_color: Option<String>,
-    pub seo_title: Option<String>,
-    pub seo_description: Option<String>,
-}
-
-impl From<BrandingFields> for Branding {
-    fn from(b: BrandingFields) -> Self {
-        Branding {
-            display_name: b.display_name,
-            logo_url: b.logo_url,
-            favicon_url: b.favicon_url,
-            primary_color: b.primary_color,
-            accent_color: b.accent_color,
-            background_color: b.background_color,
-            text_color: b.text_color,
-            seo_title: b.seo_title,
-            seo_description: b.seo_description,
+macro_rules! branding_object {
+    ($($field:ident: $column:ident,)*) => {
+        /// Branding values; unset ones are null.
+        #[derive(SimpleObject, InputObject, Clone, Debug, Default)]
+        #[graphql(input_name = "BrandingInput")]
+        pub struct Branding {
+            $(pub $field: Option<String>,)*
         }
-    }
-}
 
-impl From<Branding> for BrandingFields {
-    fn from(b: Branding) -> Self {
-        BrandingFields {
-            display_name: b.display_name,
-            logo_url: b.logo_url,
-            favicon_url: b.favicon_url,
-            primary_color: b.primary_color,
-            accent_color: b.accent_color,
-            background_color: b.background_color,
-            text_color: b.text_color,
-            seo_title: b.seo_title,
-            seo_description: b.seo_description,
+        impl From<BrandingFields> for Branding {
+            fn from(values: BrandingFields) -> Self {
+                Branding {
+                    $($field: values.$field,)*
+                }
+            }
         }
-    }
+
+        impl From<Branding> for BrandingFields {
+            fn from(values: Branding) -> Self {
+                BrandingFields {
+                    $($field: values.$field,)*
+                }
+            }
+        }
+    };
 }
+with_branding_fields!(branding_object);
 
 #[derive(SimpleObject, InputObject, Clone, Debug)]
 #[graphql(input_name = "AndroidAppInput")]

@@ -3,15 +3,16 @@
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::cacheable::{Document, Respond};
 use super::host_tenant::FromHost;
 use super::responses::{BadHost, HostNotFound, RateLimited, Unavailable};
+use crate::entities::branding::with_branding_fields;
 use crate::error::AppError;
-use crate::services::branding::{self, BrandingDocument};
+use crate::services::branding;
 use crate::state::AppState;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 /// `/api/branding`, within the anonymous per-IP budget.
 pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
@@ -22,6 +23,21 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
         ),
     )
 }
+
+macro_rules! document_schema {
+    ($($field:ident: $column:ident,)*) => {
+        /// The flat document `GET /api/branding` serves: the schema of what the service renders.
+        #[derive(utoipa::ToSchema)]
+        #[allow(dead_code)]
+        struct BrandingDocument {
+            tenant_slug: String,
+            tenant_name: String,
+            app: Option<String>,
+            $($field: Option<String>,)*
+        }
+    };
+}
+with_branding_fields!(document_schema);
 
 /// Browsers and CDNs may keep it briefly and revalidate cheaply with `If-None-Match`.
 const CACHE_CONTROL: &str = "public, max-age=60";

@@ -8,6 +8,8 @@ use std::sync::LazyLock;
 use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::response::Response;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::embedded::Embedded;
 use super::host_tenant::FromHost;
@@ -15,8 +17,6 @@ use super::responses::{BadHost, HostNotFound, RateLimited, Unavailable};
 use crate::config::apps::ADMIN_CONSOLE;
 use crate::error::AppError;
 use crate::state::AppState;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 /// `/` and `/console/{file}`, within the anonymous per-IP budget.
 pub fn router(state: &AppState) -> OpenApiRouter<AppState> {

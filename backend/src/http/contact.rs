@@ -7,6 +7,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::client_ip::ClientIp;
@@ -17,8 +19,6 @@ use crate::entities::lead;
 use crate::error::{AppError, ErrorBody};
 use crate::services::leads::{self, ContactForm};
 use crate::state::AppState;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 /// `/api/contact`.
 pub fn router() -> OpenApiRouter<AppState> {

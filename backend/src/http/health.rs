@@ -4,11 +4,11 @@ use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::{AppError, ErrorBody};
 use crate::state::AppState;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 /// `/healthz` and `/readyz`.
 pub fn router() -> OpenApiRouter<AppState> {

@@ -5,12 +5,12 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::responses::Unavailable;
 use crate::error::AppError;
 use crate::state::AppState;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 /// `/.well-known/jwks.json`.
 pub fn router() -> OpenApiRouter<AppState> {

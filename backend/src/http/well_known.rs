@@ -5,6 +5,8 @@
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::cacheable::{Document, Respond};
 use super::client_ip::PublicScheme;
@@ -13,8 +15,6 @@ use super::responses::{BadHost, HostNotFound, RateLimited, Unavailable};
 use crate::error::AppError;
 use crate::services::app_links;
 use crate::state::AppState;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 /// The app-link and passkey documents under `/.well-known`.
 pub fn router() -> OpenApiRouter<AppState> {

@@ -10,61 +10,56 @@ use uuid::Uuid;
 
 use crate::cache::events::{self, CacheEvent};
 use crate::db;
-use crate::entities::branding::{self, TENANT_DEFAULTS};
+use crate::entities::branding::{self, TENANT_DEFAULTS, with_branding_fields};
 use crate::error::AppError;
 use crate::services::audit::{self, Actor};
 use crate::tenancy::context::TenantContext;
 use crate::tenancy::resolver::HostTenant;
 
-/// Branding values; `None` is unset. Used both for what is stored and for what is served.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct BrandingFields {
-    pub display_name: Option<String>,
-    pub logo_url: Option<String>,
-    pub favicon_url: Option<String>,
-    pub primary_color: Option<String>,
-    pub accent_color: Option<String>,
-    pub background_color: Option<String>,
-    pub text_color: Option<String>,
-    pub seo_title: Option<String>,
-    pub seo_description: Option<String>,
-}
-
-impl BrandingFields {
-    /// `self`, with every unset value taken from `defaults`.
-    fn over(self, defaults: BrandingFields) -> BrandingFields {
-        BrandingFields {
-            display_name: self.display_name.or(defaults.display_name),
-            logo_url: self.logo_url.or(defaults.logo_url),
-            favicon_url: self.favicon_url.or(defaults.favicon_url),
-            primary_color: self.primary_color.or(defaults.primary_color),
-            accent_color: self.accent_color.or(defaults.accent_color),
-            background_color: self.background_color.or(defaults.background_color),
-            text_color: self.text_color.or(defaults.text_color),
-            seo_title: self.seo_title.or(defaults.seo_title),
-            seo_description: self.seo_description.or(defaults.seo_description),
+macro_rules! branding_fields {
+    ($($field:ident: $column:ident,)*) => {
+        /// Branding values; `None` is unset. Used both for what is stored and for what is served.
+        #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+        pub struct BrandingFields {
+            $(pub $field: Option<String>,)*
         }
-    }
-}
 
-impl From<branding::Model> for BrandingFields {
-    fn from(row: branding::Model) -> Self {
-        BrandingFields {
-            display_name: row.display_name,
-            logo_url: row.logo_url,
-            favicon_url: row.favicon_url,
-            primary_color: row.primary_color,
-            accent_color: row.accent_color,
-            background_color: row.background_color,
-            text_color: row.text_color,
-            seo_title: row.seo_title,
-            seo_description: row.seo_description,
+        impl BrandingFields {
+            /// `self`, with every unset value taken from `defaults`.
+            fn over(self, defaults: BrandingFields) -> BrandingFields {
+                BrandingFields {
+                    $($field: self.$field.or(defaults.$field),)*
+                }
+            }
+
+            /// The row of `app` (a catalog key, or the tenant's defaults) holding these values.
+            fn row(self, tenant_id: Uuid, app: &str) -> branding::ActiveModel {
+                branding::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    tenant_id: Set(tenant_id),
+                    app: Set(app.to_owned()),
+                    $($field: Set(self.$field),)*
+                    updated_at: Set(db::now()),
+                }
+            }
         }
-    }
+
+        impl From<branding::Model> for BrandingFields {
+            fn from(row: branding::Model) -> Self {
+                BrandingFields {
+                    $($field: row.$field,)*
+                }
+            }
+        }
+
+        /// What a new write replaces in a row that exists.
+        const WRITTEN: &[branding::Column] = &[$(branding::Column::$column,)* branding::Column::UpdatedAt];
+    };
 }
+with_branding_fields!(branding_fields);
 
 /// The flat document `GET /api/branding` serves.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize)]
 pub struct BrandingDocument {
     pub tenant_slug: String,
     pub tenant_name: String,
@@ -206,38 +201,13 @@ pub async fn set<C: ConnectionTrait + TransactionTrait>(
     let fields = fields.validated()?;
     let stored = fields.clone();
     let app = app.unwrap_or(TENANT_DEFAULTS);
-    let row = branding::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        tenant_id: Set(tenant.id()),
-        app: Set(app.to_owned()),
-        display_name: Set(fields.display_name),
-        logo_url: Set(fields.logo_url),
-        favicon_url: Set(fields.favicon_url),
-        primary_color: Set(fields.primary_color),
-        accent_color: Set(fields.accent_color),
-        background_color: Set(fields.background_color),
-        text_color: Set(fields.text_color),
-        seo_title: Set(fields.seo_title),
-        seo_description: Set(fields.seo_description),
-        updated_at: Set(db::now()),
-    };
+    let row = fields.row(tenant.id(), app);
     let txn = db.begin().await?;
     // One statement: two first writes of a scope at once cannot both find no row and insert.
     branding::Entity::insert(row)
         .on_conflict(
             OnConflict::columns([branding::Column::TenantId, branding::Column::App])
-                .update_columns([
-                    branding::Column::DisplayName,
-                    branding::Column::LogoUrl,
-                    branding::Column::FaviconUrl,
-                    branding::Column::PrimaryColor,
-                    branding::Column::AccentColor,
-                    branding::Column::BackgroundColor,
-                    branding::Column::TextColor,
-                    branding::Column::SeoTitle,
-                    branding::Column::SeoDescription,
-                    branding::Column::UpdatedAt,
-                ])
+                .update_columns(WRITTEN.iter().copied())
                 .to_owned(),
         )
         .exec_without_returning(&txn)

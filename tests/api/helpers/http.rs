@@ -62,6 +62,105 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// `POST path` on `host` with a JSON body and, where given, a Bearer token: the status and the
+    /// JSON answer (`null` when the body is not JSON).
+    pub async fn post_json(
+        &self,
+        host: &str,
+        path: &str,
+        body: Value,
+        bearer: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .post(self.url(path))
+            .header("host", host)
+            .json(&body);
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// `POST /auth/elevate` on `host`, with the caller's Bearer token.
+    pub async fn post_elevate(
+        &self,
+        host: &str,
+        body: Value,
+        bearer: Option<&str>,
+    ) -> (StatusCode, Value) {
+        self.post_json(host, "/auth/elevate", body, bearer).await
+    }
+    /// `POST /auth/email/start` on `host`.
+    pub async fn post_email_start(&self, host: &str, body: Value) -> (StatusCode, Value) {
+        self.post_json(host, "/auth/email/start", body, None).await
+    }
+    /// `POST /auth/email/verify` on `host`.
+    pub async fn post_email_verify(&self, host: &str, body: Value) -> (StatusCode, Value) {
+        self.post_json(host, "/auth/email/verify", body, None).await
+    }
+    /// `POST /auth/logout` on `host`, with the caller's Bearer token.
+    pub async fn post_logout(
+        &self,
+        host: &str,
+        body: Value,
+        bearer: Option<&str>,
+    ) -> (StatusCode, Value) {
+        self.post_json(host, "/auth/logout", body, bearer).await
+    }
+    /// `POST /auth/passkey/login/finish` on `host`.
+    pub async fn post_passkey_login_finish(&self, host: &str, body: Value) -> (StatusCode, Value) {
+        self.post_json(host, "/auth/passkey/login/finish", body, None)
+            .await
+    }
+    /// `POST /auth/passkey/login/start` on `host`.
+    pub async fn post_passkey_login_start(&self, host: &str, body: Value) -> (StatusCode, Value) {
+        self.post_json(host, "/auth/passkey/login/start", body, None)
+            .await
+    }
+    /// `POST /auth/passkey/register/finish` on `host`, with the caller's Bearer token.
+    pub async fn post_passkey_register_finish(
+        &self,
+        host: &str,
+        body: Value,
+        bearer: Option<&str>,
+    ) -> (StatusCode, Value) {
+        self.post_json(host, "/auth/passkey/register/finish", body, bearer)
+            .await
+    }
+    /// `POST /auth/passkey/register/start` on `host`, with the caller's Bearer token.
+    pub async fn post_passkey_register_start(
+        &self,
+        host: &str,
+        body: Value,
+        bearer: Option<&str>,
+    ) -> (StatusCode, Value) {
+        self.post_json(host, "/auth/passkey/register/start", body, bearer)
+            .await
+    }
+    /// `POST /auth/password/login` on `host`.
+    pub async fn post_password_login(&self, host: &str, body: Value) -> (StatusCode, Value) {
+        self.post_json(host, "/auth/password/login", body, None)
+            .await
+    }
+    /// `POST /auth/refresh` on `host`.
+    pub async fn post_refresh(&self, host: &str, body: Value) -> (StatusCode, Value) {
+        self.post_json(host, "/auth/refresh", body, None).await
+    }
+    /// `POST /auth/password/reset/finish` on `host`.
+    pub async fn post_reset_finish(&self, host: &str, body: Value) -> (StatusCode, Value) {
+        self.post_json(host, "/auth/password/reset/finish", body, None)
+            .await
+    }
+    /// `POST /auth/password/reset/start` on `host`.
+    pub async fn post_reset_start(&self, host: &str, body: Value) -> (StatusCode, Value) {
+        self.post_json(host, "/auth/password/reset/start", body, None)
+            .await
+    }
+
     /// Sends `request` as raw bytes (for what an HTTP client refuses to send, like no `Host`) and
     /// returns the status and the body.
     pub async fn raw(&self, request: &str) -> (u16, String) {

@@ -11,6 +11,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::principal::Principal;
@@ -32,8 +34,6 @@ pub use self::email::*;
 pub use self::passkey::*;
 pub use self::password::*;
 pub use self::session::*;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 /// Every sign-in step under `/auth`, each with a small body.
 pub fn router() -> OpenApiRouter<AppState> {
