@@ -327,3 +327,31 @@ fn the_checks_see_what_they_check() {
     assert!(named.contains(&path(&["services", "mail"])), "{named:?}");
     assert!(named.contains(&path(&["services"])), "{named:?}");
 }
+
+/// Wire types live beside their routes and resolvers: below `http` and `graphql`, nothing derives
+/// an OpenAPI schema or a GraphQL type, so a change of the API's shape is a change there.
+#[test]
+fn wire_types_live_beside_routes_and_resolvers() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut seen = 0;
+    for dir in ["services", "tenancy", "auth", "cache", "entities", "config"] {
+        for file in rust_files(&src.join(dir)) {
+            seen += 1;
+            let code = code_of(&file);
+            for wire in [
+                "utoipa",
+                "async_graphql",
+                "ToSchema",
+                "SimpleObject",
+                "InputObject",
+            ] {
+                assert!(
+                    !code.contains(wire),
+                    "{} names `{wire}`: wire types belong in http/ or graphql/",
+                    file.display()
+                );
+            }
+        }
+    }
+    assert!(seen > 20, "the check read {seen} files");
+}

@@ -58,6 +58,25 @@ impl From<lead::Model> for LeadView {
     }
 }
 
+/// The contact form as documented: the schema of [`ContactForm`], which the service reads.
+#[derive(ToSchema)]
+#[schema(as = ContactForm)]
+#[allow(dead_code)]
+struct ContactFormSchema {
+    /// The sender's address.
+    #[schema(format = "email", max_length = 255)]
+    email: String,
+    #[schema(max_length = 100)]
+    first_name: Option<String>,
+    #[schema(max_length = 100)]
+    last_name: Option<String>,
+    #[schema(max_length = 10000)]
+    message: Option<String>,
+    /// The page the form was sent from.
+    #[schema(max_length = 500)]
+    source_page: Option<String>,
+}
+
 /// Stores a lead for the host's tenant and app. With an `Idempotency-Key`, a retry of the same
 /// form answers the lead the first attempt stored.
 #[utoipa::path(
@@ -69,7 +88,7 @@ impl From<lead::Model> for LeadView {
         nullable = false, min_length = 1, max_length = 255, pattern = "^[!-~]+$",
         description = "Visible ASCII; a retry with the same key and form stores nothing new",
     )),
-    request_body = ContactForm,
+    request_body = ContactFormSchema,
     responses(
         (status = 201, body = LeadView,
             description = "The lead was stored, or replayed for a repeated `Idempotency-Key`",
@@ -111,4 +130,26 @@ pub async fn contact(
             .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
     }
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_lengths_are_the_enforced_ones() {
+        // utoipa takes literals only: this keeps the OpenAPI `maxLength`s and the rules together.
+        let schema = <ContactFormSchema as utoipa::PartialSchema>::schema();
+        let schema = serde_json::to_value(schema).unwrap();
+        for (field, max) in [
+            ("email", leads::MAX_EMAIL),
+            ("first_name", leads::MAX_NAME),
+            ("last_name", leads::MAX_NAME),
+            ("message", leads::MAX_MESSAGE),
+            ("source_page", leads::MAX_SOURCE_PAGE),
+        ] {
+            assert_eq!(schema["properties"][field]["maxLength"], max, "{field}");
+        }
+        assert_eq!(schema["required"], serde_json::json!(["email"]));
+    }
 }

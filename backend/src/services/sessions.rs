@@ -29,11 +29,10 @@ pub const REUSE_REASON: &str = "refresh_token_reused";
 const REUSED: &str = "refresh token was already used; the session has been ended";
 
 /// The OAuth 2.0 token response (RFC 6749 §5.1).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize)]
 pub struct TokenResponse {
     pub access_token: String,
     /// Always `Bearer`.
-    #[schema(value_type = String, example = "Bearer")]
     pub token_type: &'static str,
     pub expires_in: u64,
     pub refresh_token: String,

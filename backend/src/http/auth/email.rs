@@ -6,6 +6,7 @@ use serde::Deserialize;
 use tracing::Instrument;
 use utoipa::ToSchema;
 
+use super::TokenResponse;
 use super::*;
 use crate::error::{AppError, ErrorBody};
 use crate::http::client_ip::ClientIp;
@@ -14,7 +15,6 @@ use crate::http::json_body::JsonBody;
 use crate::http::responses::HostJsonRefusals;
 use crate::services::email_codes;
 use crate::services::identity::Proof;
-use crate::services::sessions::TokenResponse;
 use crate::state::AppState;
 
 // Bodies are read with every field optional, so a missing one is a 422 naming it; the schemas say

@@ -35,6 +35,19 @@ pub use self::passkey::*;
 pub use self::password::*;
 pub use self::session::*;
 
+/// The OAuth 2.0 token response (RFC 6749 §5.1) the sign-in routes send: the schema of
+/// [`crate::services::sessions::TokenResponse`].
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TokenResponse {
+    access_token: String,
+    /// Always `Bearer`.
+    #[schema(example = "Bearer")]
+    token_type: String,
+    expires_in: u64,
+    refresh_token: String,
+}
+
 /// Every sign-in step under `/auth`, each with a small body.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

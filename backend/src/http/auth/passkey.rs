@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
+use super::TokenResponse;
 use super::*;
 use crate::auth::step_up;
 use crate::error::{AppError, ErrorBody};
@@ -20,7 +21,6 @@ use crate::http::responses::{
     HostJsonRefusals, HostNotFound, Invalid, NotJson, TooLarge, Unavailable,
 };
 use crate::services::identity::Proof;
-use crate::services::sessions::TokenResponse;
 use crate::services::{email_codes, passkeys};
 use crate::state::AppState;
 

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 use utoipa::ToSchema;
 
+use super::TokenResponse;
 use super::*;
 use crate::error::{AppError, ErrorBody};
 use crate::http::client_ip::ClientIp;
@@ -14,7 +15,6 @@ use crate::http::host_tenant::FromHost;
 use crate::http::json_body::JsonBody;
 use crate::http::responses::HostJsonRefusals;
 use crate::services::identity::Proof;
-use crate::services::sessions::TokenResponse;
 use crate::services::{email_codes, passwords};
 use crate::state::AppState;
 

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use webauthn_rs::prelude::PublicKeyCredential;
 
+use super::TokenResponse;
 use super::*;
 use crate::error::{AppError, ErrorBody};
 use crate::http::client_ip::ClientIp;
@@ -16,7 +17,6 @@ use crate::http::json_body::JsonBody;
 use crate::http::responses::{BadHost, HostJsonRefusals, HostNotFound, Unavailable};
 use crate::services::audit::Actor;
 use crate::services::identity::Proof;
-use crate::services::sessions::TokenResponse;
 use crate::services::{accounts, sessions};
 use crate::state::AppState;
 
