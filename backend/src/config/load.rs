@@ -403,6 +403,62 @@ mod tests {
         }
     }
 
+    /// The keys serde knows in `section` (the top level: `None`), as its refusal of an unknown
+    /// key lists them.
+    fn known_keys(section: Option<&str>) -> Vec<&'static str> {
+        let file = match section {
+            Some(section) => format!("[{section}]\nno_such_key = 1\n"),
+            None => "no_such_key = 1\n".to_owned(),
+        };
+        let table: toml::Table = toml::from_str(&file).unwrap();
+        let error = Figment::new()
+            .merge(Serialized::defaults(table))
+            .extract::<Config>()
+            .err()
+            .expect("an unknown key is refused");
+        match error.kind {
+            Kind::UnknownField(_, valid) => valid.to_vec(),
+            kind => panic!("{kind}"),
+        }
+    }
+
+    #[test]
+    fn the_readme_documents_every_key_with_its_section() {
+        let readme = include_str!("../../../README.md");
+        let rows: Vec<&str> = readme
+            .lines()
+            .filter(|line| line.starts_with("| `"))
+            .collect();
+        let sections = known_keys(None);
+        assert!(sections.len() >= 10, "{sections:?}");
+        for section in sections {
+            let keys = known_keys(Some(section));
+            assert!(!keys.is_empty(), "{section}");
+            for key in keys {
+                let documented = rows.iter().any(|row| {
+                    let mut cells = row.split('|').skip(1);
+                    cells
+                        .next()
+                        .is_some_and(|s| s.trim() == format!("`{section}`"))
+                        && cells
+                            .next()
+                            .is_some_and(|k| k.contains(&format!("`{key}`")))
+                });
+                assert!(documented, "README: no row for {section}.{key}");
+            }
+        }
+        for (variable, key) in ALIASES {
+            let (section, key) = key.split_once('.').unwrap();
+            assert!(
+                rows.iter()
+                    .any(|row| row.starts_with(&format!("| `{section}` |"))
+                        && row.contains(&format!("`{key}`"))
+                        && row.contains(&format!("`{variable}`"))),
+                "README: {variable} is not shown beside {section}.{key}"
+            );
+        }
+    }
+
     /// A value of the right shape for an old key, good enough to reach the field.
     fn sample(key: &str) -> &'static str {
         match key {
