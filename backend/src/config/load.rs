@@ -195,6 +195,7 @@ pub(super) fn layered(
         None => None,
     };
     let mut warnings = Warnings::new();
+    check_environment(&mut warnings)?;
     if let Some(path) = path {
         let file = ConfigFile::read(path, &mut warnings)?;
         figment = figment.merge(file);
@@ -272,6 +273,54 @@ enum FlagValue {
     Cidrs(Vec<IpNet>),
     LogFormat(LogFormat),
     Bool(bool),
+}
+
+/// `TENANTRY_*` variables that are no setting: the file's path, and what the test suite and the
+/// benchmark read.
+const NOT_SETTINGS: [&str; 3] = ["TENANTRY_CONFIG", "TENANTRY_TEST_", "TENANTRY_BENCH_"];
+
+/// Refuses what the environment would otherwise say in two ways, or say to no one: an alias and
+/// its sectioned name set to different values (which wins is no rule an operator should need),
+/// and a file key written as a variable (`TENANTRY_IP_RATE_PER_MINUTE`), which names no setting.
+/// Other unknown single-underscore names are warned about: they may belong to something else.
+fn check_environment(warnings: &mut Warnings) -> Result<(), String> {
+    for (alias, key) in ALIASES {
+        let sectioned = format!("TENANTRY_{}", key.replace('.', "__").to_uppercase());
+        if let (Some(a), Some(b)) = (set_value(alias), set_value(&sectioned))
+            && a != b
+        {
+            return Err(format!(
+                "configuration: {alias} and {sectioned} are both set, to different values; set one"
+            ));
+        }
+    }
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        let Some(rest) = name.strip_prefix("TENANTRY_") else {
+            continue;
+        };
+        if rest.contains("__")
+            || ALIASES.iter().any(|(alias, _)| *alias == name)
+            || NOT_SETTINGS.iter().any(|other| name.starts_with(other))
+        {
+            continue;
+        }
+        let lower = rest.to_lowercase();
+        if let Some((_, section, key)) = FLAT_KEYS.iter().find(|(old, _, _)| *old == lower) {
+            let wanted = format!("TENANTRY_{}__{}", section, key).to_uppercase();
+            return Err(format!(
+                "configuration: {name} is no setting; write {wanted}"
+            ));
+        }
+        warnings.push(format!(
+            "{name} names no setting (settings are TENANTRY_<SECTION>__<KEY>); ignored"
+        ));
+    }
+    Ok(())
+}
+
+fn set_value(variable: &str) -> Option<std::ffi::OsString> {
+    std::env::var_os(variable).filter(|value| !value.is_empty())
 }
 
 /// An empty variable is an unset one, as a shell's `FOO= tenantry …` means.

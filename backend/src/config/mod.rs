@@ -754,6 +754,49 @@ mod tests {
     }
 
     #[test]
+    fn an_alias_and_its_sectioned_name_must_agree() {
+        in_jail(|jail| {
+            jail.set_env("TENANTRY_TRUSTED_PROXIES", "0.0.0.0/0");
+            jail.set_env("TENANTRY_HTTP__TRUSTED_PROXIES", "10.0.0.0/8");
+            let err = load(&ConfigArgs::default()).err().expect("refused");
+            assert!(
+                err.contains("TENANTRY_TRUSTED_PROXIES and TENANTRY_HTTP__TRUSTED_PROXIES"),
+                "{err}"
+            );
+            jail.set_env("TENANTRY_HTTP__TRUSTED_PROXIES", "0.0.0.0/0");
+            load(&ConfigArgs::default())?;
+            Ok(())
+        });
+        in_jail(|jail| {
+            jail.set_env("TENANTRY_MASTER_KEY", "a2V5");
+            jail.set_env("TENANTRY_SECRETS__MASTER_KEY", "b3RoZXI=");
+            assert!(load(&ConfigArgs::default()).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_file_key_written_as_a_variable_is_refused_and_strangers_are_named() {
+        in_jail(|jail| {
+            jail.set_env("TENANTRY_IP_RATE_PER_MINUTE", "2");
+            let err = load(&ConfigArgs::default()).err().expect("refused");
+            assert!(
+                err.contains("write TENANTRY_LIMITS__IP_PER_MINUTE"),
+                "{err}"
+            );
+            Ok(())
+        });
+        in_jail(|jail| {
+            jail.set_env("TENANTRY_BINDD", "1");
+            jail.set_env("TENANTRY_TEST_SOMETHING", "1");
+            let (_, warnings) = load(&ConfigArgs::default())?;
+            assert_eq!(warnings.len(), 1, "{warnings:?}");
+            assert!(warnings[0].contains("TENANTRY_BINDD"), "{warnings:?}");
+            Ok(())
+        });
+    }
+
+    #[test]
     fn bad_values_are_refused_with_their_key() {
         in_jail(|jail| {
             jail.set_env("TENANTRY_TRUSTED_PROXIES", "10.0.0.0/8,not-a-cidr");
