@@ -29,9 +29,22 @@ pub enum Scope {
     ApiKey,
     Ip,
     Address,
+    Mailbox,
+    Code,
     PublicIp,
     GraphqlIp,
     Account,
+}
+
+/// What a sign-in step does with the address it names, each with a budget of its own.
+#[derive(Clone, Copy, Debug)]
+pub enum SignInStep {
+    /// Mails it something: a code, a reset link.
+    Mail,
+    /// Tries an emailed code.
+    Code,
+    /// Tries a password, or asks for its passkeys.
+    Secret,
 }
 
 impl Scope {
@@ -41,6 +54,8 @@ impl Scope {
             Scope::ApiKey => "api_key",
             Scope::Ip => "ip",
             Scope::Address => "address",
+            Scope::Mailbox => "mailbox",
+            Scope::Code => "code",
             Scope::PublicIp => "public_ip",
             Scope::GraphqlIp => "graphql_ip",
             Scope::Account => "account",
@@ -176,18 +191,25 @@ impl RateLimits {
 
     /// One sign-in step from `ip`, and for `address` (compared lower-case) of a tenant when the
     /// step names one, so a mailbox cannot be flooded, or a password guessed, from many addresses.
+    /// Each kind of step has its own budget per address: wrong passwords sent for someone's
+    /// address spend the password budget only, and cannot stop its owner from asking for a code
+    /// and signing in with it.
     pub async fn sign_in(
         &self,
         ip: Option<IpAddr>,
         tenant_id: Uuid,
-        address: Option<&str>,
+        address: Option<(&str, SignInStep)>,
     ) -> Result<(), AppError> {
         self.ip(ip).await?;
         match address {
-            Some(address) => {
+            Some((address, step)) => {
                 let key = format!("{tenant_id}:{}", address.trim().to_lowercase());
-                self.check(Scope::Address, &key, self.address_per_minute)
-                    .await
+                let scope = match step {
+                    SignInStep::Mail => Scope::Mailbox,
+                    SignInStep::Code => Scope::Code,
+                    SignInStep::Secret => Scope::Address,
+                };
+                self.check(scope, &key, self.address_per_minute).await
             }
             None => Ok(()),
         }

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use tenantry::auth::step_up;
 use tenantry::config::Config;
 use tenantry::entities::account::{self, Role};
+use tenantry::entities::api_key::KeyKind;
 use tenantry::entities::email_challenge;
 use tenantry::services::accounts;
 use webauthn_authenticator_rs::WebauthnAuthenticator;
@@ -34,6 +35,7 @@ db_tests!(
     finishing_a_reset_spends_every_other_way_in_and_tells_the_owner,
     forty_simultaneous_wrong_codes_evaluate_at_most_five,
     every_spelling_of_an_address_shares_one_sign_in_budget,
+    wrong_passwords_cannot_lock_the_owner_out_of_a_code,
     passkey_sign_in_tells_nothing_about_an_address,
     an_unrouted_custom_domain_is_a_claim_again,
     repeating_a_revocation_flushes_no_cache,
@@ -44,6 +46,7 @@ db_tests!(
     a_client_cannot_choose_its_address,
     an_anonymous_flood_cannot_drain_a_tenants_budget,
     anonymous_graphql_is_limited_per_client,
+    made_up_credentials_spend_the_anonymous_budget,
     batches_and_big_documents_cost_what_they_weigh,
     a_self_signed_up_user_cannot_drain_the_tenants_budget,
     signing_out_is_in_the_audit_trail,
@@ -667,6 +670,32 @@ async fn every_spelling_of_an_address_shares_one_sign_in_budget(backend: Backend
     assert!(
         statuses[..5].iter().all(|s| *s == StatusCode::UNAUTHORIZED),
         "{statuses:?}"
+    );
+}
+
+/// Promise: wrong passwords sent for someone's address, enough to spend its password budget,
+/// do not stop its owner from asking for a code and signing in with it.
+async fn wrong_passwords_cannot_lock_the_owner_out_of_a_code(backend: Backend) {
+    let (app, sink) = mailing_app(backend, |config| config.limits.address_per_minute = 5).await;
+    let acme = app.provision("acme", "Acme").await.tenant;
+    let host = app.host("acme", "TAXI_PASSENGER");
+    let (ana, _) = app.sign_in(acme.id, "ana@example.com", Role::Admin).await;
+    set_password(&app, &ana, "correct horse battery").await;
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(password_login(&app, &host, "ANA@example.com", "wrong horse battery").await);
+    }
+    assert_eq!(
+        statuses.last(),
+        Some(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    let signed_in = sign_in_by_code(&app, &sink, &host, "ana@example.com").await;
+    assert!(signed_in["access_token"].is_string(), "{signed_in}");
+    // The password budget itself still holds.
+    assert_eq!(
+        password_login(&app, &host, "ana@example.com", "correct horse battery").await,
+        StatusCode::TOO_MANY_REQUESTS
     );
 }
 
@@ -1320,6 +1349,87 @@ async fn an_anonymous_flood_cannot_drain_a_tenants_budget(backend: Backend) {
     assert!(
         answers.contains(&StatusCode::TOO_MANY_REQUESTS),
         "{answers:?}"
+    );
+}
+
+/// Promise: a credential that is refused counts against its client's anonymous budget, and a key
+/// the server has not seen lately is looked up only within that budget: a key's checksum is
+/// public, so anyone can make well-formed keys, and each unknown one costs a database read.
+async fn made_up_credentials_spend_the_anonymous_budget(backend: Backend) {
+    let app = spawn_app_with(backend, |config| {
+        config.limits.anonymous_graphql_per_minute = 5;
+        config.http.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await;
+    let acme = app.provision("acme", "Acme").await.tenant;
+    let (_, secret) = app
+        .api_key(acme.id, KeyKind::Secret, Some(Role::Admin), None)
+        .await;
+    let reads = |metrics: &str| {
+        metrics
+            .lines()
+            .find(|l| l.starts_with("tenantry_db_statements_total{kind=\"read\"}"))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|n| n.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let ask = |credential: Credential, ip: &'static str| {
+        let app = &app;
+        async move {
+            app.graphql_with(
+                &credential,
+                &[("x-forwarded-for", ip)],
+                "{ apiVersion }",
+                json!({}),
+            )
+            .await
+            .0
+        }
+    };
+    let before = reads(&app.metrics().await);
+    let mut answers = Vec::new();
+    for _ in 0..20 {
+        let made_up = tenantry::auth::api_key_format::generate(KeyKind::Secret);
+        answers.push(ask(Credential::Key(made_up), "198.51.100.20").await);
+    }
+    let unauthorized = answers
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let limited = answers
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!(unauthorized <= 5 && limited >= 15, "{answers:?}");
+    let looked_up = reads(&app.metrics().await) - before;
+    assert!(
+        looked_up <= 8.0,
+        "{looked_up} reads for twenty made-up keys"
+    );
+
+    // Forged tokens are refused within the same kind of budget, another client's.
+    let mut answers = Vec::new();
+    for i in 0..12 {
+        let forged = Credential::Bearer(format!("eyJhbGciOiJFZERTQSJ9.e30.{i}"));
+        answers.push(ask(forged, "198.51.100.21").await);
+    }
+    assert_eq!(
+        answers.last(),
+        Some(&StatusCode::TOO_MANY_REQUESTS),
+        "{answers:?}"
+    );
+
+    // A real key, known to the server, is still served from a spent address.
+    assert_eq!(
+        ask(Credential::Key(secret.clone()), "198.51.100.22").await,
+        StatusCode::OK
+    );
+    for _ in 0..6 {
+        ask(Credential::None, "198.51.100.22").await;
+    }
+    assert_eq!(
+        ask(Credential::Key(secret), "198.51.100.22").await,
+        StatusCode::OK
     );
 }
 

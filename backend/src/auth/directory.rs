@@ -54,6 +54,12 @@ impl Directory {
             .await
     }
 
+    /// Whether the key whose SHA-256 is `hash` (known or not) is in memory: looking it up reads
+    /// nothing.
+    pub fn remembers_key(&self, hash: &str) -> bool {
+        self.keys.contains(hash)
+    }
+
     /// The key whose SHA-256 is `hash`.
     pub async fn api_key(
         &self,

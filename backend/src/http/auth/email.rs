@@ -13,6 +13,7 @@ use crate::http::client_ip::ClientIp;
 use crate::http::host_tenant::FromHost;
 use crate::http::json_body::JsonBody;
 use crate::http::responses::HostJsonRefusals;
+use crate::rate_limit::SignInStep;
 use crate::services::email_codes;
 use crate::services::identity::Proof;
 use crate::state::AppState;
@@ -51,7 +52,7 @@ pub async fn email_start(
     let email = email_codes::normalise(&required("email", body.email)?)?;
     state
         .limits
-        .sign_in(ip, host.tenant.id(), Some(&email))
+        .sign_in(ip, host.tenant.id(), Some((&email, SignInStep::Mail)))
         .await?;
     // Sent after answering: how long the answer takes must not tell known addresses apart.
     let send = async move {
@@ -90,7 +91,11 @@ pub async fn email_verify(
     let code = required("code", body.code)?;
     state
         .limits
-        .sign_in(ip, host.tenant.id(), Some(&email_codes::budget_key(&email)))
+        .sign_in(
+            ip,
+            host.tenant.id(),
+            Some((&email_codes::budget_key(&email), SignInStep::Code)),
+        )
         .await?;
     let proof = Proof::EmailCode { email, code };
     let tokens = identity(&state).sign_in(&host, ip, proof).await?;

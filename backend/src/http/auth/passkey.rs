@@ -20,6 +20,7 @@ use crate::http::json_body::JsonBody;
 use crate::http::responses::{
     HostJsonRefusals, HostNotFound, Invalid, NotJson, TooLarge, Unavailable,
 };
+use crate::rate_limit::SignInStep;
 use crate::services::identity::Proof;
 use crate::services::{email_codes, passkeys};
 use crate::state::AppState;
@@ -183,7 +184,11 @@ pub async fn passkey_login_start(
     let email = required("email", body.email)?;
     state
         .limits
-        .sign_in(ip, host.tenant.id(), Some(&email_codes::budget_key(&email)))
+        .sign_in(
+            ip,
+            host.tenant.id(),
+            Some((&email_codes::budget_key(&email), SignInStep::Secret)),
+        )
         .await?;
     let (ceremony, options) =
         passkeys::start_login(&state.db, &state.passkey_decoys, &host, &email).await?;

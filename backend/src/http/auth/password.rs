@@ -14,6 +14,7 @@ use crate::http::client_ip::ClientIp;
 use crate::http::host_tenant::FromHost;
 use crate::http::json_body::JsonBody;
 use crate::http::responses::HostJsonRefusals;
+use crate::rate_limit::SignInStep;
 use crate::services::identity::Proof;
 use crate::services::{email_codes, passwords};
 use crate::state::AppState;
@@ -69,7 +70,11 @@ pub async fn password_login(
     let password = required("password", body.password)?;
     state
         .limits
-        .sign_in(ip, host.tenant.id(), Some(&email_codes::budget_key(&email)))
+        .sign_in(
+            ip,
+            host.tenant.id(),
+            Some((&email_codes::budget_key(&email), SignInStep::Secret)),
+        )
         .await?;
     let proof = Proof::Password { email, password };
     let tokens = identity(&state).sign_in(&host, ip, proof).await?;
@@ -98,7 +103,7 @@ pub async fn reset_start(
     let email = email_codes::normalise(&required("email", body.email)?)?;
     state
         .limits
-        .sign_in(ip, host.tenant.id(), Some(&email))
+        .sign_in(ip, host.tenant.id(), Some((&email, SignInStep::Mail)))
         .await?;
     // Answered before the work, so the answer's timing says nothing about the address.
     let send = async move {

@@ -15,6 +15,7 @@ use crate::http::client_ip::ClientIp;
 use crate::http::host_tenant::FromHost;
 use crate::http::json_body::JsonBody;
 use crate::http::responses::{BadHost, HostJsonRefusals, HostNotFound, Unavailable};
+use crate::rate_limit::SignInStep;
 use crate::services::audit::Actor;
 use crate::services::identity::Proof;
 use crate::services::{accounts, sessions};
@@ -142,10 +143,6 @@ pub async fn elevate(
         .account_id
         .ok_or_else(|| AppError::internal("a token names its account"))?;
     let account = accounts::get(&state.db, &host.tenant, account_id).await?;
-    state
-        .limits
-        .sign_in(ip, host.tenant.id(), Some(&account.email))
-        .await?;
     let proof = match (
         body.password,
         body.code,
@@ -170,6 +167,14 @@ pub async fn elevate(
             ));
         }
     };
+    let step = match proof {
+        Proof::EmailCode { .. } => SignInStep::Code,
+        _ => SignInStep::Secret,
+    };
+    state
+        .limits
+        .sign_in(ip, host.tenant.id(), Some((&account.email, step)))
+        .await?;
     let elevated = identity(&state)
         .elevate(host, ip, &account, session, proof)
         .await?;

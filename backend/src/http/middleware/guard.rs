@@ -46,7 +46,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     let (mut parts, body) = req.into_parts();
     let caller_ip = client_ip::peer(&parts)
         .map(|peer| client_ip::client_ip(&parts.headers, peer, &state.config));
-    let admitted = match principal(&state, &parts.headers).await {
+    let admitted = match principal(&state, &parts.headers, caller_ip).await {
         Ok(principal) => within_limits(&state, &principal, caller_ip)
             .await
             .map(|()| principal),
@@ -89,9 +89,19 @@ async fn within_limits(
 }
 
 /// The first credential present decides: `Authorization: Bearer`, then `X-Api-Key`.
-async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Principal, AppError> {
+async fn principal(
+    state: &AppState,
+    headers: &HeaderMap,
+    caller_ip: Option<std::net::IpAddr>,
+) -> Result<Principal, AppError> {
     if let Some(token) = bearer(headers)? {
-        return from_token(state, token).await;
+        let verified = from_token(state, token).await;
+        if verified.is_err() {
+            // A refused token spends its client's anonymous budget, as a request without one
+            // would: otherwise forged tokens would be the way around that budget.
+            state.limits.graphql_ip(caller_ip).await?;
+        }
+        return verified;
     }
     if let Some(value) = headers.get(API_KEY) {
         let key = value
@@ -101,7 +111,7 @@ async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Principal, A
         let origin = headers
             .get(header::ORIGIN)
             .map(|v| v.to_str().unwrap_or("null"));
-        return from_key(state, key, origin).await;
+        return from_key(state, key, origin, caller_ip).await;
     }
     Ok(Principal::anonymous())
 }
@@ -176,11 +186,19 @@ async fn from_key(
     state: &AppState,
     key: &str,
     origin: Option<&str>,
+    caller_ip: Option<std::net::IpAddr>,
 ) -> Result<Principal, AppError> {
     api_key_format::parse(key).map_err(|err| refused("malformed_credential", &err.to_string()))?;
+    let hash = api_key_format::hash(key);
+    if !state.directory.remembers_key(&hash) {
+        // Looking a key up costs a database read, and a key's checksum is public: made-up keys
+        // are looked up only within their client's anonymous budget. A key in use stays in
+        // memory, so this is spent about once a cache lifetime.
+        state.limits.graphql_ip(caller_ip).await?;
+    }
     let row = state
         .directory
-        .api_key(&state.db, &api_key_format::hash(key))
+        .api_key(&state.db, &hash)
         .await?
         .ok_or_else(|| refused("unknown_key", "API key is not recognised"))?;
     if row.revoked_at.is_some() {
