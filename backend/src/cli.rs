@@ -458,7 +458,7 @@ fn needed_master_key(config: &Config) -> Result<MasterKey, AppError> {
 fn demo_master_key() -> Result<std::path::PathBuf, AppError> {
     let path = std::path::Path::new(DEMO_MASTER_KEY);
     if !path.exists() {
-        std::fs::create_dir_all("data").map_err(AppError::internal)?;
+        db::private_dir(std::path::Path::new("data"))?;
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -504,7 +504,7 @@ fn write_demo_env(demo: &demo::Demo, port: u16) -> Result<(), AppError> {
     for (app, host) in &demo.hosts {
         text.push_str(&format!("{app}=http://{host}:{port}\n"));
     }
-    std::fs::create_dir_all("data").map_err(AppError::internal)?;
+    db::private_dir(std::path::Path::new("data"))?;
     let scratch = format!("{DEMO_ENV}.{}", std::process::id());
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);

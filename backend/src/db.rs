@@ -42,6 +42,21 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, AppError> {
     })
 }
 
+/// Makes `dir` (and its parents) if it is missing, readable by its owner only (mode 0700): what the
+/// server keeps on disk (the database, the demo's keys) is for no one else.
+pub fn private_dir(dir: &Path) -> Result<(), AppError> {
+    if dir.exists() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(|e| AppError::internal(format!("cannot create {}: {e}", dir.display())))
+}
+
 /// Makes the SQLite file `file` if it is missing, readable by its owner only (mode 0600; SQLite
 /// gives its `-wal` and `-shm` files the same mode), in a directory made 0700 when it is made
 /// here: the file holds sessions, live sign-in codes in the outbox and the server's secrets.
@@ -51,13 +66,8 @@ fn create_private(file: &Path) -> Result<(), AppError> {
     };
     if let Some(dir) = file.parent()
         && !dir.as_os_str().is_empty()
-        && !dir.exists()
     {
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(dir).map_err(|e| failed(dir, e))?;
+        private_dir(dir)?;
     }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

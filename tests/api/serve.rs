@@ -13,6 +13,7 @@ db_tests!(demo_server_logs_json_and_stops_on_sigterm);
 
 async fn demo_server_logs_json_and_stops_on_sigterm(backend: Backend) {
     let database = TestDatabase::create(&backend).await;
+    let workdir = tempfile::tempdir().unwrap();
     let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_tenantry-cli"))
         .args([
             "serve",
@@ -26,7 +27,7 @@ async fn demo_server_logs_json_and_stops_on_sigterm(backend: Backend) {
         .env("RUST_LOG", "info")
         .env_remove("TENANTRY_BASE_DOMAIN")
         .env_remove("TENANTRY_CONFIG")
-        .current_dir(std::env::temp_dir())
+        .current_dir(workdir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -46,6 +47,13 @@ async fn demo_server_logs_json_and_stops_on_sigterm(backend: Backend) {
         }
     }
     let admin_key = admin_key.expect("the demo prints an admin key");
+    // What the demo keeps on disk (its master key, the keys it printed) is for no one else.
+    let mode = |path: std::path::PathBuf| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    };
+    assert_eq!(mode(workdir.path().join("data")), 0o700);
+    assert_eq!(mode(workdir.path().join("data/master.key")), 0o600);
     let rides_url = rides_url.expect("the demo prints the passenger app's URL");
     let port: u16 = rides_url
         .split(':')
