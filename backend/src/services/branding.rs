@@ -155,7 +155,29 @@ fn text(field: &str, value: Option<String>, max: usize) -> Result<Option<String>
             "must not contain control characters",
         ));
     }
+    if value.chars().any(is_invisible) {
+        return Err(AppError::invalid(
+            field,
+            "must not contain invisible formatting characters (direction overrides, zero-width \
+             characters, line separators)",
+        ));
+    }
     Ok(Some(value))
+}
+
+/// Characters that change how the text around them is shown without being seen themselves: a
+/// right-to-left override can make a display name in a sign-in mail read as something else.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
 }
 
 /// An absolute `https://` (or `http://`) URL: pages load these directly.
@@ -220,4 +242,30 @@ pub async fn set<C: ConnectionTrait + TransactionTrait>(
     audit::record(&txn, tenant, actor, "branding.updated", detail).await?;
     txn.commit().await?;
     Ok(stored)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_would_read_as_something_else_are_refused() {
+        for name in [
+            "Acme\u{202E}ytiruceS",
+            "Acme\u{2028}Team",
+            "Ac\u{200B}me",
+            "Acme\u{2066}x",
+        ] {
+            assert!(
+                text("displayName", Some(name.into()), MAX_TEXT).is_err(),
+                "{name:?}"
+            );
+        }
+        for name in ["Acme Rides", "Café Ünïcode", "عربي", "日本のタクシー"] {
+            assert!(
+                text("displayName", Some(name.into()), MAX_TEXT).is_ok(),
+                "{name:?}"
+            );
+        }
+    }
 }
