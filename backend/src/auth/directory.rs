@@ -54,20 +54,17 @@ impl Directory {
             .await
     }
 
-    /// Whether the key whose SHA-256 is `hash` (known or not) is in memory: looking it up reads
-    /// nothing.
-    pub fn remembers_key(&self, hash: &str) -> bool {
-        self.keys.contains(hash)
-    }
-
-    /// The key whose SHA-256 is `hash`.
+    /// The key whose SHA-256 is `hash`. `admit` runs only when the database must be read, and
+    /// its refusal is the answer (nothing is read or cached then).
     pub async fn api_key(
         &self,
         db: &impl ConnectionTrait,
         hash: &str,
+        admit: impl Future<Output = Result<(), AppError>>,
     ) -> Result<Option<Arc<api_key::Model>>, AppError> {
         self.keys
             .get_or_load(hash.to_owned(), || async move {
+                admit.await?;
                 let row = api_key::Entity::find()
                     .filter(api_key::Column::KeyHash.eq(hash))
                     .one(db)

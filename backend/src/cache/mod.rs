@@ -64,15 +64,6 @@ where
         Ok(value)
     }
 
-    /// Whether `key` is cached (a hit or a remembered miss), without counting a look-up.
-    pub fn contains<Q>(&self, key: &Q) -> bool
-    where
-        K: std::borrow::Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
-    {
-        self.cache.contains_key(key)
-    }
-
     pub fn invalidate_all(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.cache.invalidate_all();

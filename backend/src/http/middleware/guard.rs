@@ -189,16 +189,16 @@ async fn from_key(
     caller_ip: Option<std::net::IpAddr>,
 ) -> Result<Principal, AppError> {
     api_key_format::parse(key).map_err(|err| refused("malformed_credential", &err.to_string()))?;
-    let hash = api_key_format::hash(key);
-    if !state.directory.remembers_key(&hash) {
-        // Looking a key up costs a database read, and a key's checksum is public: made-up keys
-        // are looked up only within their client's anonymous budget. A key in use stays in
-        // memory, so this is spent about once a cache lifetime.
-        state.limits.graphql_ip(caller_ip).await?;
-    }
+    // Reading a key not in memory costs a database read, and a key's checksum is public: made-up
+    // keys are read only within their client's anonymous budget. A key in use stays in memory,
+    // so this is spent about once a cache lifetime.
     let row = state
         .directory
-        .api_key(&state.db, &hash)
+        .api_key(
+            &state.db,
+            &api_key_format::hash(key),
+            state.limits.graphql_ip(caller_ip),
+        )
         .await?
         .ok_or_else(|| refused("unknown_key", "API key is not recognised"))?;
     if row.revoked_at.is_some() {
