@@ -6,14 +6,12 @@ use serde::Deserialize;
 use tracing::Instrument;
 use utoipa::ToSchema;
 
-use super::TokenResponse;
 use super::*;
 use crate::error::{AppError, ErrorBody};
 use crate::http::client_ip::ClientIp;
 use crate::http::host_tenant::FromHost;
 use crate::http::json_body::JsonBody;
 use crate::http::responses::HostJsonRefusals;
-use crate::rate_limit::SignInStep;
 use crate::services::email_codes;
 use crate::services::identity::Proof;
 use crate::state::AppState;
@@ -50,10 +48,7 @@ pub async fn email_start(
     JsonBody(body): JsonBody<EmailStart>,
 ) -> Result<Response, AppError> {
     let email = email_codes::normalise(&required("email", body.email)?)?;
-    state
-        .limits
-        .sign_in(ip, host.tenant.id(), Some((&email, SignInStep::Mail)))
-        .await?;
+    spend_step(&state, &host.tenant, ip, &email, SignInStep::Mail).await?;
     // Sent after answering: how long the answer takes must not tell known addresses apart.
     let send = async move {
         let sent = email_codes::start(&state.db, &state.config, &state.mailer, &host, &email).await;
@@ -89,14 +84,7 @@ pub async fn email_verify(
 ) -> Result<Response, AppError> {
     let email = required("email", body.email)?;
     let code = required("code", body.code)?;
-    state
-        .limits
-        .sign_in(
-            ip,
-            host.tenant.id(),
-            Some((&email_codes::budget_key(&email), SignInStep::Code)),
-        )
-        .await?;
+    spend_step(&state, &host.tenant, ip, &email, SignInStep::Code).await?;
     let proof = Proof::EmailCode { email, code };
     let tokens = identity(&state).sign_in(&host, ip, proof).await?;
     Ok(token_response(&tokens))

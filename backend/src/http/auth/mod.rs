@@ -20,8 +20,9 @@ use crate::entities::account;
 use crate::error::AppError;
 use crate::http::host_tenant::FromHost;
 use crate::http::middleware::guard;
-use crate::services::accounts;
+use crate::rate_limit::SignInStep;
 use crate::services::identity::Identity;
+use crate::services::{accounts, email_codes};
 use crate::state::AppState;
 use crate::tenancy::context::TenantContext;
 
@@ -101,6 +102,23 @@ fn accepted() -> Response {
 }
 
 /// The identity use-cases, on this server's database, keys and hashing.
+/// Spends one sign-in step that names `email` on `tenant`'s host: a request of its client's
+/// budget, and one of the address's budget for this kind of step (every spelling that reaches
+/// one account counts as that account's address).
+async fn spend_step(
+    state: &AppState,
+    tenant: &TenantContext,
+    ip: Option<std::net::IpAddr>,
+    email: &str,
+    step: SignInStep,
+) -> Result<(), AppError> {
+    let address = email_codes::budget_key(email);
+    state
+        .limits
+        .sign_in(ip, tenant.id(), Some((&address, step)))
+        .await
+}
+
 fn identity(state: &AppState) -> Identity<'_> {
     Identity {
         db: &state.db,

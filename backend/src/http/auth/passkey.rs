@@ -10,7 +10,6 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
-use super::TokenResponse;
 use super::*;
 use crate::auth::step_up;
 use crate::error::{AppError, ErrorBody};
@@ -20,9 +19,8 @@ use crate::http::json_body::JsonBody;
 use crate::http::responses::{
     HostJsonRefusals, HostNotFound, Invalid, NotJson, TooLarge, Unavailable,
 };
-use crate::rate_limit::SignInStep;
 use crate::services::identity::Proof;
-use crate::services::{email_codes, passkeys};
+use crate::services::passkeys;
 use crate::state::AppState;
 
 /// A challenge for the browser's `navigator.credentials`, and the id to finish it with.
@@ -182,14 +180,7 @@ pub async fn passkey_login_start(
     JsonBody(body): JsonBody<EmailStart>,
 ) -> Result<Response, AppError> {
     let email = required("email", body.email)?;
-    state
-        .limits
-        .sign_in(
-            ip,
-            host.tenant.id(),
-            Some((&email_codes::budget_key(&email), SignInStep::Secret)),
-        )
-        .await?;
+    spend_step(&state, &host.tenant, ip, &email, SignInStep::Secret).await?;
     let (ceremony, options) =
         passkeys::start_login(&state.db, &state.passkey_decoys, &host, &email).await?;
     Ok(challenge(ceremony, options))

@@ -7,14 +7,12 @@ use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 use utoipa::ToSchema;
 
-use super::TokenResponse;
 use super::*;
 use crate::error::{AppError, ErrorBody};
 use crate::http::client_ip::ClientIp;
 use crate::http::host_tenant::FromHost;
 use crate::http::json_body::JsonBody;
 use crate::http::responses::HostJsonRefusals;
-use crate::rate_limit::SignInStep;
 use crate::services::identity::Proof;
 use crate::services::{email_codes, passwords};
 use crate::state::AppState;
@@ -68,14 +66,7 @@ pub async fn password_login(
 ) -> Result<Response, AppError> {
     let email = required("email", body.email)?;
     let password = required("password", body.password)?;
-    state
-        .limits
-        .sign_in(
-            ip,
-            host.tenant.id(),
-            Some((&email_codes::budget_key(&email), SignInStep::Secret)),
-        )
-        .await?;
+    spend_step(&state, &host.tenant, ip, &email, SignInStep::Secret).await?;
     let proof = Proof::Password { email, password };
     let tokens = identity(&state).sign_in(&host, ip, proof).await?;
     Ok(token_response(&tokens))
@@ -101,10 +92,7 @@ pub async fn reset_start(
     JsonBody(body): JsonBody<EmailStart>,
 ) -> Result<Response, AppError> {
     let email = email_codes::normalise(&required("email", body.email)?)?;
-    state
-        .limits
-        .sign_in(ip, host.tenant.id(), Some((&email, SignInStep::Mail)))
-        .await?;
+    spend_step(&state, &host.tenant, ip, &email, SignInStep::Mail).await?;
     // Answered before the work, so the answer's timing says nothing about the address.
     let send = async move {
         let (db, config, mailer) = (&state.db, &state.config, &state.mailer);

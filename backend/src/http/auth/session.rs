@@ -8,14 +8,12 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use webauthn_rs::prelude::PublicKeyCredential;
 
-use super::TokenResponse;
 use super::*;
 use crate::error::{AppError, ErrorBody};
 use crate::http::client_ip::ClientIp;
 use crate::http::host_tenant::FromHost;
 use crate::http::json_body::JsonBody;
 use crate::http::responses::{BadHost, HostJsonRefusals, HostNotFound, Unavailable};
-use crate::rate_limit::SignInStep;
 use crate::services::audit::Actor;
 use crate::services::identity::Proof;
 use crate::services::{accounts, sessions};
@@ -171,10 +169,7 @@ pub async fn elevate(
         Proof::EmailCode { .. } => SignInStep::Code,
         _ => SignInStep::Secret,
     };
-    state
-        .limits
-        .sign_in(ip, host.tenant.id(), Some((&account.email, step)))
-        .await?;
+    spend_step(&state, &host.tenant, ip, &account.email, step).await?;
     let elevated = identity(&state)
         .elevate(host, ip, &account, session, proof)
         .await?;
