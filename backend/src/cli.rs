@@ -323,7 +323,7 @@ async fn run(cli: Cli) -> Result<(), String> {
 async fn execute(command: Command, config: Config) -> Result<(), AppError> {
     match command {
         Command::Serve(args) => {
-            telemetry::init(config.log.format, "info");
+            let _log = telemetry::init_server(&config.log);
             serve(config, args.demo).await
         }
         Command::Schema => {

@@ -2,7 +2,8 @@
 //! them. Handlers do not record anything themselves: one middleware counts every response, and an
 //! error says what it was (an auth failure, a rate limit) through a response extension.
 
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::Router;
@@ -20,6 +21,15 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use sea_orm::{DatabaseConnection, DbBackend};
 use tokio::net::TcpListener;
+use tracing_appender::non_blocking::ErrorCounter;
+
+/// The server's log writer's count of the lines it dropped, once the server's logging is set up.
+static LOG_DROPS: OnceLock<ErrorCounter> = OnceLock::new();
+
+/// Reports the log writer's dropped lines as `tenantry_log_lines_dropped_total` from now on.
+pub fn follow_log_drops(counter: ErrorCounter) {
+    let _ = LOG_DROPS.set(counter);
+}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -81,6 +91,9 @@ pub struct Metrics {
     auth_failures: Family<ReasonLabels, Counter>,
     pool: Family<PoolLabels, Gauge>,
     statements: Family<StatementLabels, Counter>,
+    /// Follows the log writer's own count ([`follow_log_drops`]), brought up to date when the
+    /// metrics are read.
+    log_lines_dropped: Counter,
 }
 
 impl Default for Metrics {
@@ -95,6 +108,7 @@ impl Default for Metrics {
         let auth_failures = Family::default();
         let pool = Family::default();
         let statements = Family::default();
+        let log_lines_dropped = Counter::default();
         registry.register(
             "http_requests",
             "Requests answered, by route pattern, method and status",
@@ -135,6 +149,11 @@ impl Default for Metrics {
             "SQL statements sent to the database, by kind (read, write): what a route costs the database",
             statements.clone(),
         );
+        registry.register(
+            "log_lines_dropped",
+            "Log lines dropped because the log writer was behind: requests never wait for the log",
+            log_lines_dropped.clone(),
+        );
         Self {
             registry,
             requests,
@@ -145,6 +164,7 @@ impl Default for Metrics {
             auth_failures,
             pool,
             statements,
+            log_lines_dropped,
         }
     }
 }
@@ -199,10 +219,20 @@ impl Metrics {
         self.pool
             .get_or_create(&PoolLabels { state: "max" })
             .set(i64::from(max));
+        // `fetch_max`: two scrapes at once must not count the same drops twice.
+        self.log_lines_dropped
+            .inner()
+            .fetch_max(log_lines_dropped(), Ordering::Relaxed);
         let mut text = String::new();
         encode(&mut text, &self.registry).expect("writing to a String cannot fail");
         text
     }
+}
+
+fn log_lines_dropped() -> u64 {
+    LOG_DROPS
+        .get()
+        .map_or(0, |counter| counter.dropped_lines() as u64)
 }
 
 /// Whether a statement only reads: a `SELECT` (sea-orm writes no `WITH`).

@@ -124,3 +124,72 @@ async fn demo_server_logs_json_and_stops_on_sigterm(backend: Backend) {
             .any(|line| line["fields"]["message"] == "shutting down: finishing requests in flight")
     );
 }
+
+/// A log nobody reads (a full pipe, a stalled disk) must not hold requests up: the server drops
+/// lines past `log.buffered_lines` and counts them, and every request is still answered.
+#[tokio::test]
+async fn a_stalled_log_never_holds_a_request() {
+    let workdir = tempfile::tempdir().unwrap();
+    let free_port = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (port, metrics_port) = (free_port(), free_port());
+    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_tenantry-cli"))
+        .args(["serve", "--demo", "--bind", &format!("127.0.0.1:{port}")])
+        .args(["--metrics-bind", &format!("127.0.0.1:{metrics_port}")])
+        .env("RUST_LOG", "info")
+        .env("TENANTRY_LOG__BUFFERED_LINES", "16")
+        .env_remove("DATABASE_URL")
+        .env_remove("TENANTRY_BASE_DOMAIN")
+        .env_remove("TENANTRY_CONFIG")
+        .current_dir(workdir.path())
+        .stdout(Stdio::null())
+        // A pipe that is never read: once its buffer is full, every write to it would block.
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the server starts");
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while client.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server never answered"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    // Far more lines than the pipe and the buffers hold; each request must still be answered.
+    for _ in 0..3000 {
+        let answer = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            client.get(format!("{base}/healthz")).send(),
+        )
+        .await
+        .expect("a request waited on the log")
+        .unwrap();
+        assert_eq!(answer.status(), StatusCode::OK);
+    }
+    let metrics = client
+        .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let dropped: u64 = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("tenantry_log_lines_dropped_total "))
+        .unwrap_or_else(|| panic!("no dropped-lines counter:\n{metrics}"))
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(dropped > 0, "lines past the buffer are dropped and counted");
+    server.kill().await.unwrap();
+}

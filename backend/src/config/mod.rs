@@ -109,10 +109,22 @@ pub enum ForwardingHeader {
 }
 
 /// `[log]`.
-#[derive(Clone, Default, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Log {
     pub format: LogFormat,
+    /// Lines the server's log holds while its writer catches up; past that, lines are dropped
+    /// (and counted in `tenantry_log_lines_dropped_total`) rather than a request waiting.
+    pub buffered_lines: usize,
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Pretty,
+            buffered_lines: 32_768,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, ValueEnum)]

@@ -1,18 +1,15 @@
 //! Parsed and validated query documents, kept by their text: clients send the same few queries
 //! over and over, and parsing and validating one cost more than everything else a small query
-//! does. A clone of the parsed document costs a fraction of a parse.
+//! does. A clone of the parsed document costs a fraction of a parse. [`super::hooks`] consults
+//! them.
 //!
 //! Validation also depends on the variables and the operation chosen, so only requests without
 //! variables reuse a validation, under their operation name and text.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
-    NextValidation,
-};
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{Request, ServerError, ServerResult, ValidationResult, Variables};
+use async_graphql::{Request, ValidationResult};
 use moka::sync::Cache;
 
 /// Bytes of query text kept in each cache; a parsed document takes a few times its text.
@@ -27,6 +24,7 @@ fn cache<V: Clone + Send + Sync + 'static>() -> Cache<Box<str>, V> {
         .build()
 }
 
+#[derive(Clone)]
 pub struct ParsedDocuments {
     parsed: Cache<Box<str>, Arc<ExecutableDocument>>,
     /// By operation name and text, for requests without variables.
@@ -42,79 +40,35 @@ impl Default for ParsedDocuments {
     }
 }
 
-impl ExtensionFactory for ParsedDocuments {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Lookup {
-            parsed: self.parsed.clone(),
-            validated: self.validated.clone(),
-            validation_key: Mutex::new(None),
-        })
-    }
-}
-
-/// One request's look-ups.
-struct Lookup {
-    parsed: Cache<Box<str>, Arc<ExecutableDocument>>,
-    validated: Cache<Box<str>, ValidationResult>,
-    /// Where this request's validation is kept, when it can be.
-    validation_key: Mutex<Option<Box<str>>>,
-}
-
-#[async_trait::async_trait]
-impl Extension for Lookup {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        let request = next.run(ctx, request).await?;
-        if request.variables.is_empty() && request.query.len() <= LONGEST_KEPT {
-            let operation = request.operation_name.as_deref().unwrap_or_default();
-            let key = format!("{operation}\n{}", request.query).into_boxed_str();
-            *self
-                .validation_key
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()) = Some(key);
-        }
-        Ok(request)
+impl ParsedDocuments {
+    /// The document `query` parsed to, when it passed the limits before.
+    pub fn parsed(&self, query: &str) -> Option<ExecutableDocument> {
+        self.parsed
+            .get(query)
+            .map(|document| ExecutableDocument::clone(&document))
     }
 
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        if let Some(document) = self.parsed.get(query) {
-            return Ok(ExecutableDocument::clone(&document));
-        }
-        let document = next.run(ctx, query, variables).await?;
+    /// Keeps a document that passed the limits.
+    pub fn keep_parsed(&self, query: &str, document: &ExecutableDocument) {
         if query.len() <= LONGEST_KEPT {
             self.parsed.insert(query.into(), Arc::new(document.clone()));
         }
-        Ok(document)
     }
 
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let key = self
-            .validation_key
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        let Some(key) = key else {
-            return next.run(ctx).await;
-        };
-        if let Some(result) = self.validated.get(&key) {
-            return Ok(result);
+    /// Where `request`'s validation is kept, when it can be.
+    pub fn validation_key(request: &Request) -> Option<Box<str>> {
+        if !request.variables.is_empty() || request.query.len() > LONGEST_KEPT {
+            return None;
         }
-        let result = next.run(ctx).await?;
+        let operation = request.operation_name.as_deref().unwrap_or_default();
+        Some(format!("{operation}\n{}", request.query).into_boxed_str())
+    }
+
+    pub fn validated(&self, key: &str) -> Option<ValidationResult> {
+        self.validated.get(key)
+    }
+
+    pub fn keep_validated(&self, key: Box<str>, result: ValidationResult) {
         self.validated.insert(key, result);
-        Ok(result)
     }
 }

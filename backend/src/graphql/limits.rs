@@ -1,15 +1,13 @@
-//! Limits on the size of a document, checked as it is parsed and before anything else looks at it.
+//! Limits on the size of a document, checked as it is parsed (by [`super::hooks`]) and before
+//! anything else looks at it.
 //! Depth and complexity do not stop a flat query that asks for one cheap field under thousands of
 //! aliases, nor a document of tens of thousands of repeated directives, unused variables or
 //! fragments, whose validation alone takes seconds of CPU: these limits do.
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
 };
-use async_graphql::{Positioned, ServerError, ServerResult, Variables};
+use async_graphql::{Positioned, ServerError, ServerResult};
 
 /// How deep `{`, `[` and `(` may nest in a document's text. Far beyond any real query (selection
 /// depth is limited to a few dozen levels anyway), far below what overflows a worker's stack.
@@ -71,29 +69,14 @@ pub struct DocumentLimits {
     pub bytes: usize,
 }
 
-impl ExtensionFactory for DocumentLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(DocumentCheck(*self))
-    }
-}
-
-struct DocumentCheck(DocumentLimits);
-
-#[async_trait::async_trait]
-impl Extension for DocumentCheck {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let limits = self.0;
-        if query.len() > limits.bytes {
+impl DocumentLimits {
+    /// What can be told from the text alone, before any parser sees it.
+    pub fn check_text(&self, query: &str) -> ServerResult<()> {
+        if query.len() > self.bytes {
             return Err(ServerError::new(
                 format!(
                     "a document may be at most {} bytes; this one is {}",
-                    limits.bytes,
+                    self.bytes,
                     query.len()
                 ),
                 None,
@@ -117,26 +100,30 @@ impl Extension for DocumentCheck {
         if query.contains("fragment")
             && let Ok(bare) = async_graphql::parser::parse_query(query)
         {
-            let walked = expanded(&bare, limits.nodes);
-            if walked > limits.nodes {
-                return Err(too_many(limits.nodes, walked));
+            let walked = expanded(&bare, self.nodes);
+            if walked > self.nodes {
+                return Err(too_many(self.nodes, walked));
             }
         }
-        let document = next.run(ctx, query, variables).await?;
-        let counted = count(&document);
-        if counted.aliases > limits.aliases {
+        Ok(())
+    }
+
+    /// Aliases and nodes of the parsed document.
+    pub fn check_parsed(&self, document: &ExecutableDocument) -> ServerResult<()> {
+        let counted = count(document);
+        if counted.aliases > self.aliases {
             return Err(ServerError::new(
                 format!(
                     "a document may use at most {} aliases; this one uses {}",
-                    limits.aliases, counted.aliases
+                    self.aliases, counted.aliases
                 ),
                 None,
             ));
         }
-        if counted.nodes > limits.nodes {
-            return Err(too_many(limits.nodes, counted.nodes));
+        if counted.nodes > self.nodes {
+            return Err(too_many(self.nodes, counted.nodes));
         }
-        Ok(document)
+        Ok(())
     }
 }
 

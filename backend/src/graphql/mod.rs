@@ -11,6 +11,7 @@ mod documents;
 mod domains;
 mod error;
 mod guards;
+mod hooks;
 mod identity;
 mod leads;
 mod limits;
@@ -61,15 +62,11 @@ pub fn build_schema(state: AppState) -> AppSchema {
         .data(state)
         .limit_depth(config.graphql.max_depth)
         .limit_complexity(config.graphql.max_complexity)
-        .extension(limits::DocumentLimits {
+        .extension(hooks::Hooks::new(limits::DocumentLimits {
             aliases: config.graphql.max_aliases,
             nodes: config.graphql.max_nodes,
             bytes: config.graphql.max_query_bytes,
-        })
-        // Inside the alias limit, which counts cached documents too.
-        .extension(documents::ParsedDocuments::default())
-        .extension(step_up::StepUp)
-        .extension(budget::DiscoveryBudget);
+        }));
     if !config.graphql.introspection {
         schema = schema.disable_introspection();
     }
