@@ -7,9 +7,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::http::{StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -264,29 +263,42 @@ fn pool_usage(db: &DatabaseConnection) -> (u32, usize, u32) {
     }
 }
 
-/// Counts and times every response by route pattern and status, and any refusal it carries.
-pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
-    let method = req.method().as_str().to_owned();
-    let started = Instant::now();
-    let response = next.run(req).await;
-    let labels = RequestLabels {
-        route,
-        method,
-        status: response.status().as_u16(),
-    };
-    metrics.requests.get_or_create(&labels).inc();
-    metrics
-        .latency
-        .get_or_create(&labels)
-        .observe(started.elapsed().as_secs_f64());
-    if let Some(refusal) = response.extensions().get::<Refusal>() {
-        metrics.refusal(*refusal);
+/// A request being counted: its route pattern and method, and when it reached its route.
+pub struct Tracking {
+    route: String,
+    method: String,
+    started: Instant,
+}
+
+impl Tracking {
+    pub fn start(req: &Request) -> Self {
+        Self {
+            route: req
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned()),
+            method: req.method().as_str().to_owned(),
+            started: Instant::now(),
+        }
     }
-    response
+}
+
+impl Metrics {
+    /// Counts and times a response by route pattern and status, and any refusal it carries.
+    pub fn track(&self, tracking: Tracking, response: &Response) {
+        let labels = RequestLabels {
+            route: tracking.route,
+            method: tracking.method,
+            status: response.status().as_u16(),
+        };
+        self.requests.get_or_create(&labels).inc();
+        self.latency
+            .get_or_create(&labels)
+            .observe(tracking.started.elapsed().as_secs_f64());
+        if let Some(refusal) = response.extensions().get::<Refusal>() {
+            self.refusal(*refusal);
+        }
+    }
 }
 
 /// Serves `GET /metrics` on its own listener until the process ends.

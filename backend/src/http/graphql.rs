@@ -16,7 +16,7 @@ use crate::state::AppState;
 
 pub async fn execute(
     State(state): State<AppState>,
-    Extension(schema): Extension<AppSchema>,
+    schema: AppSchema,
     Extension(principal): Extension<Principal>,
     Extension(caller_ip): Extension<CallerIp>,
     request: GraphQLBatchRequest,

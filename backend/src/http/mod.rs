@@ -22,15 +22,16 @@ mod well_known;
 
 use std::time::Duration;
 
+use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, Method, Response, StatusCode, header};
 use axum::routing::get;
-use axum::{Extension, Router};
+use tower::ServiceBuilder;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use self::middleware::{guard, limits, read_your_writes};
+use self::middleware::guard;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -38,7 +39,6 @@ use tracing::Span;
 
 use crate::error::AppError;
 use crate::graphql as schema;
-use crate::metrics;
 use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -57,44 +57,31 @@ pub fn app(state: AppState) -> Router {
         .merge(auth::router())
         .split_for_parts();
     openapi::publish(&document);
-    rest.route("/graphiql/{file}", get(graphiql::file))
+    let routes = rest
+        .route("/graphiql/{file}", get(graphiql::file))
         .merge(graphql_routes(state.clone()))
         .fallback(|| async { AppError::NotFound("Not found".into()) })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
-        // Route layers (they see the matched route pattern); the metrics count what the limits
+        // A route layer: it sees the matched route pattern, and the metrics count what the limits
         // refuse too.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            read_your_writes::catch_up,
+            middleware::every_route,
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            limits::deadline,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            limits::header_size,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.metrics.clone(),
-            metrics::track,
-        ))
-        .with_state(state)
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .with_state(state);
+    // Around the whole router rather than around each route: a `Router::layer` wraps every route
+    // in a boxed service of its own, which each request would clone and drop.
+    let around = ServiceBuilder::new()
+        .layer(axum::middleware::from_fn(guard::strip_client_headers))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
                 .on_response(log_response),
         )
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .layer(axum::middleware::from_fn(guard::strip_identity_headers))
-        // Request ids are ours: one a client sent could forge or collide with another's in the logs.
-        .layer(axum::middleware::map_request(
-            |mut req: Request| async move {
-                req.headers_mut().remove(REQUEST_ID);
-                req
-            },
-        ))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .service(routes);
+    Router::new().fallback_service(around)
 }
 
 /// Forms and sign-in bodies are small: a larger body is refused (413) before it is parsed.
@@ -125,23 +112,23 @@ fn graphql_routes(state: AppState) -> Router<AppState> {
             HeaderName::from_static("x-api-key"),
         ])
         .max_age(Duration::from_secs(600));
-    // The route declares OPTIONS: the outer router answers 405 to an undeclared method before any
-    // layer here could answer the preflight.
-    let graphql = get(graphiql::page)
-        .post(graphql::execute)
-        .options(|| async { StatusCode::NO_CONTENT });
-    Router::new()
-        .route("/graphql", graphql)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            guard::authenticate,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            limits::body_size,
-        ))
-        .layer(Extension(schema::build_schema(state)))
+    let schema = schema::build_schema(state.clone());
+    let methods = get(graphiql::page)
+        .post(move |state, principal, caller_ip, request| {
+            graphql::execute(state, schema, principal, caller_ip, request)
+        })
+        .options(|| async { StatusCode::NO_CONTENT })
+        .fallback(|| async { AppError::MethodNotAllowed })
+        .with_state(state.clone());
+    // One service (CORS, then the body-size limit and the guard) rather than a layer each.
+    let guarded = ServiceBuilder::new()
         .layer(cors)
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            middleware::graphql,
+        ))
+        .service(methods);
+    Router::new().route_service("/graphql", guarded)
 }
 
 fn request_span(req: &Request<Body>) -> Span {

@@ -1,7 +1,7 @@
 //! The `/graphql` guard: identity headers out, the credential's principal in.
 
 use axum::Json;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -32,22 +32,25 @@ pub const IDENTITY_HEADERS: [&str; 6] = [
 ];
 const API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 
-/// Removes every client-sent identity header (all values, any case) from every request.
-pub async fn strip_identity_headers(mut req: Request, next: Next) -> Response {
+/// Removes every client-sent identity header (all values, any case) from every request, and any
+/// `X-Request-Id`: request ids are ours, and one a client sent could forge or collide with
+/// another's in the logs.
+pub async fn strip_client_headers(mut req: Request, next: Next) -> Response {
     for name in IDENTITY_HEADERS {
         req.headers_mut().remove(name);
     }
+    req.headers_mut().remove("x-request-id");
     next.run(req).await
 }
 
 /// Builds the caller's [`Principal`] from its credential and hands it on; a credential that is
 /// present and bad is refused here with 401, never treated as anonymous.
-pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn authenticate(state: &AppState, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
     let caller_ip = client_ip::peer(&parts)
         .map(|peer| client_ip::client_ip(&parts.headers, peer, &state.config));
-    let admitted = match principal(&state, &parts.headers, caller_ip).await {
-        Ok(principal) => within_limits(&state, &principal, caller_ip)
+    let admitted = match principal(state, &parts.headers, caller_ip).await {
+        Ok(principal) => within_limits(state, &principal, caller_ip)
             .await
             .map(|()| principal),
         Err(err) => Err(err),
@@ -56,8 +59,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         Ok(principal) => {
             parts.extensions.insert(principal);
             parts.extensions.insert(CallerIp(caller_ip));
-            req = Request::from_parts(parts, body);
-            next.run(req).await
+            next.run(Request::from_parts(parts, body)).await
         }
         Err(err) => refusal(err),
     }

@@ -12,23 +12,23 @@ use crate::state::AppState;
 
 /// `431` when the header lines together exceed `max_header_bytes`. The HTTP layer already refuses
 /// absurd header blocks; this keeps what reaches the resolver and the guard small.
-pub async fn header_size(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub fn header_size(state: &AppState, req: &Request) -> Result<(), AppError> {
     let size: usize = req
         .headers()
         .iter()
         .map(|(name, value)| name.as_str().len() + value.len() + 4)
         .sum();
-    if size > state.config.http.max_header_bytes {
-        return AppError::HeadersTooLarge.into_response();
+    match size > state.config.http.max_header_bytes {
+        true => Err(AppError::HeadersTooLarge),
+        false => Ok(()),
     }
-    next.run(req).await
 }
 
-/// `504` with a body saying so when a request runs longer than `request_timeout`. The request's
-/// work is dropped there; a database transaction it had open is rolled back.
-pub async fn deadline(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// `504` with a body saying so when `work` runs longer than `request_timeout`. The request's work
+/// is dropped there; a database transaction it had open is rolled back.
+pub async fn deadline(state: &AppState, work: impl Future<Output = Response>) -> Response {
     let limit = state.config.http.request_timeout;
-    match tokio::time::timeout(limit, next.run(req)).await {
+    match tokio::time::timeout(limit, work).await {
         Ok(response) => response,
         Err(_) => AppError::Timeout(limit).into_response(),
     }
@@ -36,14 +36,11 @@ pub async fn deadline(State(state): State<AppState>, req: Request, next: Next) -
 
 /// Reads the whole body, `413` past `max_body_bytes`, for handlers whose extractor would read any
 /// amount (the GraphQL one does).
-pub async fn body_size(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn whole_body(state: &AppState, req: Request) -> Result<Request, AppError> {
     let (parts, body) = req.into_parts();
     match to_bytes(body, state.config.http.max_body_bytes).await {
-        Ok(bytes) => {
-            next.run(Request::from_parts(parts, Body::from(bytes)))
-                .await
-        }
-        Err(_) => AppError::PayloadTooLarge.into_response(),
+        Ok(bytes) => Ok(Request::from_parts(parts, Body::from(bytes))),
+        Err(_) => Err(AppError::PayloadTooLarge),
     }
 }
 
