@@ -33,9 +33,10 @@ schema:
 schema-check:
     cargo test -p tenantry-tests --test api committed_schema_matches_the_code
 
-# The benchmark: release build, fresh databases, wrk; writes bench/results.md
+# The benchmark: release build, fresh databases, wrk; writes bench/results.md (`just bench --only 4,5`: a subset, printed)
 bench *ARGS:
-    cargo run --release --locked -p tenantry-bench -- {{ARGS}}
+    cargo build --release --locked -p tenantry -p tenantry-bench
+    "${CARGO_TARGET_DIR:-target}/release/tenantry-bench" {{ARGS}}
 
 # What the browser tests need: Debian's Chromium (when missing) and tests/browser's playwright-core
 browser-deps:

@@ -24,8 +24,8 @@ use clap::Parser;
 use tenantry::config::Config;
 
 use crate::load::Load;
-use crate::report::{Measured, Report, SizeFigures};
-use crate::scenarios::Scenario;
+use crate::report::{Measured, Report, Run, SizeFigures};
+use crate::scenarios::{Scenario, Scenarios, Target};
 use crate::seed::Seeded;
 use crate::server::Server;
 
@@ -72,10 +72,25 @@ struct Args {
     /// Run only the "sign-ins and logouts beside a key" scenario and print its figures
     #[arg(long)]
     churn_only: bool,
+    /// Run only these scenarios of the SQLite table (with what they are compared with: the
+    /// baseline, their peer) and print them: `--only 4,5` checks one change in minutes
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Runs of each scenario; ratios and rates are the medians
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
     /// Where the table is written (Markdown)
     #[arg(long, default_value = "bench/results.md")]
     output: PathBuf,
 }
+
+/// The SQLite scenarios, in the order of a round: 1, 2 and 4 first, after which the memory of the
+/// scale comparison is read.
+const SQLITE: [&str; 12] = [
+    "1", "2", "4", "1b", "3", "5", "5o", "6", "6b", "7", "7b", "9",
+];
+const POSTGRES: [&str; 5] = ["1", "6", "6b", "7", "7b"];
+const SCALE: [&str; 3] = ["1", "2", "4"];
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -105,7 +120,7 @@ async fn run(args: Args) -> Result<()> {
             duration: Duration::from_secs(args.duration),
         },
     };
-    let mut report = Report::new(&bench.load, &args.output);
+    let mut report = Report::new(&bench.load, args.rounds, &args.output);
     if args.sign_in_only {
         report.sign_in(bench.sign_in().await?);
         report.flood(bench.flood().await?);
@@ -122,21 +137,34 @@ async fn run(args: Args) -> Result<()> {
         println!("{}", report.render_churn());
         return Ok(());
     }
+    if !args.only.is_empty() {
+        let ids = with_references(&args.only)?;
+        eprintln!(
+            "== {SMALL} tenants, {LEADS} leads (SQLite): {}",
+            ids.join(", ")
+        );
+        let servers = bench.start_sqlite_set("small", SMALL, LEADS).await?;
+        let (rows, _) = bench.rounds(&servers, &ids, args.rounds, None).await?;
+        report.add(rows);
+        println!("{}\n{}", report.render_rows(), report.row_targets());
+        return Ok(());
+    }
 
     eprintln!("== {SMALL} tenants, {LEADS} leads (SQLite)");
-    let (server, seeded) = bench.start_sqlite("small", SMALL, LEADS).await?;
-    let scenarios = Scenario::all(&seeded);
-    for id in ["1", "2", "4"] {
-        report.add(bench.measure(&server, scenarios.get(id)?).await?);
-    }
-    report.size(SizeFigures::of(&report, &seeded, server.memory_kib()?));
-    for id in ["3", "5", "6", "9", "7"] {
-        report.add(bench.measure(&server, scenarios.get(id)?).await?);
-    }
-    drop(server);
-    let peer = Server::peer(&bench.bin_dir).await?;
-    report.add(bench.measure(&peer, scenarios.get("1b")?).await?);
-    drop(peer);
+    let servers = bench.start_sqlite_set("small", SMALL, LEADS).await?;
+    let (rows, memory) = bench
+        .rounds(&servers, &SQLITE, args.rounds, Some("4"))
+        .await?;
+    report.size(SizeFigures::from_rows(
+        &rows,
+        &servers.seeded,
+        memory.ok_or("no memory reading")?,
+        servers.tenantry.start_peak_kib,
+    ));
+    report.add(rows);
+    let scenarios = Scenario::all(&servers.seeded);
+    report.profile(bench.profile(&servers.tenantry, scenarios.get("5")?).await);
+    drop(servers);
 
     report.sign_in(bench.sign_in().await?);
     report.flood(bench.flood().await?);
@@ -144,17 +172,20 @@ async fn run(args: Args) -> Result<()> {
 
     eprintln!("== {} tenants (SQLite)", args.tenants);
     let (server, seeded) = bench.start_sqlite("large", args.tenants, 0).await?;
-    let scenarios = Scenario::all(&seeded);
-    let mut large = Vec::new();
-    for id in ["1", "2", "4"] {
-        large.push(bench.measure(&server, scenarios.get(id)?).await?);
-    }
+    let large = Servers {
+        tenantry: server,
+        log_off: None,
+        peer: None,
+        seeded,
+    };
+    let (rows, memory) = bench.rounds(&large, &SCALE, args.rounds, Some("4")).await?;
     report.size(SizeFigures::from_rows(
-        &large,
-        &seeded,
-        server.memory_kib()?,
+        &rows,
+        &large.seeded,
+        memory.ok_or("no memory reading")?,
+        large.tenantry.start_peak_kib,
     ));
-    drop(server);
+    drop(large);
 
     if args.no_postgres {
         eprintln!("== PostgreSQL left out (--no-postgres)");
@@ -169,12 +200,17 @@ async fn run(args: Args) -> Result<()> {
                     args.postgres_url
                 )
             })?;
-        let (server, seeded) = bench.start(url, "postgres", SMALL, 0).await?;
-        let scenarios = Scenario::all(&seeded);
-        let baseline = bench.measure(&server, scenarios.get("1")?).await?;
-        let write = bench.measure(&server, scenarios.get("7")?).await?;
-        report.add_postgres(baseline, write);
-        drop(server);
+        let (server, seeded) = bench.start(url.clone(), "postgres", SMALL, LEADS).await?;
+        let peer = Server::peer(&bench.bin_dir, Some((&url, seeded.tenant_id))).await?;
+        let servers = Servers {
+            tenantry: server,
+            log_off: None,
+            peer: Some(peer),
+            seeded,
+        };
+        let (rows, _) = bench.rounds(&servers, &POSTGRES, args.rounds, None).await?;
+        report.add_postgres(rows);
+        drop(servers);
         seed::drop_postgres(&args.postgres_url, database).await?;
     }
 
@@ -267,6 +303,7 @@ impl Bench {
             &self.bin_dir,
             &file,
             &self.scratch.join(format!("{name}.log")),
+            &[],
         )
         .await?;
         Ok((server, seeded))
@@ -351,21 +388,78 @@ impl Bench {
         Ok(figures)
     }
 
-    /// Checks one answer, warms up, then measures under load.
-    async fn measure(&self, server: &Server, scenario: &Scenario) -> Result<Measured> {
+    /// The SQLite servers of the main table: Tenantry, the same with its log off, and the peer,
+    /// on one freshly seeded database.
+    async fn start_sqlite_set(&self, name: &str, tenants: u64, leads: u64) -> Result<Servers> {
+        let (tenantry, seeded) = self.start_sqlite(name, tenants, leads).await?;
+        let config = self.scratch.join(format!("{name}.toml"));
+        let log_off = Server::tenantry(
+            &self.bin_dir,
+            &config,
+            &self.scratch.join(format!("{name}-log-off.log")),
+            &[("RUST_LOG", "warn")],
+        )
+        .await?;
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            self.scratch.join(format!("{name}.db")).display()
+        );
+        let peer = Server::peer(&self.bin_dir, Some((&url, seeded.tenant_id))).await?;
+        Ok(Servers {
+            tenantry,
+            log_off: Some(log_off),
+            peer: Some(peer),
+            seeded,
+        })
+    }
+
+    /// Runs each of `ids` once a round for `rounds` rounds (the first warmed up); with
+    /// `memory_after`, the Tenantry server's memory right after that scenario's first run.
+    async fn rounds(
+        &self,
+        servers: &Servers,
+        ids: &[&str],
+        rounds: usize,
+        memory_after: Option<&str>,
+    ) -> Result<(Vec<Measured>, Option<(u64, u64)>)> {
+        let scenarios: Scenarios = Scenario::all(&servers.seeded);
+        let mut rows: Vec<Measured> = ids
+            .iter()
+            .map(|id| scenarios.get(id).map(Measured::new))
+            .collect::<Result<_>>()?;
+        let mut memory = None;
+        for round in 0..rounds.max(1) {
+            eprintln!("-- round {} of {}", round + 1, rounds.max(1));
+            for (row, id) in rows.iter_mut().zip(ids) {
+                let scenario = scenarios.get(id)?;
+                let server = servers.of(scenario.target)?;
+                row.push(self.measure(server, scenario, round == 0).await?);
+                if round == 0 && memory_after == Some(*id) {
+                    memory = Some(servers.tenantry.memory_kib()?);
+                }
+            }
+        }
+        Ok((rows, memory))
+    }
+
+    /// Checks one answer, warms up (on the first run), then measures under load.
+    async fn measure(&self, server: &Server, scenario: &Scenario, warm_up: bool) -> Result<Run> {
         scenario.check(&server.base).await?;
-        let warm_up = Load {
-            duration: Duration::from_secs(2),
-            ..self.load
-        };
-        load::run(
-            &self.wrk,
-            &self.scratch,
-            &server.base,
-            &scenario.shape,
-            warm_up,
-        )?;
+        if warm_up {
+            let warm_up = Load {
+                duration: Duration::from_secs(2),
+                ..self.load
+            };
+            load::run(
+                &self.wrk,
+                &self.scratch,
+                &server.base,
+                &scenario.shape,
+                warm_up,
+            )?;
+        }
         let before = server.statements().await?;
+        let cpu = server.cpu_seconds()?;
         let figures = load::run(
             &self.wrk,
             &self.scratch,
@@ -373,11 +467,120 @@ impl Bench {
             &scenario.shape,
             self.load,
         )?;
+        let cpu = server.cpu_seconds()? - cpu;
         let after = server.statements().await?;
-        let measured = Measured::new(scenario, figures, before.zip(after))?;
-        eprintln!("{}", measured.summary());
-        Ok(measured)
+        let run = Run::new(scenario, figures, cpu, before.zip(after))?;
+        eprintln!("{}", run.summary(scenario));
+        Ok(run)
     }
+
+    /// The top symbols of a `perf record` of `server` under `scenario`, or why there are none.
+    async fn profile(
+        &self,
+        server: &Server,
+        scenario: &Scenario,
+    ) -> std::result::Result<Vec<(f64, String)>, String> {
+        eprintln!("== profile of scenario {}", scenario.id);
+        let perf = installed("perf", "linux-perf")
+            .map_err(|e| format!("perf is not installed and cannot be: {e}"))?;
+        let data = self.scratch.join("perf.data");
+        let load = Load {
+            duration: Duration::from_secs(8),
+            ..self.load
+        };
+        let (wrk, scratch, base, shape) = (
+            self.wrk.clone(),
+            self.scratch.clone(),
+            server.base.clone(),
+            scenario.shape.clone(),
+        );
+        let loading =
+            std::thread::spawn(move || load::run(&wrk, &scratch, &base, &shape, load).is_ok());
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let recorded = Command::new(&perf)
+            .args(["record", "-F", "999", "-q", "-o"])
+            .arg(&data)
+            .args(["-p", &server.pid().to_string(), "--", "sleep", "5"])
+            .output()
+            .map_err(|e| format!("perf record: {e}"))?;
+        let _ = loading.join();
+        if !recorded.status.success() {
+            return Err(format!(
+                "perf record failed here ({})",
+                String::from_utf8_lossy(&recorded.stderr).trim()
+            ));
+        }
+        let report = Command::new(&perf)
+            .args([
+                "report",
+                "--stdio",
+                "--no-children",
+                "--sort",
+                "dso,symbol",
+                "-i",
+            ])
+            .arg(&data)
+            .output()
+            .map_err(|e| format!("perf report: {e}"))?;
+        let symbols: Vec<(f64, String)> = String::from_utf8_lossy(&report.stdout)
+            .lines()
+            .filter(|line| !line.starts_with('#'))
+            .filter_map(|line| {
+                let (share, rest) = line.trim().split_once('%')?;
+                // `perf` pads the columns it leaves empty with `-`.
+                let words = rest.split_whitespace().filter(|word| *word != "-");
+                let symbol = words.collect::<Vec<_>>().join(" ");
+                Some((share.parse().ok()?, symbol.chars().take(160).collect()))
+            })
+            .take(25)
+            .collect();
+        match symbols.is_empty() {
+            true => Err("perf report found no samples".into()),
+            false => Ok(symbols),
+        }
+    }
+}
+
+/// The servers a set of scenarios loads, and the credentials seeded for them.
+struct Servers {
+    tenantry: Server,
+    log_off: Option<Server>,
+    peer: Option<Server>,
+    seeded: Seeded,
+}
+
+impl Servers {
+    fn of(&self, target: Target) -> Result<&Server> {
+        match target {
+            Target::Tenantry => Ok(&self.tenantry),
+            Target::LogOff => self
+                .log_off
+                .as_ref()
+                .ok_or_else(|| "no log-off server".into()),
+            Target::Peer => self.peer.as_ref().ok_or_else(|| "no peer".into()),
+        }
+    }
+}
+
+/// `ids` with what they are compared with (the baseline, a peer, 5 for 5o), in round order.
+fn with_references(ids: &[String]) -> Result<Vec<&'static str>> {
+    let mut wanted: Vec<&str> = vec!["1"];
+    for id in ids {
+        let id = SQLITE
+            .iter()
+            .find(|known| **known == id.trim())
+            .ok_or_else(|| format!("no scenario {id} (known: {})", SQLITE.join(", ")))?;
+        wanted.push(id);
+        wanted.extend(report::peer_of(id));
+        if *id == "5o" {
+            wanted.push("5");
+        }
+    }
+    Ok(SQLITE
+        .iter()
+        .copied()
+        .filter(|id| wanted.contains(id))
+        .collect())
 }
 
 /// The configuration of the seeding and of the server (written out by [`config_toml`]).
@@ -438,20 +641,24 @@ enum Limits {
     Default,
 }
 
+/// How the server, the peer and this binary are built (as `just bench` builds them first).
+const BUILD: [&str; 7] = [
+    "build",
+    "--release",
+    "--locked",
+    "-p",
+    "tenantry",
+    "-p",
+    "tenantry-bench",
+];
+
 /// Builds the server and the peer in release; answers the directory they are in (this binary's).
 fn build() -> Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "--locked",
-            "-p",
-            "tenantry",
-            "--bin",
-            "tenantry",
-        ])
-        .args(["-p", "tenantry-bench", "--bin", "bench-peer"])
+        // The same command as `just bench`'s: a second build with another selection of packages
+        // could unify features differently and compile everything again.
+        .args(BUILD)
         .status()?;
     if !status.success() {
         return Err(format!("cargo build failed ({status})").into());
@@ -465,21 +672,30 @@ fn build() -> Result<PathBuf> {
 
 /// `wrk` on the PATH, installed with apt-get when missing.
 fn wrk() -> Result<PathBuf> {
-    if let Some(found) = on_path("wrk") {
+    installed("wrk", "wrk")
+}
+
+/// `program` on the PATH, installed with apt-get (Debian's `package`) when missing.
+fn installed(program: &str, package: &str) -> Result<PathBuf> {
+    if let Some(found) = on_path(program) {
         return Ok(found);
     }
-    eprintln!("wrk is not installed; installing it with apt-get");
+    eprintln!("{program} is not installed; installing {package} with apt-get");
     let root = Command::new("id").arg("-u").output()?.stdout == b"0\n";
-    let install = "apt-get install -y wrk || (apt-get update && apt-get install -y wrk)";
+    let install =
+        format!("apt-get install -y {package} || (apt-get update && apt-get install -y {package})");
     let status = match root {
-        true => Command::new("sh").args(["-c", install]).status()?,
+        true => Command::new("sh").args(["-c", &install]).status()?,
         false => Command::new("sudo")
-            .args(["-n", "sh", "-c", install])
+            .args(["-n", "sh", "-c", &install])
             .status()?,
     };
-    match (status.success(), on_path("wrk")) {
+    match (status.success(), on_path(program)) {
         (true, Some(found)) => Ok(found),
-        _ => Err("cannot install wrk; install it (Debian: apt-get install wrk) and retry".into()),
+        _ => Err(format!(
+            "cannot install {program}; install it (Debian: apt-get install {package}) and retry"
+        )
+        .into()),
     }
 }
 

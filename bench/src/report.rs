@@ -10,21 +10,21 @@ use crate::seed::Seeded;
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
-/// One scenario under load.
-pub struct Measured {
-    pub id: &'static str,
-    name: &'static str,
+/// One run of one scenario under load.
+pub struct Run {
     figures: Figures,
-    read_only: bool,
+    /// Server CPU time (user and system) per request, in microseconds.
+    cpu_us: f64,
     /// SQL statements the server ran during the load, (reads, writes); `None` for the peer.
     statements: Option<(u64, u64)>,
 }
 
-impl Measured {
+impl Run {
     /// Refuses figures that include answers other than the scenario's own status.
     pub fn new(
         scenario: &Scenario,
         figures: Figures,
+        cpu_seconds: f64,
         statements: Option<((u64, u64), (u64, u64))>,
     ) -> Result<Self> {
         let refused = match scenario.status {
@@ -39,34 +39,102 @@ impl Measured {
             .into());
         }
         Ok(Self {
-            id: scenario.id,
-            name: scenario.name,
+            cpu_us: cpu_seconds * 1e6 / figures.requests as f64,
             figures,
-            read_only: scenario.read_only,
             statements: statements.map(|((r0, w0), (r1, w1))| (r1 - r0, w1 - w0)),
         })
     }
 
-    pub fn summary(&self) -> String {
+    pub fn summary(&self, scenario: &Scenario) -> String {
         format!(
-            "{:>3} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  {}",
-            self.id,
+            "{:>3} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  {:>6.1} µs CPU/req  {}",
+            scenario.id,
             self.figures.per_second(),
             self.figures.p50_ms(),
             self.figures.p99_ms(),
-            self.name
+            self.cpu_us,
+            scenario.name
         )
+    }
+}
+
+/// One scenario's runs (one a round).
+pub struct Measured {
+    pub id: &'static str,
+    name: &'static str,
+    read_only: bool,
+    runs: Vec<Run>,
+}
+
+impl Measured {
+    pub fn new(scenario: &Scenario) -> Self {
+        Self {
+            id: scenario.id,
+            name: scenario.name,
+            read_only: scenario.read_only,
+            runs: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, run: Run) {
+        self.runs.push(run);
+    }
+
+    fn median_of(&self, figure: impl Fn(&Run) -> f64) -> f64 {
+        median(self.runs.iter().map(figure).collect())
     }
 
     fn per_second(&self) -> f64 {
-        self.figures.per_second()
+        self.median_of(|run| run.figures.per_second())
     }
 
-    /// Statements per request, (reads, writes).
+    /// The median of the runs' ratios to `other`'s run of the same round.
+    fn ratio_to(&self, other: &Measured) -> f64 {
+        median(
+            self.runs
+                .iter()
+                .zip(&other.runs)
+                .map(|(a, b)| a.figures.per_second() / b.figures.per_second())
+                .collect(),
+        )
+    }
+
+    /// Statements per request over all runs, (reads, writes).
     fn per_request(&self) -> Option<(f64, f64)> {
-        let requests = self.figures.requests as f64;
-        self.statements
-            .map(|(reads, writes)| (reads as f64 / requests, writes as f64 / requests))
+        let requests: u64 = self.runs.iter().map(|run| run.figures.requests).sum();
+        let (reads, writes) = self.statements()?;
+        Some((
+            reads as f64 / requests as f64,
+            writes as f64 / requests as f64,
+        ))
+    }
+
+    /// Statements over all runs, (reads, writes).
+    fn statements(&self) -> Option<(u64, u64)> {
+        self.runs.iter().try_fold((0, 0), |(r, w), run| {
+            run.statements
+                .map(|(reads, writes)| (r + reads, w + writes))
+        })
+    }
+}
+
+/// The median (the mean of the middle two of an even count); NaN of none.
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+/// What a scenario is compared with: its peer (4 and 5 with 1b, 6 with 6b, 7 with 7b).
+pub fn peer_of(id: &str) -> Option<&'static str> {
+    match id {
+        "4" | "5" => Some("1b"),
+        "6" => Some("6b"),
+        "7" => Some("7b"),
+        _ => None,
     }
 }
 
@@ -79,11 +147,18 @@ pub struct SizeFigures {
     viewer: f64,
     rss_kib: u64,
     peak_kib: u64,
+    start_peak_kib: u64,
 }
 
 impl SizeFigures {
-    /// From the rows of scenarios 1, 2 and 4 measured on one server.
-    pub fn from_rows(rows: &[Measured], seeded: &Seeded, (rss, peak): (u64, u64)) -> Self {
+    /// From the rows of scenarios 1, 2 and 4 measured on one server, its memory after their first
+    /// round, and its peak once started.
+    pub fn from_rows(
+        rows: &[Measured],
+        seeded: &Seeded,
+        (rss, peak): (u64, u64),
+        start_peak_kib: u64,
+    ) -> Self {
         let rate = |id| {
             rows.iter()
                 .find(|row| row.id == id)
@@ -97,41 +172,51 @@ impl SizeFigures {
             viewer: rate("4"),
             rss_kib: rss,
             peak_kib: peak,
+            start_peak_kib,
         }
-    }
-
-    pub fn of(report: &Report, seeded: &Seeded, memory: (u64, u64)) -> Self {
-        Self::from_rows(&report.rows, seeded, memory)
     }
 }
 
 pub struct Report {
     load: Load,
+    rounds: usize,
     output: String,
     rows: Vec<Measured>,
     sizes: Vec<SizeFigures>,
-    postgres: Option<(Measured, Measured)>,
+    postgres: Vec<Measured>,
+    /// The top symbols of a profile of scenario 5, or why there is none.
+    profile: Option<std::result::Result<Vec<(f64, String)>, String>>,
     sign_in: Option<crate::sign_in::SignInFigures>,
     flood: Option<crate::flood::FloodFigures>,
     churn: Option<crate::churn::ChurnFigures>,
 }
 
 impl Report {
-    pub fn new(load: &Load, output: &Path) -> Self {
+    pub fn new(load: &Load, rounds: usize, output: &Path) -> Self {
         Self {
             load: *load,
+            rounds,
             output: output.display().to_string(),
             rows: Vec::new(),
             sizes: Vec::new(),
             sign_in: None,
             flood: None,
             churn: None,
-            postgres: None,
+            postgres: Vec::new(),
+            profile: None,
         }
     }
 
-    pub fn add(&mut self, measured: Measured) {
-        self.rows.push(measured);
+    pub fn add(&mut self, measured: Vec<Measured>) {
+        self.rows.extend(measured);
+    }
+
+    pub fn add_postgres(&mut self, measured: Vec<Measured>) {
+        self.postgres.extend(measured);
+    }
+
+    pub fn profile(&mut self, profile: std::result::Result<Vec<(f64, String)>, String>) {
+        self.profile = Some(profile);
     }
 
     pub fn size(&mut self, size: SizeFigures) {
@@ -143,15 +228,9 @@ impl Report {
         self.sign_in = Some(figures);
     }
 
-    pub fn add_postgres(&mut self, baseline: Measured, write: Measured) {
-        self.postgres = Some((baseline, write));
-    }
-
-    fn rate(&self, id: &str) -> f64 {
-        self.rows
-            .iter()
-            .find(|row| row.id == id)
-            .map_or(f64::NAN, Measured::per_second)
+    /// The median ratio of scenario `id` to scenario `to` (SQLite); NaN when either is missing.
+    fn ratio(&self, id: &str, to: &str) -> f64 {
+        ratio_in(&self.rows, id, to)
     }
 
     pub fn render(&self, machine: &str) -> String {
@@ -159,91 +238,105 @@ impl Report {
         let _ = writeln!(
             out,
             "Measured {} on {machine}.\n\n\
-             `cargo run --release -p tenantry-bench` (`just bench`) wrote this file ({}). Load: wrk, \
-             {} thread, {} connections, {} s a scenario after a 2 s warm-up, from its own process on \
-             the same machine. Server: the release `tenantry serve` with its default configuration \
-             (logging at `info`, one line a request, to a file) on a fresh database, rate limits raised \
-             out of the way. Ratios are throughputs against the baseline (1) or the peer (1b) \
-             measured in the same run; DB columns are the SQL statements the server ran during the \
-             load, per request (`tenantry_db_statements_total`).\n",
+             `just bench` (`cargo run --release -p tenantry-bench`) wrote this file ({}). Load: wrk, \
+             {} thread, {} connections, {} s a run after a 2 s warm-up, from its own process on the \
+             same machine. Server: the release `tenantry serve` with its default configuration \
+             (logging at `info`, one line a request, to a file; metrics, limits and the deadline \
+             on) on a fresh database, rate limits raised out of the way. Runs per scenario: {}, \
+             in rounds (every scenario once, then again), so that a pair's runs are measured \
+             close together; a ratio is the median of the rounds' ratios, req/s the median of the \
+             runs (all runs are shown). CPU is the server process's user and system time per \
+             request (`/proc/PID/stat`). DB columns are the SQL statements the server ran, per \
+             request (`tenantry_db_statements_total`).\n",
             chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
             self.output,
             self.load.threads,
             self.load.connections,
             self.load.duration.as_secs(),
+            self.rounds,
         );
-        let baseline = self.rate("1");
-        let peer = self.rate("1b");
-        out += "## Scenarios (SQLite, 10 tenants)\n\n";
-        out += "| # | scenario | req/s | p50 ms | p99 ms | × baseline | × peer | DB reads/req | DB writes/req |\n";
-        out += "|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
-        let mut rows: Vec<&Measured> = self.rows.iter().collect();
-        rows.sort_by_key(|row| order(row.id));
-        for row in rows {
-            let versus_peer = match row.id {
-                "4" | "5" => format!("{:.2}", row.per_second() / peer),
-                _ => String::new(),
-            };
-            table_row(&mut out, row, row.per_second() / baseline, &versus_peer);
-        }
-        if let Some((pg_baseline, write)) = &self.postgres {
-            out += "\n## Write on PostgreSQL (10 tenants)\n\n";
-            out += "| # | scenario | req/s | p50 ms | p99 ms | × baseline | × peer | DB reads/req | DB writes/req |\n";
-            out += "|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
-            for row in [pg_baseline, write] {
-                table_row(
-                    &mut out,
-                    row,
-                    row.per_second() / pg_baseline.per_second(),
-                    "",
-                );
-            }
+        out += &self.render_rows();
+        if !self.postgres.is_empty() {
+            out += "\n## PostgreSQL (10 tenants, 10k leads)\n\n";
+            out += &table(&self.postgres);
         }
         out += &self.scale();
+        out += &self.profile_section();
         out += &self.sign_in_section();
         out += &self.flood_section();
         out += &self.churn_section();
-        out += &self.targets(baseline, peer);
+        out += &self.targets();
+        out
+    }
+
+    /// The SQLite scenarios alone, and the targets they judge (for `--only`).
+    pub fn render_rows(&self) -> String {
+        let mut out = String::from("## Scenarios (SQLite, 10 tenants, 10k leads)\n\n");
+        out += &table(&self.rows);
+        out
+    }
+
+    fn profile_section(&self) -> String {
+        let Some(profile) = &self.profile else {
+            return String::new();
+        };
+        let mut out = String::from("\n## Where scenario 5's time goes\n\n");
+        match profile {
+            Ok(symbols) => {
+                out += "`perf record -F 999` of the server for 5 s of scenario 5; the symbols with \
+                        the most samples of their own (`perf report --no-children --sort \
+                        dso,symbol`), kernel included. README's \"Performance\" says how to read \
+                        them.\n\n| samples | where |\n|---:|---|\n";
+                for (share, symbol) in symbols {
+                    let _ = writeln!(out, "| {share:.2}% | `{}` |", symbol.replace('|', "\\|"));
+                }
+            }
+            Err(why) => {
+                let _ = writeln!(out, "No profile: {why}.");
+            }
+        }
         out
     }
 
     fn scale(&self) -> String {
         let mut out = String::from(
             "\n## Scale (SQLite): scenarios 2 and 4 on 10 tenants and on many\n\n\
-             Memory is the server's resident set (and its peak) after scenarios 1, 2 and 4. The two \
-             sizes run on two server processes one after the other, so the machine's state moves \
+             Memory is the server's resident set (and its peak) after the first round of scenarios \
+             1, 2 and 4, and its peak once it answered its first request (start-up). The two sizes run on two server processes one after the other, so the machine's state moves \
              between them: the last row relates each size's 2 and 4 to its own baseline first, and \
              the targets are judged on it.\n\n\
-             | tenants | domains | 1 req/s | 2 req/s | 4 req/s | RSS MiB | peak RSS MiB |\n\
-             |---:|---:|---:|---:|---:|---:|---:|\n",
+             | tenants | domains | 1 req/s | 2 req/s | 4 req/s | RSS MiB | peak RSS MiB | start-up peak MiB |\n\
+             |---:|---:|---:|---:|---:|---:|---:|---:|\n",
         );
         for size in &self.sizes {
             let _ = writeln!(
                 out,
-                "| {} | {} | {:.0} | {:.0} | {:.0} | {:.1} | {:.1} |",
+                "| {} | {} | {:.0} | {:.0} | {:.0} | {:.1} | {:.1} | {:.1} |",
                 size.tenants,
                 size.domains,
                 size.baseline,
                 size.branding,
                 size.viewer,
                 size.rss_kib as f64 / 1024.0,
-                size.peak_kib as f64 / 1024.0
+                size.peak_kib as f64 / 1024.0,
+                size.start_peak_kib as f64 / 1024.0
             );
         }
         if let [small, large] = self.sizes.as_slice() {
             let _ = writeln!(
                 out,
-                "| ratio | | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+                "| ratio | | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
                 large.baseline / small.baseline,
                 large.branding / small.branding,
                 large.viewer / small.viewer,
                 large.rss_kib as f64 / small.rss_kib as f64,
-                large.peak_kib as f64 / small.peak_kib as f64
+                large.peak_kib as f64 / small.peak_kib as f64,
+                large.start_peak_kib as f64 / small.start_peak_kib as f64
             );
             let (branding, viewer) = relative(small, large);
             let _ = writeln!(
                 out,
-                "| ratio, each against its baseline | | 1.00 | {branding:.2} | {viewer:.2} | | |"
+                "| ratio, each against its baseline | | 1.00 | {branding:.2} | {viewer:.2} | | | |"
             );
         }
         out
@@ -368,26 +461,46 @@ impl Report {
         out
     }
 
-    fn targets(&self, baseline: f64, peer: f64) -> String {
+    /// The verdicts the SQLite scenarios alone can give (for `--only` too).
+    pub fn row_targets(&self) -> String {
+        let mut out = String::new();
+        for (id, floor) in [("2", 0.9), ("3", 0.9)] {
+            target(
+                &mut out,
+                &format!("{id} at ≥ {floor}× the baseline"),
+                self.ratio(id, "1"),
+                floor,
+            );
+        }
+        for (rows, db) in [(&self.rows, "SQLite"), (&self.postgres, "PostgreSQL")] {
+            for (id, floor) in [("4", 1.0), ("5", 1.0), ("6", 0.9), ("7", 0.85)] {
+                let peer = peer_of(id).unwrap_or_default();
+                let ratio = ratio_in(rows, id, peer);
+                if !ratio.is_nan() {
+                    target(
+                        &mut out,
+                        &format!("{id} at ≥ {floor}× the peer {peer} ({db})"),
+                        ratio,
+                        floor,
+                    );
+                }
+            }
+        }
+        let logged = self.ratio("5", "5o");
+        if !logged.is_nan() {
+            let _ = writeln!(
+                out,
+                "- the request log costs ≤ 5% (5 with the log on at ≥ 0.95× 5o, the same with \
+                 it off): {logged:.2}×, {}",
+                verdict(logged >= 0.95)
+            );
+        }
+        out
+    }
+
+    fn targets(&self) -> String {
         let mut out = String::from("\n## Targets\n\n");
-        let verdict = |met: bool| if met { "met" } else { "**missed**" };
-        for (id, floor) in [("2", 0.85), ("3", 0.85)] {
-            let ratio = self.rate(id) / baseline;
-            let _ = writeln!(
-                out,
-                "- {id} at ≥ {floor}× the baseline: {ratio:.2}×, {}",
-                verdict(ratio >= floor)
-            );
-        }
-        for id in ["4", "5"] {
-            let ratio = self.rate(id) / peer;
-            let _ = writeln!(
-                out,
-                "- {id} at ≥ 0.9× the peer: {ratio:.2}×, {} (stretch ≥ 1.0×: {})",
-                verdict(ratio >= 0.9),
-                verdict(ratio >= 1.0)
-            );
-        }
+        out += &self.row_targets();
         if let [small, large] = self.sizes.as_slice() {
             let (branding, viewer) = relative(small, large);
             for (id, ratio, raw) in [
@@ -410,6 +523,14 @@ impl Report {
                 large.tenants,
                 small.tenants,
                 verdict(ratio <= 1.2)
+            );
+            let ratio = large.start_peak_kib as f64 / small.start_peak_kib as f64;
+            let _ = writeln!(
+                out,
+                "- start-up peak with {} tenants ≤ 1.5× that with {}: {ratio:.2}×, {}",
+                large.tenants,
+                small.tenants,
+                verdict(ratio <= 1.5)
             );
         }
         if let Some(f) = &self.flood {
@@ -447,7 +568,7 @@ impl Report {
             .rows
             .iter()
             .filter(|row| row.read_only)
-            .filter_map(|row| Some((row.id, row.statements?.1)))
+            .filter_map(|row| Some((row.id, row.statements()?.1)))
             .map(|(id, writes)| format!("{id}: {writes}"))
             .collect();
         let none = self
@@ -477,21 +598,65 @@ fn relative(small: &SizeFigures, large: &SizeFigures) -> (f64, f64) {
     )
 }
 
-fn table_row(out: &mut String, row: &Measured, versus_baseline: f64, versus_peer: &str) {
-    let (reads, writes) = row
-        .per_request()
-        .map_or((String::new(), String::new()), |(reads, writes)| {
-            (format!("{reads:.3}"), format!("{writes:.3}"))
-        });
-    let _ = writeln!(
-        out,
-        "| {} | {} | {:.0} | {:.2} | {:.2} | {versus_baseline:.2} | {versus_peer} | {reads} | {writes} |",
-        row.id,
-        row.name,
-        row.per_second(),
-        row.figures.p50_ms(),
-        row.figures.p99_ms(),
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "**missed**" }
+}
+
+fn target(out: &mut String, what: &str, ratio: f64, floor: f64) {
+    let _ = writeln!(out, "- {what}: {ratio:.2}×, {}", verdict(ratio >= floor));
+}
+
+/// The median ratio of scenario `id` to `to` among `rows`; NaN when either is missing.
+fn ratio_in(rows: &[Measured], id: &str, to: &str) -> f64 {
+    let find = |id| rows.iter().find(|row| row.id == id);
+    match (find(id), find(to)) {
+        (Some(row), Some(other)) => row.ratio_to(other),
+        _ => f64::NAN,
+    }
+}
+
+/// The rows as a Markdown table, each against the baseline (1) and its peer when both ran.
+fn table(rows: &[Measured]) -> String {
+    let mut out = String::from(
+        "| # | scenario | req/s | runs, req/s | p50 ms | p99 ms | CPU µs/req | × baseline | × peer | DB reads/req | DB writes/req |\n\
+         |---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n",
     );
+    let mut sorted: Vec<&Measured> = rows.iter().collect();
+    sorted.sort_by_key(|row| order(row.id));
+    for row in sorted {
+        let versus = |to: Option<&str>| {
+            let ratio = to.map_or(f64::NAN, |to| ratio_in(rows, row.id, to));
+            if ratio.is_nan() || to == Some(row.id) {
+                String::new()
+            } else {
+                format!("{ratio:.2}")
+            }
+        };
+        let runs: Vec<String> = row
+            .runs
+            .iter()
+            .map(|run| format!("{:.0}", run.figures.per_second()))
+            .collect();
+        let (reads, writes) = row
+            .per_request()
+            .map_or((String::new(), String::new()), |(reads, writes)| {
+                (format!("{reads:.3}"), format!("{writes:.3}"))
+            });
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.0} | {} | {:.2} | {:.2} | {:.1} | {} | {} | {reads} | {writes} |",
+            row.id,
+            row.name,
+            row.per_second(),
+            runs.join(", "),
+            row.median_of(|run| run.figures.p50_ms()),
+            row.median_of(|run| run.figures.p99_ms()),
+            row.median_of(|run| run.cpu_us),
+            versus(Some("1")),
+            versus(peer_of(row.id)),
+        );
+    }
+    out
 }
 
 /// Table order: 1, 1b, 2, 3, …

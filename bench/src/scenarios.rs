@@ -16,9 +16,19 @@ const VIEWER: &str = r#"{"query":"{ viewer { tenant { slug } role } }"}"#;
 const LEADS: &str = r#"{"query":"{ leads(first: 20) { nodes { id email firstName createdAt } pageInfo { hasNextPage endCursor } } }"}"#;
 const CONTACT: &str = r#"{"email":"ada@example.com","first_name":"Ada","last_name":"Lovelace","message":"A quote for 40 cars, please.","source_page":"/fleet"}"#;
 
+/// Which server a scenario loads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Tenantry,
+    /// The same Tenantry server's configuration and database, with its request log off.
+    LogOff,
+    Peer,
+}
+
 pub struct Scenario {
     pub id: &'static str,
     pub name: &'static str,
+    pub target: Target,
     pub shape: Shape,
     /// The status every answer must have.
     pub status: u16,
@@ -48,12 +58,22 @@ impl Scenario {
         let scenario = |id, name, shape, status, contains, read_only| Scenario {
             id,
             name,
+            target: match id {
+                "1b" | "6b" | "7b" => Target::Peer,
+                "5o" => Target::LogOff,
+                _ => Target::Tenantry,
+            },
             shape,
             status,
             contains,
             read_only,
         };
         let bearer = format!("Bearer {}", seeded.access_token);
+        let key_viewer = Shape::post_json("/graphql", VIEWER.into())
+            .header("X-Api-Key", seeded.secret_key.clone());
+        let leads =
+            Shape::post_json("/graphql", LEADS.into()).header("Authorization", bearer.clone());
+        let contact = Shape::post_json("/api/contact", CONTACT.into()).header("Host", host.clone());
         Scenarios(vec![
             scenario(
                 "1",
@@ -82,7 +102,7 @@ impl Scenario {
             scenario(
                 "3",
                 "GET /.well-known/apple-app-site-association by Host",
-                Shape::get("/.well-known/apple-app-site-association").header("Host", host.clone()),
+                Shape::get("/.well-known/apple-app-site-association").header("Host", host),
                 200,
                 "applinks",
                 true,
@@ -98,8 +118,15 @@ impl Scenario {
             scenario(
                 "5",
                 "GraphQL viewer, btk_ key",
-                Shape::post_json("/graphql", VIEWER.into())
-                    .header("X-Api-Key", seeded.secret_key.clone()),
+                key_viewer.clone(),
+                200,
+                r#""slug":"acme""#,
+                true,
+            ),
+            scenario(
+                "5o",
+                "5 with the request log off (RUST_LOG=warn)",
+                key_viewer,
                 200,
                 r#""slug":"acme""#,
                 true,
@@ -107,7 +134,15 @@ impl Scenario {
             scenario(
                 "6",
                 "GraphQL leads(first: 20) of 10k, Bearer JWT",
-                Shape::post_json("/graphql", LEADS.into()).header("Authorization", bearer),
+                leads.clone(),
+                200,
+                r#""hasNextPage":true"#,
+                true,
+            ),
+            scenario(
+                "6b",
+                "peer: axum + async-graphql + sea-orm, the same page, no tenancy",
+                leads,
                 200,
                 r#""hasNextPage":true"#,
                 true,
@@ -115,7 +150,15 @@ impl Scenario {
             scenario(
                 "7",
                 "POST /api/contact (a write)",
-                Shape::post_json("/api/contact", CONTACT.into()).header("Host", host),
+                contact.clone(),
+                201,
+                "ada@example.com",
+                false,
+            ),
+            scenario(
+                "7b",
+                "peer: axum + sea-orm, the same insert, no tenancy",
+                contact,
                 201,
                 "ada@example.com",
                 false,

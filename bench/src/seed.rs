@@ -30,6 +30,8 @@ pub struct Seeded {
     pub access_token: String,
     /// A `btk_` secret key with the admin role on the demo tenant.
     pub secret_key: String,
+    /// The demo tenant's id (whose leads the peer reads).
+    pub tenant_id: uuid::Uuid,
 }
 
 /// Migrates the empty database at `config.database.url` and fills it: the demo tenant (with
@@ -74,6 +76,7 @@ pub async fn seed(config: &Config, tenants: u64, leads: u64) -> Result<Seeded> {
         domains,
         access_token: session.access_token,
         secret_key: demo.admin_key,
+        tenant_id: acme.id(),
     })
 }
 

@@ -15,44 +15,80 @@ pub struct Server {
     pub base: String,
     /// `http://127.0.0.1:{port}/metrics` of a Tenantry server.
     metrics: Option<String>,
+    /// Peak resident memory (KiB) once the server answered its first request: what starting took.
+    pub start_peak_kib: u64,
 }
 
 impl Server {
-    /// `tenantry serve` with `config` (a TOML file), its log (stderr) in `log`.
-    pub async fn tenantry(bin_dir: &Path, config: &Path, log: &Path) -> Result<Self> {
+    /// `tenantry serve` with `config` (a TOML file), its log (stderr) in `log`, and `env` set
+    /// (`RUST_LOG` for the log-off variant).
+    pub async fn tenantry(
+        bin_dir: &Path,
+        config: &Path,
+        log: &Path,
+        env: &[(&str, &str)],
+    ) -> Result<Self> {
         let (addr, metrics) = (free_port()?, free_port()?);
         let child = Command::new(bin_dir.join("tenantry"))
             .args(["serve", "--bind", &addr.to_string(), "--config"])
             .arg(config)
             .env("TENANTRY_METRICS_BIND", metrics.to_string())
             .env("TENANTRY_MASTER_KEY", crate::master_key())
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(log)?)
             .spawn()?;
-        let server = Self {
+        let mut server = Self {
             child,
             base: format!("http://{addr}"),
             metrics: Some(format!("http://{metrics}/metrics")),
+            start_peak_kib: 0,
         };
         server.wait_ready("/healthz").await?;
+        server.start_peak_kib = server.memory_kib()?.1;
         Ok(server)
     }
 
-    /// The peer (`bench-peer`).
-    pub async fn peer(bin_dir: &Path) -> Result<Self> {
+    /// The peer (`bench-peer`); with `database` (its URL and the tenant whose leads it serves),
+    /// its database routes too.
+    pub async fn peer(bin_dir: &Path, database: Option<(&str, uuid::Uuid)>) -> Result<Self> {
         let addr = free_port()?;
-        let child = Command::new(bin_dir.join("bench-peer"))
-            .arg(addr.to_string())
-            .stdin(Stdio::null())
-            .spawn()?;
-        let server = Self {
+        let mut command = Command::new(bin_dir.join("bench-peer"));
+        command.arg(addr.to_string());
+        if let Some((url, tenant)) = database {
+            command.args([url, &tenant.to_string()]);
+        }
+        let child = command.stdin(Stdio::null()).spawn()?;
+        let mut server = Self {
             child,
             base: format!("http://{addr}"),
             metrics: None,
+            start_peak_kib: 0,
         };
         server.wait_ready("/graphql").await?;
+        server.start_peak_kib = server.memory_kib()?.1;
         Ok(server)
+    }
+
+    /// CPU time the server has used so far (user and system), in seconds.
+    pub fn cpu_seconds(&self) -> Result<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))?;
+        // Fields after the command name (which may hold spaces) close with ')'.
+        let after = stat.rsplit_once(')').ok_or("no ')' in /proc/PID/stat")?.1;
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        let ticks = |i: usize| -> Result<f64> {
+            Ok(fields
+                .get(i)
+                .ok_or("short /proc/PID/stat")?
+                .parse::<f64>()?)
+        };
+        // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the ')'.
+        Ok((ticks(11)? + ticks(12)?) / clock_ticks())
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     async fn wait_ready(&self, path: &str) -> Result<()> {
@@ -109,6 +145,20 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Clock ticks a second, the unit of `/proc/PID/stat`'s times.
+fn clock_ticks() -> f64 {
+    static TICKS: std::sync::LazyLock<f64> = std::sync::LazyLock::new(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|out| String::from_utf8(out.stdout).ok())
+            .and_then(|text| text.trim().parse().ok())
+            .unwrap_or(100.0)
+    });
+    *TICKS
 }
 
 /// A loopback address with a port nobody listens on (released just before the server binds it).
