@@ -8,8 +8,11 @@
 use std::io::{BufWriter, IsTerminal};
 
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::config::{Log, LogFormat};
 
@@ -47,24 +50,70 @@ pub fn init(format: LogFormat, default_filter: &str) {
 
 /// Sets the process's subscriber; `false` when one was already set (tests start many apps in one
 /// process, and the first keeps its logging).
+///
+/// A `RUST_LOG` of targets and levels only (`info`, `warn,tenantry=debug`) becomes a `Targets`
+/// filter, decided once per call site. Span and field directives need an `EnvFilter`, which
+/// looks at every span entered and exited: a cost on every request, paid only when asked for.
 fn install<W>(format: LogFormat, default_filter: &str, writer: W) -> bool
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let spec = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|spec| !spec.trim().is_empty());
     // Colours only for a person at a terminal: escape codes in a log file are noise to grep.
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let lines = tracing_subscriber::fmt::layer()
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(writer);
-    match format {
-        LogFormat::Pretty => builder.try_init().is_ok(),
-        LogFormat::Json => builder
+    let lines = match format {
+        LogFormat::Pretty => lines.boxed(),
+        LogFormat::Json => lines
             .json()
             .with_current_span(true)
             .with_span_list(false)
-            .try_init()
-            .is_ok(),
+            .boxed(),
+    };
+    let fallback = || {
+        default_filter
+            .parse::<Targets>()
+            .unwrap_or_default()
+            .boxed()
+    };
+    // A `RUST_LOG` that does not parse leaves the default, rather than silencing the server.
+    let filter = match spec.as_deref() {
+        Some(spec) if needs_env_filter(spec) => EnvFilter::try_new(spec)
+            .map(Layer::boxed)
+            .unwrap_or_else(|_| fallback()),
+        Some(spec) => spec
+            .parse::<Targets>()
+            .map(Layer::boxed)
+            .unwrap_or_else(|_| fallback()),
+        None => fallback(),
+    };
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(lines)
+        .try_init()
+        .is_ok()
+}
+
+/// Whether `spec` has span (`[…]`) or field (`{…}`) directives, which `Targets` would take for
+/// part of a target name.
+fn needs_env_filter(spec: &str) -> bool {
+    spec.contains(['[', '{'])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::needs_env_filter;
+
+    /// `Targets` parses a span or field directive without complaint (as a strange target name),
+    /// so those must be recognised first, or they would silently match nothing.
+    #[test]
+    fn span_and_field_directives_go_to_an_env_filter() {
+        assert!(!needs_env_filter("info"));
+        assert!(!needs_env_filter("warn,tenantry::http=debug"));
+        assert!(needs_env_filter("info,tenantry[request]=debug"));
+        assert!(needs_env_filter("[{tenant=acme}]=debug"));
     }
 }

@@ -40,6 +40,7 @@ db_tests!(
     an_unrouted_custom_domain_is_a_claim_again,
     repeating_a_revocation_flushes_no_cache,
     slow_clients_are_cut_off,
+    a_declared_oversized_body_is_refused_at_once,
     huge_documents_are_refused_before_validation,
     deeply_nested_values_cannot_bring_the_server_down,
     wrong_codes_tell_nothing_about_an_address,
@@ -1033,6 +1034,39 @@ async fn repeating_a_revocation_flushes_no_cache(backend: Backend) {
         .filter(|e| e.kind == "session.revoked")
         .count();
     assert_eq!(revoked, 1, "one revocation, one audit row");
+}
+
+/// Promise: a body over the limit is refused with `413`. One that only declares its size (a
+/// `Content-Length` past the limit, then a byte) is refused at once, not held until the deadline.
+async fn a_declared_oversized_body_is_refused_at_once(backend: Backend) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(backend, |_| {}).await;
+    app.provision("acme", "Acme").await;
+    let host = app.host("acme", "TAXI_PASSENGER");
+    // Far below the deadline (30 s), far above any honest answer.
+    let ceiling = Duration::from_secs(10);
+    for (path, declared) in [
+        ("/graphql", 2_000_000),
+        ("/api/contact", 100_000),
+        ("/auth/email/start", 100_000),
+    ] {
+        let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+             Content-Length: {declared}\r\n\r\n{{"
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let mut answer = vec![0u8; 4096];
+        let read = tokio::time::timeout(ceiling, stream.read(&mut answer)).await;
+        let Ok(Ok(n)) = read else {
+            panic!("{path}: no answer within {ceiling:?} to a body declared at {declared} bytes");
+        };
+        let text = String::from_utf8_lossy(&answer[..n]);
+        assert!(
+            text.starts_with("HTTP/1.1 413"),
+            "{path}: a body declared at {declared} bytes answered {text}"
+        );
+    }
 }
 
 /// Promise: a client cannot hold a connection by trickling its header lines, nor keep an idle

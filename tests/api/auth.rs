@@ -376,6 +376,25 @@ async fn public_key_answers_only_its_tenants_origins(backend: Backend) {
             .get("access-control-allow-origin")
             .is_none()
     );
+    // A page's script may read how long to wait after a 429, and the request id to report.
+    let answered = app
+        .client
+        .post(app.url("/graphql"))
+        .header("origin", "https://acme-rides.localhost")
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    let exposed = answered
+        .headers()
+        .get("access-control-expose-headers")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    assert!(
+        exposed.contains("retry-after") && exposed.contains("x-request-id"),
+        "exposed: {exposed:?}"
+    );
 }
 
 async fn roles_guard_fields(backend: Backend) {

@@ -1,5 +1,7 @@
-//! JSON request bodies with the errors the API promises: 415 for a body that is not JSON, 413 over
-//! the route's limit, 400 for malformed JSON, 422 naming the field whose value has the wrong shape.
+//! JSON request bodies of the small-body routes (forms, sign-in steps) with the errors the API
+//! promises: 415 for a body that is not JSON, 413 over [`limits::SMALL_BODY`] (at once when the
+//! declared length is over it), 400 for malformed JSON, 422 naming the field whose value has the
+//! wrong shape.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -7,6 +9,7 @@ use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
+use crate::http::middleware::limits;
 
 pub struct JsonBody<T>(pub T);
 
@@ -21,6 +24,8 @@ where
         if !is_json(&req) {
             return Err(AppError::UnsupportedMediaType);
         }
+        // The last extractor of its handlers, so a bad host is still refused first.
+        limits::declared_size(&req, limits::SMALL_BODY)?;
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             match rejection.status() {
                 StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,

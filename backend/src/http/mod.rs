@@ -84,9 +84,10 @@ pub fn app(state: AppState) -> Router {
     Router::new().fallback_service(around)
 }
 
-/// Forms and sign-in bodies are small: a larger body is refused (413) before it is parsed.
+/// Forms and sign-in bodies are small: a larger body is refused (413) before it is parsed, and one
+/// declared larger before it is read ([`json_body::JsonBody`]).
 pub(crate) fn small_body() -> DefaultBodyLimit {
-    DefaultBodyLimit::max(64 * 1024)
+    DefaultBodyLimit::max(middleware::limits::SMALL_BODY)
 }
 
 /// `/graphql`, behind the guard, answering CORS for browsers on verified tenant hosts.
@@ -111,6 +112,8 @@ fn graphql_routes(state: AppState) -> Router<AppState> {
             header::CONTENT_TYPE,
             HeaderName::from_static("x-api-key"),
         ])
+        // A page's script may read how long to wait after a 429 and the id of a request to report.
+        .expose_headers([header::RETRY_AFTER, REQUEST_ID])
         .max_age(Duration::from_secs(600));
     let schema = schema::build_schema(state.clone());
     let methods = get(graphiql::page)

@@ -14,7 +14,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use tokio::sync::Notify;
 use uuid::Uuid;
 use xorf::{BinaryFuse8, Filter as _};
@@ -81,7 +84,13 @@ impl KnownHosts {
 
     async fn rebuild(&self, db: &DatabaseConnection) -> Result<(), AppError> {
         let generation = self.generation.load(Ordering::Acquire);
-        let mut keys = Vec::new();
+        // Sized once: a vector that doubles as it fills holds up to twice the keys, and both
+        // copies while it moves.
+        let count = tenant_domain::Entity::find()
+            .filter(tenant_domain::Column::Verified.eq(true))
+            .count(db)
+            .await?;
+        let mut keys = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
         let mut after = None;
         loop {
             let page = verified_hosts(db, after).await?;
