@@ -9,28 +9,30 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
 use crate::helpers::{Backend, TestDatabase, db_tests};
 
+/// `tenantry serve --demo` in `workdir`, logging at `info`, with none of the environment's own
+/// base domain or configuration file.
+fn demo_server(workdir: &std::path::Path) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_tenantry-cli"));
+    command
+        .args(["serve", "--demo"])
+        .env("RUST_LOG", "info")
+        .env_remove("TENANTRY_BASE_DOMAIN")
+        .env_remove("TENANTRY_CONFIG")
+        .current_dir(workdir)
+        .kill_on_drop(true);
+    command
+}
+
 db_tests!(demo_server_logs_json_and_stops_on_sigterm);
 
 async fn demo_server_logs_json_and_stops_on_sigterm(backend: Backend) {
     let database = TestDatabase::create(&backend).await;
     let workdir = tempfile::tempdir().unwrap();
-    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_tenantry-cli"))
-        .args([
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--demo",
-            "--log-format",
-            "json",
-        ])
+    let mut server = demo_server(workdir.path())
+        .args(["--bind", "127.0.0.1:0", "--log-format", "json"])
         .env("DATABASE_URL", &database.url)
-        .env("RUST_LOG", "info")
-        .env_remove("TENANTRY_BASE_DOMAIN")
-        .env_remove("TENANTRY_CONFIG")
-        .current_dir(workdir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .kill_on_drop(true)
         .spawn()
         .expect("the server starts");
 
@@ -138,19 +140,14 @@ async fn a_stalled_log_never_holds_a_request() {
             .port()
     };
     let (port, metrics_port) = (free_port(), free_port());
-    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_tenantry-cli"))
-        .args(["serve", "--demo", "--bind", &format!("127.0.0.1:{port}")])
+    let mut server = demo_server(workdir.path())
+        .args(["--bind", &format!("127.0.0.1:{port}")])
         .args(["--metrics-bind", &format!("127.0.0.1:{metrics_port}")])
-        .env("RUST_LOG", "info")
         .env("TENANTRY_LOG__BUFFERED_LINES", "16")
         .env_remove("DATABASE_URL")
-        .env_remove("TENANTRY_BASE_DOMAIN")
-        .env_remove("TENANTRY_CONFIG")
-        .current_dir(workdir.path())
         .stdout(Stdio::null())
         // A pipe that is never read: once its buffer is full, every write to it would block.
         .stderr(Stdio::piped())
-        .kill_on_drop(true)
         .spawn()
         .expect("the server starts");
     let client = reqwest::Client::new();
