@@ -31,7 +31,7 @@ use tower::ServiceBuilder;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use self::middleware::guard;
+use self::middleware::guard::{self, REQUEST_ID};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -40,8 +40,6 @@ use tracing::Span;
 use crate::error::AppError;
 use crate::graphql as schema;
 use crate::state::AppState;
-
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application router: each REST module's router (with its OpenAPI entries), the
 /// GraphiQL assets and `/graphql`, then the layers every request passes.

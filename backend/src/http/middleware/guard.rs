@@ -31,6 +31,8 @@ pub const IDENTITY_HEADERS: [&str; 6] = [
     "x-elevation-jti",
 ];
 const API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+/// Set on every request and answer by the server, never taken from a client.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Removes every client-sent identity header (all values, any case) from every request, and any
 /// `X-Request-Id`: request ids are ours, and one a client sent could forge or collide with
@@ -39,7 +41,7 @@ pub async fn strip_client_headers(mut req: Request, next: Next) -> Response {
     for name in IDENTITY_HEADERS {
         req.headers_mut().remove(name);
     }
-    req.headers_mut().remove("x-request-id");
+    req.headers_mut().remove(REQUEST_ID);
     next.run(req).await
 }
 
