@@ -38,10 +38,11 @@ bench *ARGS:
     cargo build --release --locked -p tenantry -p tenantry-bench
     "${CARGO_TARGET_DIR:-target}/release/tenantry-bench" {{ARGS}}
 
-# What the browser tests need: Debian's Chromium (when missing) and tests/browser's playwright-core
+# What the browser and conformance tests need: Debian's Chromium (when missing), tests/browser's playwright-core and tests/conformance's clients
 browser-deps:
     [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || DEBIAN_FRONTEND=noninteractive apt-get install -yq chromium
     npm ci --prefix tests/browser --no-audit --no-fund
+    npm ci --prefix tests/conformance --no-audit --no-fund
 
 # The web console in headless Chromium (TEST_LOG=1 for the server's logs); screenshots in target/browser-screenshots/
 test-browser:

@@ -89,7 +89,7 @@ pub enum AppError {
     /// 503: the database cannot be reached; the request changed nothing and may be retried.
     #[error("{}", UNAVAILABLE)]
     Unavailable(#[source] DbErr),
-    /// 500 / `INTERNAL`: anything else. Logged with its cause; the caller sees only this line.
+    /// 500 / `INTERNAL_SERVER_ERROR`: anything else. Logged with its cause; the caller sees only this line.
     #[error("Internal server error")]
     Internal(#[source] Box<dyn StdError + Send + Sync>),
 }
@@ -166,7 +166,7 @@ impl AppError {
             AppError::Unavailable(_)
             | AppError::Busy { .. }
             | AppError::Timeout(_)
-            | AppError::Internal(_) => "INTERNAL",
+            | AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
 
@@ -368,7 +368,7 @@ mod tests {
             (
                 AppError::Timeout(std::time::Duration::from_secs(30)),
                 StatusCode::GATEWAY_TIMEOUT,
-                "INTERNAL",
+                "INTERNAL_SERVER_ERROR",
             ),
             (
                 AppError::UnsupportedMediaType,
@@ -378,19 +378,19 @@ mod tests {
             (
                 AppError::Unavailable(DbErr::Custom("down".into())),
                 StatusCode::SERVICE_UNAVAILABLE,
-                "INTERNAL",
+                "INTERNAL_SERVER_ERROR",
             ),
             (
                 AppError::Busy {
                     wait: std::time::Duration::from_secs(1),
                 },
                 StatusCode::SERVICE_UNAVAILABLE,
-                "INTERNAL",
+                "INTERNAL_SERVER_ERROR",
             ),
             (
                 AppError::internal("secret cause"),
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
+                "INTERNAL_SERVER_ERROR",
             ),
         ];
         for (err, status, code) in cases {

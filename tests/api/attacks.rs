@@ -51,6 +51,7 @@ db_tests!(
     batches_and_big_documents_cost_what_they_weigh,
     a_self_signed_up_user_cannot_drain_the_tenants_budget,
     signing_out_is_in_the_audit_trail,
+    a_link_cannot_act_and_a_cache_keeps_no_ones_answer,
 );
 
 /// What every refused email code is told.
@@ -1163,7 +1164,7 @@ async fn deeply_nested_values_cannot_bring_the_server_down(backend: Backend) {
             .graphql_with(&Credential::None, &[], document, json!({}))
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+        assert_eq!(error_code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
         assert_eq!(
             body["errors"][0]["message"], "a document may nest brackets at most 64 deep",
             "{body}"
@@ -1217,7 +1218,7 @@ async fn huge_documents_are_refused_before_validation(backend: Backend) {
             .graphql_with(&Credential::None, &[], document, json!({}))
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+        assert_eq!(error_code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
         let message = body["errors"][0]["message"].as_str().unwrap();
         assert!(message.starts_with("a document may "), "{message}");
         // Validation never ran: it would have answered one error per repeated directive.
@@ -1674,4 +1675,120 @@ async fn signing_out_is_in_the_audit_trail(backend: Backend) {
     assert_eq!(events[0].account_id, Some(ana.id));
     assert_eq!(events[0].ip.as_deref(), Some("192.0.2.30"));
     assert_eq!(logout().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+}
+
+/// A mutation reached through a link (`GET`) or a form (`POST` without a JSON content type) runs
+/// nothing; answers to a credential are never shareable; and a persisted query's hash cannot be
+/// made to stand for another document, even by requests racing the real registration.
+async fn a_link_cannot_act_and_a_cache_keeps_no_ones_answer(backend: Backend) {
+    use crate::graphql_http::{get_graphql, sha256_hex};
+
+    let app = spawn_app_with(backend, |_| {}).await;
+    let acme = app.provision("acme", "Acme").await;
+    let (_, key) = app
+        .api_key(acme.tenant.id, KeyKind::Secret, Some(Role::Admin), None)
+        .await;
+    let keys = || async {
+        let body = app
+            .gql(
+                &Credential::Key(key.clone()),
+                "{ apiKeys { name } }",
+                json!({}),
+            )
+            .await;
+        body["data"]["apiKeys"].as_array().unwrap().len()
+    };
+    let before = keys().await;
+    let create =
+        r#"mutation { createApiKey(input: { kind: SECRET, name: "x", role: ADMIN }) { secret } }"#;
+
+    let (status, headers, _) =
+        get_graphql(&app, &[("query", create)], &[("x-api-key", &key)]).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(headers["cache-control"], "private, no-store");
+    let body = json!({ "query": create }).to_string();
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
+        let response = app
+            .client
+            .post(app.url("/graphql"))
+            .header("x-api-key", &key)
+            .header("content-type", content_type)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type}"
+        );
+    }
+    assert_eq!(keys().await, before, "nothing was created");
+
+    // Whatever the answer (data, an error, a refusal), a credential's is the caller's alone.
+    let (_, token) = app
+        .sign_in(acme.tenant.id, "ann@acme.example", Role::Admin)
+        .await;
+    for query in [
+        "{ viewer { role } }",
+        "{ tenants { edges { node { slug } } } }",
+        "{ nope",
+    ] {
+        for credential in [
+            ("x-api-key", key.clone()),
+            ("authorization", format!("Bearer {token}")),
+        ] {
+            let (_, headers, body) =
+                get_graphql(&app, &[("query", query)], &[(credential.0, &credential.1)]).await;
+            assert_eq!(
+                headers["cache-control"], "private, no-store",
+                "{query}: {body}"
+            );
+            let vary = headers["vary"].to_str().unwrap().to_ascii_lowercase();
+            assert!(vary.contains(credential.0), "{vary}");
+        }
+    }
+
+    // 30 requests that register other documents under the hash of the one the apps send, released
+    // together with the real registration: every one of them is refused, and the hash runs the
+    // real document afterwards.
+    let real = "query Mine { viewer { role tenant { slug } } }";
+    let hash = sha256_hex(real);
+    let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+    let start = Arc::new(tokio::sync::Barrier::new(31));
+    let mut racing = Vec::new();
+    for n in 0..31 {
+        let (client, url, start) = (app.client.clone(), app.url("/graphql"), start.clone());
+        let query = match n {
+            0 => real.to_owned(),
+            n => format!("query Mine {{ apiVersion a{n}: apiVersion }}"),
+        };
+        let body = json!({ "query": query, "extensions": extensions });
+        racing.push(tokio::spawn(async move {
+            start.wait().await;
+            let response = client.post(url).json(&body).send().await.unwrap();
+            (
+                n,
+                response.status(),
+                response.json::<Value>().await.unwrap(),
+            )
+        }));
+    }
+    for race in racing {
+        let (n, status, body) = race.await.unwrap();
+        match n {
+            0 => assert!(body.get("errors").is_none(), "{body}"),
+            _ => {
+                assert_eq!(status, StatusCode::OK, "{body}");
+                assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+            }
+        }
+    }
+    let by_hash = extensions.to_string();
+    let (_, _, body) = get_graphql(&app, &[("extensions", &by_hash)], &[("x-api-key", &key)]).await;
+    assert_eq!(body["data"]["viewer"]["tenant"]["slug"], "acme", "{body}");
 }

@@ -338,7 +338,7 @@ async fn a_failed_audit_insert_rolls_the_change_back(backend: Backend) {
         .gql(&admin, revoke, json!({ "id": key.id.to_string() }))
         .await;
     assert_eq!(
-        body["errors"][0]["extensions"]["code"], "INTERNAL",
+        body["errors"][0]["extensions"]["code"], "INTERNAL_SERVER_ERROR",
         "{body}"
     );
     let stored = api_key::Entity::find_by_id(key.id)
@@ -363,7 +363,7 @@ async fn provisioning_whose_admin_cannot_be_created_leaves_no_tenant(backend: Ba
     let provision = "mutation { provisionTenant(slug: \"doomed\", name: \"Doomed\", adminEmail: \"boss@doomed.example\") { tenant { slug } } }";
     let body = app.gql(&operator, provision, json!({})).await;
     assert_eq!(
-        body["errors"][0]["extensions"]["code"], "INTERNAL",
+        body["errors"][0]["extensions"]["code"], "INTERNAL_SERVER_ERROR",
         "{body}"
     );
     let tenant = tenantry::services::tenants::find(&app.db, "doomed")

@@ -381,11 +381,11 @@ async fn kept_graphql_documents_are_checked_as_new_ones(backend: Backend) {
             .graphql_with(&operator, &[], "{ viewer { noSuchField } }", json!({}))
             .await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+        assert_eq!(error_code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
         let (_, body) = app
             .graphql_with(&operator, &[], "{ viewer { role ", json!({}))
             .await;
-        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+        assert_eq!(error_code(&body), "GRAPHQL_PARSE_FAILED", "{body}");
     }
     let query = "query Own { viewer { role } } query Tenant($slug: String!) { tenant(slug: $slug) { slug } }";
     let ask = |operation: &'static str, variables: Value| {

@@ -263,13 +263,13 @@ async fn limits_and_graphiql(backend: Backend) {
             .contains("nested too deep"),
         "{body}"
     );
-    assert_eq!(error_code(&body), "BAD_USER_INPUT");
+    assert_eq!(error_code(&body), "GRAPHQL_VALIDATION_FAILED");
     let (_, body) = app
         .graphql_with(&Credential::None, &[], "{ apiVersion ", json!({}))
         .await;
     assert_eq!(
         error_code(&body),
-        "BAD_USER_INPUT",
+        "GRAPHQL_PARSE_FAILED",
         "a syntax error: {body}"
     );
 
@@ -285,7 +285,7 @@ async fn limits_and_graphiql(backend: Backend) {
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let body: Value = response.json().await.unwrap();
-    assert_eq!(error_code(&body), "BAD_USER_INPUT");
+    assert_eq!(error_code(&body), "GRAPHQL_VALIDATION_FAILED");
     let small: Vec<Value> = (0..3)
         .map(|_| json!({ "query": "{ apiVersion }" }))
         .collect();
@@ -302,7 +302,7 @@ async fn limits_and_graphiql(backend: Backend) {
     assert_eq!(answers.as_array().unwrap().len(), 3);
 
     // GraphiQL: served from this host, under a policy that allows no script from elsewhere.
-    let graphiql = app.get("/graphql", &[]).await;
+    let graphiql = app.get("/graphql", &[("accept", "text/html")]).await;
     assert_eq!(graphiql.status(), StatusCode::OK);
     let policy = graphiql.headers()["content-security-policy"]
         .to_str()
@@ -326,21 +326,22 @@ async fn limits_and_graphiql(backend: Backend) {
     // Never on an admin console's host, where the console keeps its session.
     app.provision("acme", "Acme").await;
     let admin = app.host("acme", "ADMIN_CONSOLE");
-    for path in ["/graphql", "/graphiql/start.js"] {
-        let status = app.get(path, &[("host", &admin)]).await.status();
-        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
-        let status = app.get(path, &[("host", "admin.localhost")]).await.status();
-        assert_eq!(
-            status,
-            StatusCode::NOT_FOUND,
-            "{path} on the platform's console"
-        );
+    // (`/graphql` answers a GET without a query 400 where there is no page.)
+    for (path, refused) in [
+        ("/graphql", StatusCode::BAD_REQUEST),
+        ("/graphiql/start.js", StatusCode::NOT_FOUND),
+    ] {
+        for host in [admin.as_str(), "admin.localhost"] {
+            let headers = [("host", host), ("accept", "text/html")];
+            let status = app.get(path, &headers).await.status();
+            assert_eq!(status, refused, "{path} on {host}");
+        }
     }
     let rides = app.host("acme", "TAXI_PASSENGER");
-    assert_eq!(
-        app.get("/graphql", &[("host", &rides)]).await.status(),
-        StatusCode::OK
-    );
+    let page = app
+        .get("/graphql", &[("host", &rides), ("accept", "text/html")])
+        .await;
+    assert_eq!(page.status(), StatusCode::OK);
 }
 
 async fn introspection_can_be_switched_off(backend: Backend) {
@@ -353,9 +354,13 @@ async fn introspection_can_be_switched_off(backend: Backend) {
         )
         .await;
     assert_eq!(body["data"]["__schema"], Value::Null, "{body}");
-    for path in ["/graphql", "/graphiql/start.js"] {
-        assert_eq!(app.get(path, &[]).await.status(), StatusCode::NOT_FOUND);
-    }
+    // No GraphiQL: a browser's GET without a query is a bad request like any other.
+    let page = app.get("/graphql", &[("accept", "text/html")]).await;
+    assert_eq!(page.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        app.get("/graphiql/start.js", &[]).await.status(),
+        StatusCode::NOT_FOUND
+    );
     // Off is the default.
     assert!(!tenantry::config::Config::default().graphql.introspection);
 }

@@ -348,6 +348,9 @@ pub struct Graphql {
     pub max_query_bytes: usize,
     /// Whether `/graphql` answers introspection and serves GraphiQL on `GET`.
     pub introspection: bool,
+    /// How long a shared cache (a CDN) may keep an anonymous query's answer to a `GET`: the
+    /// `max-age` of its `Cache-Control: public`. Answers to a credential are never shared.
+    pub public_max_age_secs: u64,
 }
 
 impl Default for Graphql {
@@ -360,6 +363,7 @@ impl Default for Graphql {
             max_nodes: 2_000,
             max_query_bytes: 64 * 1024,
             introspection: false,
+            public_max_age_secs: 0,
         }
     }
 }

@@ -10,6 +10,20 @@ use async_graphql::ErrorExtensions;
 
 use crate::error::AppError;
 
+/// The `extensions.code` values of errors raised outside resolvers, as Apollo's users know them
+/// (resolvers' own come from [`AppError::code`]).
+pub mod codes {
+    /// The document is not GraphQL.
+    pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+    /// The document does not fit the schema or the limits (depth, complexity, aliases, size,
+    /// batch).
+    pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    /// An argument or variable value, or a request parameter, is wrong.
+    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    /// A persisted query's hash the server does not know: send the document with it.
+    pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
+}
+
 /// A resolver's failure: a service error on its way to the caller.
 #[derive(Debug)]
 pub struct FieldError(AppError);
@@ -119,19 +133,22 @@ mod tests {
             (AppError::MethodNotAllowed, "BAD_USER_INPUT"),
             (AppError::PayloadTooLarge, "BAD_USER_INPUT"),
             (AppError::HeadersTooLarge, "BAD_USER_INPUT"),
-            (AppError::Timeout(Duration::from_secs(30)), "INTERNAL"),
+            (
+                AppError::Timeout(Duration::from_secs(30)),
+                "INTERNAL_SERVER_ERROR",
+            ),
             (AppError::UnsupportedMediaType, "BAD_USER_INPUT"),
             (
                 AppError::Unavailable(DbErr::Custom("down".into())),
-                "INTERNAL",
+                "INTERNAL_SERVER_ERROR",
             ),
             (
                 AppError::Busy {
                     wait: Duration::from_secs(1),
                 },
-                "INTERNAL",
+                "INTERNAL_SERVER_ERROR",
             ),
-            (AppError::internal("secret cause"), "INTERNAL"),
+            (AppError::internal("secret cause"), "INTERNAL_SERVER_ERROR"),
         ];
         for (err, code) in cases {
             let name = format!("{err:?}");

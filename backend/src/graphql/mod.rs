@@ -16,6 +16,7 @@ mod identity;
 mod leads;
 mod limits;
 mod meta;
+mod persisted;
 mod settings;
 mod step_up;
 mod tenants;
@@ -24,6 +25,9 @@ mod viewer;
 use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema, SchemaBuilder};
 
 use crate::state::AppState;
+
+pub use self::error::codes;
+pub use self::hooks::{ONLY_QUERIES_OVER_GET, OverGet};
 
 #[derive(MergedObject, Default)]
 pub struct Query(

@@ -41,13 +41,13 @@ const FILES: &[(&str, &[u8])] = embed![
 
 static ASSETS: LazyLock<Embedded> = LazyLock::new(|| Embedded::new(FILES, CONTENT_SECURITY_POLICY));
 
-/// `GET /graphql`: the page.
-pub async fn page(
-    State(state): State<AppState>,
+/// `GET /graphql` from a browser, without a query: the page, where GraphiQL is served.
+pub fn page(
+    state: &AppState,
     host: Result<FromHost, AppError>,
-    headers: HeaderMap,
-) -> Result<Response, AppError> {
-    serve(&state, host, "index.html", &headers)
+    headers: &HeaderMap,
+) -> Option<Response> {
+    serve(state, host, "index.html", headers).ok()
 }
 
 /// `GET /graphiql/{file}`: its scripts and styles.

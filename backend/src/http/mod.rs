@@ -26,7 +26,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, Method, Response, StatusCode, header};
-use axum::routing::get;
+use axum::routing::{MethodFilter, get, on};
 use tower::ServiceBuilder;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -114,13 +114,15 @@ fn graphql_routes(state: AppState) -> Router<AppState> {
         .expose_headers([header::RETRY_AFTER, REQUEST_ID])
         .max_age(Duration::from_secs(600));
     let schema = schema::build_schema(state.clone());
-    let methods = get(graphiql::page)
-        .post(move |state, principal, caller_ip, request| {
+    let methods = on(
+        MethodFilter::GET.or(MethodFilter::POST),
+        move |state, principal, caller_ip, request| {
             graphql::execute(state, schema, principal, caller_ip, request)
-        })
-        .options(|| async { StatusCode::NO_CONTENT })
-        .fallback(|| async { AppError::MethodNotAllowed })
-        .with_state(state.clone());
+        },
+    )
+    .options(|| async { StatusCode::NO_CONTENT })
+    .fallback(|| async { AppError::MethodNotAllowed })
+    .with_state(state.clone());
     // One service (CORS, then the body-size limit and the guard) rather than a layer each.
     let guarded = ServiceBuilder::new()
         .layer(cors)
