@@ -86,8 +86,8 @@ struct Args {
 
 /// The SQLite scenarios, in the order of a round: 1, 2 and 4 first, after which the memory of the
 /// scale comparison is read.
-const SQLITE: [&str; 12] = [
-    "1", "2", "4", "1b", "3", "5", "5o", "6", "6b", "7", "7b", "9",
+const SQLITE: [&str; 13] = [
+    "1", "2", "4", "1b", "3", "5", "5o", "5g", "6", "6b", "7", "7b", "9",
 ];
 const POSTGRES: [&str; 5] = ["1", "6", "6b", "7", "7b"];
 const SCALE: [&str; 3] = ["1", "2", "4"];
@@ -572,7 +572,7 @@ fn with_references(ids: &[String]) -> Result<Vec<&'static str>> {
             .ok_or_else(|| format!("no scenario {id} (known: {})", SQLITE.join(", ")))?;
         wanted.push(id);
         wanted.extend(report::peer_of(id));
-        if *id == "5o" {
+        if *id == "5o" || *id == "5g" {
             wanted.push("5");
         }
     }

@@ -131,7 +131,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 /// What a scenario is compared with: its peer (4 and 5 with 1b, 6 with 6b, 7 with 7b).
 pub fn peer_of(id: &str) -> Option<&'static str> {
     match id {
-        "4" | "5" => Some("1b"),
+        "4" | "5" | "5g" => Some("1b"),
         "6" => Some("6b"),
         "7" => Some("7b"),
         _ => None,
@@ -485,6 +485,15 @@ impl Report {
                     );
                 }
             }
+        }
+        let by_hash = self.ratio("5g", "5");
+        if !by_hash.is_nan() {
+            let _ = writeln!(
+                out,
+                "- 5g, the same query by persisted-query hash over GET, against 5 (POST with the \
+                 document): {by_hash:.2}× (no target: a hash saves the client bytes, not the \
+                 server work)"
+            );
         }
         let logged = self.ratio("5", "5o");
         if !logged.is_nan() {

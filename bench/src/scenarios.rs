@@ -13,6 +13,8 @@ type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
 /// The query of the GraphQL scenarios and of the peer.
 const VIEWER: &str = r#"{"query":"{ viewer { tenant { slug } role } }"}"#;
+/// The same document, by itself: what scenario 5g sends the SHA-256 of.
+const VIEWER_DOCUMENT: &str = "{ viewer { tenant { slug } role } }";
 const LEADS: &str = r#"{"query":"{ leads(first: 20) { nodes { id email firstName createdAt } pageInfo { hasNextPage endCursor } } }"}"#;
 const CONTACT: &str = r#"{"email":"ada@example.com","first_name":"Ada","last_name":"Lovelace","message":"A quote for 40 cars, please.","source_page":"/fleet"}"#;
 
@@ -36,6 +38,8 @@ pub struct Scenario {
     pub contains: &'static str,
     /// Only reads: a write per request here is a finding.
     pub read_only: bool,
+    /// Sent once before the check (and the load): what the scenario relies on the server holding.
+    pub prepare: Option<Shape>,
 }
 
 pub struct Scenarios(Vec<Scenario>);
@@ -67,6 +71,7 @@ impl Scenario {
             status,
             contains,
             read_only,
+            prepare: None,
         };
         let bearer = format!("Bearer {}", seeded.access_token);
         let key_viewer = Shape::post_json("/graphql", VIEWER.into())
@@ -131,6 +136,17 @@ impl Scenario {
                 r#""slug":"acme""#,
                 true,
             ),
+            Scenario {
+                prepare: Some(register_viewer().header("X-Api-Key", seeded.secret_key.clone())),
+                ..scenario(
+                    "5g",
+                    "5 by persisted query over GET (the hash alone)",
+                    Shape::get(viewer_by_hash()).header("X-Api-Key", seeded.secret_key.clone()),
+                    200,
+                    r#""slug":"acme""#,
+                    true,
+                )
+            },
             scenario(
                 "6",
                 "GraphQL leads(first: 20) of 10k, Bearer JWT",
@@ -176,6 +192,14 @@ impl Scenario {
 
     /// Sends the scenario's request once and checks the answer.
     pub async fn check(&self, base: &str) -> Result<()> {
+        if let Some(prepare) = &self.prepare {
+            let (status, body) = prepare.send_once(base).await?;
+            if status != 200 || body.contains("\"errors\"") {
+                return Err(
+                    format!("scenario {} could not prepare: {status}: {body}", self.id).into(),
+                );
+            }
+        }
         let (status, body) = self.shape.send_once(base).await?;
         if status != self.status || !body.contains(self.contains) || body.contains("\"errors\"") {
             return Err(format!(
@@ -186,4 +210,30 @@ impl Scenario {
         }
         Ok(())
     }
+}
+
+/// `extensions` of an automatic persisted query of [`VIEWER_DOCUMENT`].
+fn persisted_viewer() -> String {
+    let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(VIEWER_DOCUMENT));
+    serde_json::json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } }).to_string()
+}
+
+/// `GET /graphql` with only the hash of [`VIEWER_DOCUMENT`], as Apollo's clients send it.
+fn viewer_by_hash() -> &'static str {
+    let url = reqwest::Url::parse_with_params(
+        "http://bench/graphql",
+        [("extensions", persisted_viewer())],
+    )
+    .expect("a valid URL");
+    // One string for the whole run.
+    Box::leak(format!("{}?{}", url.path(), url.query().unwrap_or_default()).into_boxed_str())
+}
+
+/// Registers [`VIEWER_DOCUMENT`] under its hash: the document and the hash in one POST.
+fn register_viewer() -> Shape {
+    let body = serde_json::json!({
+        "query": VIEWER_DOCUMENT,
+        "extensions": serde_json::from_str::<serde_json::Value>(&persisted_viewer()).unwrap(),
+    });
+    Shape::post_json("/graphql", body.to_string())
 }

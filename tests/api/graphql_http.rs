@@ -19,6 +19,7 @@ db_tests!(
     persisted_queries_round_trip,
     every_error_code_is_the_one_apollo_users_know,
     malformed_requests_are_refused_with_400,
+    a_document_sent_by_its_hash_costs_what_its_text_costs,
 );
 
 const RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -164,6 +165,18 @@ async fn get_without_a_query_is_graphiql_for_a_browser_and_400_otherwise(backend
         assert_eq!(status, StatusCode::BAD_REQUEST, "{accept}: {body}");
         assert_eq!(error_code(&body), "BAD_USER_INPUT");
     }
+
+    // Never on a console's host, even one whose tenant is suspended (it may hold a session).
+    app.provision("acme", "Acme").await;
+    let console = app.host("acme", "ADMIN_CONSOLE");
+    app.set_status("acme", tenantry::entities::tenant::TenantStatus::Suspended)
+        .await;
+    let (status, _, body) =
+        get_graphql(&app, &[], &[("accept", browser), ("host", &console)]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    // An empty query is no query.
+    let (status, _, body) = get_graphql(&app, &[("query", "")], &[]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 
     // Without introspection there is no GraphiQL: a browser gets the same 400.
     let app = spawn_app_with(backend, |config| config.graphql.introspection = false).await;
@@ -334,10 +347,22 @@ async fn persisted_queries_round_trip(backend: Backend) {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["viewer"], Value::Null, "{body}");
 
-    // A version other than 1 is refused.
+    // A version other than 1, or a document that is not the hash's, is a malformed request.
     let v2 = json!({ "persistedQuery": { "version": 2, "sha256Hash": hash } }).to_string();
     let (status, _, body) = get_graphql(&app, &[("extensions", v2.as_str())], &auth).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    let by_hash = persisted(&hash);
+    let (status, _, body) = get_graphql(
+        &app,
+        &[
+            ("query", "{ apiVersion }"),
+            ("extensions", by_hash.as_str()),
+        ],
+        &auth,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
 }
 
@@ -461,4 +486,42 @@ async fn malformed_requests_are_refused_with_400(backend: Backend) {
         let (status, _, answer) = get_graphql(&app, &params, &[]).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{params:?}: {answer}");
     }
+}
+
+/// Each 2 KiB of a document costs a request of the anonymous per-IP budget, whether the client
+/// sends the text or only its persisted-query hash.
+async fn a_document_sent_by_its_hash_costs_what_its_text_costs(backend: Backend) {
+    let app = spawn_app_with(backend, |config| {
+        config.limits.anonymous_graphql_per_minute = 20;
+    })
+    .await;
+    // 10,215 bytes: 1 request and 4 more for its text.
+    let query = format!(
+        "{{ apiVersion }}\n{}",
+        "# padding padding padding padding\n".repeat(300)
+    );
+    let hash = sha256_hex(&query);
+    let register = json!({
+        "query": query,
+        "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } },
+    });
+    let (status, _, body) = post_graphql(
+        &app,
+        register.to_string(),
+        &[("content-type", "application/json")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let by_hash = persisted(&hash);
+    let mut answered = 0;
+    for _ in 0..10 {
+        let (status, _, body) = get_graphql(&app, &[("extensions", by_hash.as_str())], &[]).await;
+        match status {
+            StatusCode::OK => answered += 1,
+            StatusCode::TOO_MANY_REQUESTS => assert_eq!(error_code(&body), "RATE_LIMITED"),
+            other => panic!("{other}: {body}"),
+        }
+    }
+    // 20 a minute, 5 spent registering, 5 a request: three more, not ten.
+    assert!(answered <= 3, "{answered} answered by hash");
 }

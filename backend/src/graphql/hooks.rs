@@ -93,7 +93,11 @@ impl Extension for RequestHooks {
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
         let mut request = next.run(ctx, request).await?;
+        let by_hash = request.query.is_empty();
         let persist_as = self.persisted.resolve(&mut request)?;
+        if by_hash && !request.query.is_empty() {
+            budget::spend_by_hash(ctx, &request).await?;
+        }
         if request.query.is_empty() {
             return Err(coded(
                 ServerError::new(

@@ -26,8 +26,10 @@ use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema, S
 
 use crate::state::AppState;
 
+pub use self::budget::{BYTES_PER_REQUEST, beyond_the_request};
 pub use self::error::codes;
 pub use self::hooks::{ONLY_QUERIES_OVER_GET, OverGet};
+pub use self::persisted::is_malformed as is_malformed_persisted_query;
 
 #[derive(MergedObject, Default)]
 pub struct Query(

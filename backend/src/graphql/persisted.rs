@@ -20,6 +20,16 @@ const CAPACITY_BYTES: u64 = 8 * 1024 * 1024;
 
 /// What Apollo's clients look for in the error's message, and its code.
 pub const NOT_FOUND: &str = "PersistedQueryNotFound";
+const MISMATCH: &str = "the document's SHA-256 is not persistedQuery.sha256Hash";
+const BAD_VERSION: &str = "persistedQuery.version must be 1";
+const MALFORMED: &str =
+    "persistedQuery must be {\"version\": 1, \"sha256Hash\": \"<64 hex digits>\"}";
+
+/// Whether `error` refuses a malformed persisted query (a malformed request: `400` whatever the
+/// media type), rather than an unknown hash.
+pub fn is_malformed(error: &ServerError) -> bool {
+    [MISMATCH, BAD_VERSION, MALFORMED].contains(&error.message.as_str())
+}
 
 /// A SHA-256, as raw bytes.
 pub type Hash = [u8; 32];
@@ -58,10 +68,7 @@ impl PersistedQueries {
         }
         // Compared as hashes of public text: nothing secret depends on how long this takes.
         if Sha256::digest(request.query.as_bytes()).as_slice() != hash {
-            return Err(coded(
-                "the document's SHA-256 is not persistedQuery.sha256Hash",
-                codes::BAD_USER_INPUT,
-            ));
+            return Err(coded(MISMATCH, codes::BAD_USER_INPUT));
         }
         Ok(Some(hash))
     }
@@ -78,10 +85,7 @@ fn requested_hash(persisted: &Value) -> ServerResult<Hash> {
         return Err(malformed());
     };
     if fields.get("version") != Some(&Value::from(1)) {
-        return Err(coded(
-            "persistedQuery.version must be 1",
-            codes::BAD_USER_INPUT,
-        ));
+        return Err(coded(BAD_VERSION, codes::BAD_USER_INPUT));
     }
     let Some(Value::String(hex_digits)) = fields.get("sha256Hash") else {
         return Err(malformed());
@@ -92,10 +96,7 @@ fn requested_hash(persisted: &Value) -> ServerResult<Hash> {
 }
 
 fn malformed() -> ServerError {
-    coded(
-        "persistedQuery must be {\"version\": 1, \"sha256Hash\": \"<64 hex digits>\"}",
-        codes::BAD_USER_INPUT,
-    )
+    coded(MALFORMED, codes::BAD_USER_INPUT)
 }
 
 fn coded(message: &str, code: &'static str) -> ServerError {

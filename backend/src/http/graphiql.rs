@@ -66,9 +66,14 @@ fn serve(
     name: &str,
     headers: &HeaderMap,
 ) -> Result<Response, AppError> {
-    let on_console =
-        matches!(&host, Ok(FromHost(host)) if host.app.as_deref() == Some(ADMIN_CONSOLE));
-    if !state.config.graphql.introspection || on_console {
+    // A host of a tenant's other apps, or a host no tenant has (an address, `localhost`). Not a
+    // host whose tenant cannot be served (suspended, say): that may be a console's host too.
+    let allowed = match &host {
+        Ok(FromHost(host)) => host.app.as_deref() != Some(ADMIN_CONSOLE),
+        Err(AppError::DomainNotConfigured(_)) => true,
+        Err(_) => false,
+    };
+    if !state.config.graphql.introspection || !allowed {
         return Err(AppError::NotFound("Not found".into()));
     }
     ASSETS.serve(name, headers, "Not found")

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::error::UNAVAILABLE;
-use crate::graphql::{ONLY_QUERIES_OVER_GET, codes};
+use crate::graphql::{ONLY_QUERIES_OVER_GET, codes, is_malformed_persisted_query};
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json; charset=utf-8");
 const GRAPHQL_RESPONSE_JSON: HeaderValue =
@@ -37,8 +37,7 @@ pub struct Answering {
 
 impl Answering {
     pub fn new(headers: &HeaderMap, over_get: bool, public_max_age_secs: u64) -> Self {
-        let credentialed =
-            headers.contains_key(header::AUTHORIZATION) || headers.contains_key("x-api-key");
+        let credentialed = credentialed(headers);
         let public = HeaderValue::from_str(&format!("public, max-age={public_max_age_secs}"))
             .unwrap_or(NO_STORE);
         Self {
@@ -59,6 +58,10 @@ impl Answering {
                 } else if any_error(response, UNAVAILABLE) {
                     // A load balancer or client retry policy reads the status, not the body.
                     StatusCode::SERVICE_UNAVAILABLE
+                } else if refused && response.errors.iter().any(is_malformed_persisted_query) {
+                    StatusCode::BAD_REQUEST
+                } else if refused && any_code(response, "RATE_LIMITED") {
+                    StatusCode::TOO_MANY_REQUESTS
                 } else if refused && self.graphql_response {
                     StatusCode::BAD_REQUEST
                 } else {
@@ -101,7 +104,7 @@ impl Answering {
             false => JSON,
         };
         headers.insert(header::CONTENT_TYPE, content_type);
-        headers.insert(header::VARY, VARY);
+        // `Vary`, and `private` for a credential, are set on every answer by [`mark`].
         let cache = if self.credentialed {
             PRIVATE
         } else if self.over_get && shareable && status == StatusCode::OK {
@@ -117,6 +120,24 @@ impl Answering {
     }
 }
 
+/// What every answer of `/graphql` says about caching, the guard's and the limits' refusals
+/// included: `Vary` on the headers answers depend on, and `private, no-store` for a request that
+/// carried a credential, whatever answered it.
+pub fn mark(response: &mut Response, credentialed: bool) {
+    let headers = response.headers_mut();
+    if credentialed {
+        headers.insert(header::CACHE_CONTROL, PRIVATE);
+    } else if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, NO_STORE);
+    }
+    headers.append(header::VARY, VARY);
+}
+
+/// Whether a request carries a credential (`Authorization` or `X-Api-Key`), valid or not.
+pub fn credentialed(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::AUTHORIZATION) || headers.contains_key("x-api-key")
+}
+
 /// Whether nothing ran: no data and only errors raised before execution (those have no path).
 fn never_ran(response: &async_graphql::Response) -> bool {
     response.data == async_graphql::Value::Null
@@ -126,6 +147,15 @@ fn never_ran(response: &async_graphql::Response) -> bool {
 
 fn any_error(response: &async_graphql::Response, message: &str) -> bool {
     response.errors.iter().any(|e| e.message == message)
+}
+
+fn any_code(response: &async_graphql::Response, code: &str) -> bool {
+    response.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|extensions| extensions.get("code"))
+            .is_some_and(|value| *value == async_graphql::Value::from(code))
+    })
 }
 
 /// The JSON of one response; without `data` when nothing ran, as the GraphQL spec says.

@@ -11,12 +11,14 @@ use axum::extract::{Extension, FromRequestParts, Request, State};
 use axum::http::{Method, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 
+pub use self::answer::{credentialed, mark};
+
 use self::answer::{Answering, coded};
 use self::request::Unreadable;
 use super::graphiql;
 use super::host_tenant::FromHost;
 use crate::auth::principal::{CallerIp, Principal};
-use crate::graphql::{AppSchema, OverGet, codes};
+use crate::graphql::{AppSchema, OverGet, beyond_the_request, codes};
 use crate::state::AppState;
 
 pub async fn execute(
@@ -26,7 +28,8 @@ pub async fn execute(
     Extension(caller_ip): Extension<CallerIp>,
     req: Request,
 ) -> Response {
-    let over_get = req.method() == Method::GET;
+    // Only a POST may change anything: a HEAD (routed with GET) is held to GET's rules.
+    let over_get = req.method() != Method::POST;
     let answering = Answering::new(
         req.headers(),
         over_get,
@@ -107,14 +110,12 @@ async fn graphiql_or_400(state: &AppState, parts: &mut Parts, answering: &Answer
     answering.malformed("a GET to /graphql needs a `query` (or a persisted query's hash)")
 }
 
-/// Bytes of document text that cost one request of a per-IP budget.
-const BYTES_PER_REQUEST: usize = 2048;
-
 /// What a request costs a per-IP budget: one per operation in a batch, and one more per
-/// [`BYTES_PER_REQUEST`] of each document, so that neither batching nor a document near the size
-/// limits buys more work than the same number of small requests would.
+/// [`BYTES_PER_REQUEST`](crate::graphql::BYTES_PER_REQUEST) of each document, so that neither
+/// batching nor a document near the size limits buys more work than the same number of small
+/// requests would. (A document sent by its hash is charged once it is looked up.)
 fn cost(request: &BatchRequest) -> usize {
-    let one = |r: &async_graphql::Request| 1 + r.query.len() / BYTES_PER_REQUEST;
+    let one = |r: &async_graphql::Request| 1 + beyond_the_request(&r.query);
     match request {
         BatchRequest::Single(request) => one(request),
         BatchRequest::Batch(batch) => batch.iter().map(one).sum(),

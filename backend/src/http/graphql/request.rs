@@ -116,7 +116,7 @@ fn request(
         Some(_) => return Err(not_a_map("extensions")),
     };
     let persisted = extensions.0.contains_key("persistedQuery");
-    let query = match query {
+    let query = match query.filter(|query| !query.trim().is_empty()) {
         Some(query) => query,
         // The hash stands for the document; the schema's hooks look it up.
         None if persisted => String::new(),

@@ -32,10 +32,14 @@ pub async fn every_route(State(state): State<AppState>, req: Request, next: Next
     response
 }
 
-/// `/graphql`'s own: the body-size limit, then the credential guard.
+/// `/graphql`'s own: the body-size limit, then the credential guard; every answer, refusals
+/// included, then says how it may be cached.
 pub async fn graphql(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    match limits::whole_body(&state, req).await {
+    let credentialed = super::graphql::credentialed(req.headers());
+    let mut response = match limits::whole_body(&state, req).await {
         Ok(req) => guard::authenticate(&state, req, next).await,
         Err(refused) => refused.into_response(),
-    }
+    };
+    super::graphql::mark(&mut response, credentialed);
+    response
 }
