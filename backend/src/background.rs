@@ -32,6 +32,9 @@ pub fn spawn(state: &AppState) -> JoinSet<()> {
     tasks.spawn(async move { events::listen(&s.follower, &*s).await });
 
     let s = state.clone();
+    tasks.spawn(async move { s.live_leads.listen(&s.db).await });
+
+    let s = state.clone();
     tasks.spawn(async move {
         let mut ticker = tokio::time::interval(EVENT_PRUNE);
         // Not at start-up: nothing is old yet, and a write then would race the first requests'.

@@ -12,6 +12,7 @@ use crate::auth::password::{Cost, Passwords};
 use crate::auth::usage::KeyUsage;
 use crate::cache::documents::Documents;
 use crate::cache::events::{CacheEvent, Caches, Follower};
+use crate::cache::live::LiveLeads;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::metrics::Metrics;
@@ -44,6 +45,8 @@ pub struct Shared {
     pub passkey_decoys: Arc<Decoys>,
     /// Where this process is in the cache-event sequence.
     pub follower: Follower,
+    /// New leads, for the `leadCreated` subscribers of this process.
+    pub live_leads: Arc<LiveLeads>,
 }
 
 impl AppState {
@@ -78,6 +81,7 @@ impl AppState {
             )?),
             passkey_decoys: Arc::new(passkey_decoys),
             follower,
+            live_leads: Arc::default(),
             config: Arc::new(config),
         })))
     }

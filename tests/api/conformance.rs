@@ -1,14 +1,24 @@
 //! Clients and verifiers Tenantry did not write, run against a live server: the GraphQL over HTTP
-//! working group's audit suite (npm `graphql-http`).
+//! working group's audit suite (npm `graphql-http`) and the `graphql-ws` client that Apollo
+//! Client, urql and Relay subscribe with.
 //!
 //! They need `node` (20 or newer) and `npm ci --prefix tests/conformance`. Without them a test
 //! says it was skipped and passes, as the suite does without PostgreSQL; with `CI` set it fails.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use crate::helpers::{Backend, spawn_app_with};
+use serde_json::{Value, json};
+use tenantry::entities::account::Role;
+use tenantry::entities::api_key::KeyKind;
+use tokio::io::AsyncBufReadExt;
+
+use crate::helpers::{Backend, TestApp, db_tests, spawn_app_with};
+
+db_tests!(leads_reach_the_graphql_ws_subscribers_of_their_tenant_alone);
 
 /// Every audit of `graphql-http`'s `auditServer`, MUST and SHOULD alike, against an anonymous
 /// client on a server with the default configuration.
@@ -43,6 +53,164 @@ async fn the_graphql_over_http_audit_passes_whole() {
     assert!(report.contains("audits passed"), "{report}");
 }
 
+/// A `graphql-ws` client (`tests/conformance/subscribe.mjs`) subscribed to `leadCreated`, and
+/// what it printed so far.
+struct Subscriber {
+    events: Arc<Mutex<Vec<Value>>>,
+    _node: tokio::process::Child,
+}
+
+impl Subscriber {
+    fn start(dir: &Path, base: &str, params: Value) -> Self {
+        let mut node = tokio::process::Command::new("node")
+            .arg("subscribe.mjs")
+            .arg(format!("{base}/graphql"))
+            .arg(params.to_string())
+            .current_dir(dir)
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node could not be started");
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let mut lines = tokio::io::BufReader::new(node.stdout.take().unwrap()).lines();
+        let seen = events.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                let event = serde_json::from_str(&line).unwrap_or(Value::String(line));
+                seen.lock().unwrap().push(event);
+            }
+        });
+        Self {
+            events,
+            _node: node,
+        }
+    }
+
+    fn events(&self) -> Vec<Value> {
+        self.events.lock().unwrap().clone()
+    }
+
+    /// Waits (up to a generous ceiling) for an event that `wanted` picks.
+    async fn wait_for(&self, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(event) = self.events().into_iter().find(|event| wanted(event)) {
+                return event;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {what}; the client printed {:?}",
+                self.events()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The emails of the leads it was sent.
+    fn leads(&self) -> Vec<String> {
+        self.events()
+            .iter()
+            .filter_map(|event| event["next"]["data"]["leadCreated"]["email"].as_str())
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+/// A secret key's and a Bearer token's subscribers receive each lead of their tenant (posted
+/// through this instance or, on PostgreSQL, another one), another tenant's subscriber none, and a
+/// bad credential is closed with `4403`.
+async fn leads_reach_the_graphql_ws_subscribers_of_their_tenant_alone(backend: Backend) {
+    let Some(dir) = conformance_clients() else {
+        return;
+    };
+    let app = spawn_app_with(backend.clone(), |_| {}).await;
+    let acme = app.provision("acme", "Acme").await;
+    let globex = app.provision("globex", "Globex").await;
+    let (_, member_key) = app
+        .api_key(acme.tenant.id, KeyKind::Secret, Some(Role::Member), None)
+        .await;
+    let (_, token) = app
+        .sign_in(acme.tenant.id, "ann@acme.example", Role::Member)
+        .await;
+    let (_, globex_key) = app
+        .api_key(globex.tenant.id, KeyKind::Secret, Some(Role::Admin), None)
+        .await;
+    let base = format!("http://{}", app.addr);
+    let by_key = Subscriber::start(&dir, &base, json!({ "X-Api-Key": member_key }));
+    let by_token = Subscriber::start(
+        &dir,
+        &base,
+        json!({ "Authorization": format!("Bearer {token}") }),
+    );
+    let other = Subscriber::start(&dir, &base, json!({ "X-Api-Key": globex_key }));
+    let forged = Subscriber::start(
+        &dir,
+        &base,
+        json!({ "X-Api-Key": format!("btk_{}", "A".repeat(49)), "X-Tenant-Id": acme.tenant.id }),
+    );
+    for subscriber in [&by_key, &by_token, &other] {
+        subscriber
+            .wait_for("connection", |event| event["connected"] == true)
+            .await;
+    }
+    forged
+        .wait_for("a 4403 close", |event| event["closed"] == 4403)
+        .await;
+
+    let host = app.host("acme", "TAXI_PASSENGER");
+    post_until_received(&app, &base, &host, &[&by_key, &by_token], "first").await;
+    if matches!(backend, Backend::Postgres(_)) {
+        let second = format!("http://{}", app.another_instance().await);
+        post_until_received(&app, &second, &host, &[&by_key, &by_token], "second").await;
+    }
+    let lead = by_key
+        .events()
+        .into_iter()
+        .find_map(|event| event["next"]["data"]["leadCreated"].as_object().cloned())
+        .unwrap();
+    assert_eq!(lead["app"], "TAXI_PASSENGER");
+    assert_eq!(lead["host"], host.as_str());
+    // Another tenant's subscriber heard nothing, while the others heard every lead.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(other.leads(), Vec::<String>::new(), "{:?}", other.events());
+}
+
+/// Posts contact forms to `base` (a new address each) until every subscriber has received one:
+/// a subscription starts a moment after the client says it is connected.
+async fn post_until_received(
+    app: &TestApp,
+    base: &str,
+    host: &str,
+    subscribers: &[&Subscriber],
+    label: &str,
+) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for n in 0.. {
+        let email = format!("{label}{n}@example.com");
+        let response = app
+            .client
+            .post(format!("{base}/api/contact"))
+            .header("host", host)
+            .json(&json!({ "email": email, "message": "live" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+        let poll_until = Instant::now() + Duration::from_millis(500);
+        while Instant::now() < poll_until {
+            if subscribers.iter().all(|s| s.leads().contains(&email)) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no subscriber received a lead posted through {base}: {:?}",
+            subscribers.iter().map(|s| s.events()).collect::<Vec<_>>()
+        );
+    }
+}
+
 /// `tests/conformance`, when node and its packages are there; otherwise `None` after saying why
 /// (or a panic under CI).
 fn conformance_clients() -> Option<PathBuf> {
@@ -53,8 +221,12 @@ fn conformance_clients() -> Option<PathBuf> {
         Some(major) => missing.push(format!("node {major} is too old (20 or newer)")),
         None => missing.push("node is not on PATH (install Node.js 20 or newer)".to_owned()),
     }
-    if !dir.join("node_modules/graphql-http").is_dir() {
-        missing.push("graphql-http is not installed (npm ci --prefix tests/conformance)".into());
+    for package in ["graphql-http", "graphql-ws", "ws"] {
+        if !dir.join("node_modules").join(package).is_dir() {
+            missing.push(format!(
+                "{package} is not installed (npm ci --prefix tests/conformance)"
+            ));
+        }
     }
     if missing.is_empty() {
         return Some(dir);

@@ -4,6 +4,7 @@
 
 pub mod documents;
 pub mod events;
+pub mod live;
 
 use std::future::Future;
 use std::hash::Hash;

@@ -1,8 +1,11 @@
 //! A tenant's leads.
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::futures_util::Stream;
+use async_graphql::futures_util::stream;
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
+use tokio::sync::broadcast::error::RecvError;
 
 use super::context::{connection, page_size, state, tenant_scope, uuid, uuid_cursor};
 use super::error::FieldResult;
@@ -60,6 +63,45 @@ impl LeadsQuery {
         let tenant = tenant_scope(ctx, tenant_slug).await?;
         let id = uuid("id", &id)?;
         Ok(leads::get(&state(ctx).db, &tenant, id).await?.into())
+    }
+}
+
+#[derive(Default)]
+pub struct LeadsSubscription;
+
+#[Subscription(name = "Subscription")]
+impl LeadsSubscription {
+    /// Each lead stored for the caller's tenant from now on (of one app, when `app` names one),
+    /// from any instance: who may read `leads` may follow them.
+    #[graphql(guard = "RoleGuard(Role::Member)")]
+    async fn lead_created(
+        &self,
+        ctx: &Context<'_>,
+        app: Option<String>,
+    ) -> async_graphql::Result<impl Stream<Item = Lead> + use<>> {
+        let tenant = tenant_scope(ctx, None).await?.id();
+        let receiver = state(ctx).live_leads.subscribe();
+        let wanted = move |lead: &lead::Model| {
+            lead.tenant_id == tenant
+                && app
+                    .as_ref()
+                    .is_none_or(|app| lead.app.as_ref() == Some(app))
+        };
+        Ok(stream::unfold(receiver, move |mut receiver| {
+            let wanted = wanted.clone();
+            async move {
+                loop {
+                    match receiver.recv().await {
+                        Ok(lead) if wanted(&lead) => {
+                            return Some((Lead::from(lead::Model::clone(&lead)), receiver));
+                        }
+                        // Another tenant's, or one this subscriber fell too far behind to see.
+                        Ok(_) | Err(RecvError::Lagged(_)) => {}
+                        Err(RecvError::Closed) => return None,
+                    }
+                }
+            }
+        }))
     }
 }
 

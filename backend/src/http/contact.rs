@@ -122,7 +122,7 @@ pub async fn contact(
                 AppError::BadRequest("Idempotency-Key must be visible ASCII".into())
             })?),
         };
-    let captured = leads::capture(&state.db, &host, form, key).await?;
+    let captured = leads::capture(&state.db, &state.live_leads, &host, form, key).await?;
     let mut response = (StatusCode::CREATED, Json(LeadView::from(captured.lead))).into_response();
     if captured.replayed {
         response

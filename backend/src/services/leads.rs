@@ -9,6 +9,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::cache::live::LiveLeads;
 use crate::db;
 use crate::entities::lead;
 use crate::error::{AppError, is_unique_violation};
@@ -45,6 +46,7 @@ pub struct Captured {
 #[tracing::instrument(skip_all, fields(tenant = %host.tenant.slug()))]
 pub async fn capture(
     db: &impl ConnectionTrait,
+    live: &LiveLeads,
     host: &HostTenant,
     form: ContactForm,
     idempotency_key: Option<&str>,
@@ -71,10 +73,14 @@ pub async fn capture(
     .insert(db)
     .await;
     match (inserted, idempotency_key) {
-        (Ok(lead), _) => Ok(Captured {
-            lead,
-            replayed: false,
-        }),
+        (Ok(lead), _) => {
+            // Subscribers hear of a lead once; a replay announces nothing.
+            live.announce(db, &lead).await;
+            Ok(Captured {
+                lead,
+                replayed: false,
+            })
+        }
         (Err(err), Some(key)) if is_unique_violation(&err) => {
             replay(db, &host.tenant, key, request_hash.as_deref()).await
         }

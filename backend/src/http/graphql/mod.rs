@@ -4,9 +4,12 @@
 
 mod answer;
 mod request;
+mod socket;
 
 use async_graphql::BatchRequest;
+use async_graphql_axum::GraphQLProtocol;
 use axum::body::to_bytes;
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Extension, FromRequestParts, Request, State};
 use axum::http::{Method, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
@@ -36,6 +39,9 @@ pub async fn execute(
         state.config.graphql.public_max_age_secs,
     );
     let (mut parts, body) = req.into_parts();
+    if over_get && parts.headers.contains_key(header::UPGRADE) {
+        return subscribe(state, schema, &mut parts, caller_ip).await;
+    }
     let read = match over_get {
         true => request::from_query(&parts.uri).map(|r| BatchRequest::Single(r.data(OverGet))),
         // The guard's layer has read the whole body already, within the size limit.
@@ -91,6 +97,25 @@ pub async fn execute(
         }
     };
     answering.executed(answer)
+}
+
+/// A WebSocket upgrade: subscriptions ([`socket`]).
+async fn subscribe(
+    state: AppState,
+    schema: AppSchema,
+    parts: &mut Parts,
+    caller_ip: CallerIp,
+) -> Response {
+    let upgrade = match WebSocketUpgrade::from_request_parts(parts, &state).await {
+        Ok(upgrade) => upgrade,
+        Err(refused) => return refused.into_response(),
+    };
+    let protocol = match GraphQLProtocol::from_request_parts(parts, &state).await {
+        Ok(protocol) => protocol,
+        Err(refused) => return refused.into_response(),
+    };
+    let origin = parts.headers.get(header::ORIGIN).cloned();
+    socket::upgrade(state, schema, upgrade, protocol, origin, caller_ip)
 }
 
 /// A `GET` without a query: GraphiQL for a browser where GraphiQL is served, `400` otherwise.

@@ -67,6 +67,18 @@ pub async fn authenticate(state: &AppState, req: Request, next: Next) -> Respons
     }
 }
 
+/// The principal of `headers`' credential, counted against its limits as a request would be: what
+/// a subscription's `connection_init` is held to.
+pub async fn admit(
+    state: &AppState,
+    headers: &HeaderMap,
+    caller_ip: Option<std::net::IpAddr>,
+) -> Result<Principal, AppError> {
+    let principal = principal(state, headers, caller_ip).await?;
+    within_limits(state, &principal, caller_ip).await?;
+    Ok(principal)
+}
+
 /// Counts the request against its key's limit, and against its tenant's when a secret key or a
 /// member of the tenant makes it; a `USER` (who signed themselves up) counts against their own
 /// account's budget, and a request without a credential or with a public key (which ships inside
