@@ -386,3 +386,70 @@ mod tests {
         assert_ne!(key("192.0.2.1"), key("192.0.2.2"));
     }
 }
+
+/// How many of something each tenant holds open at once (WebSocket connections): a seat is taken
+/// when one opens and given back when its [`Seat`] is dropped.
+#[derive(Default)]
+pub struct Occupancy {
+    held: Arc<Mutex<HashMap<Uuid, usize>>>,
+}
+
+/// One tenant's place in an [`Occupancy`], given back on drop.
+pub struct Seat {
+    held: Arc<Mutex<HashMap<Uuid, usize>>>,
+    tenant: Uuid,
+}
+
+impl Occupancy {
+    /// A seat for `tenant`, unless it already holds `limit`.
+    pub fn take(&self, tenant: Uuid, limit: usize) -> Option<Seat> {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        let count = held.entry(tenant).or_default();
+        if *count >= limit {
+            return None;
+        }
+        *count += 1;
+        Some(Seat {
+            held: self.held.clone(),
+            tenant,
+        })
+    }
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = held.get_mut(&self.tenant) {
+            *count -= 1;
+            if *count == 0 {
+                held.remove(&self.tenant);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod occupancy_tests {
+    use super::*;
+
+    #[test]
+    fn a_tenant_holds_at_most_its_limit_and_seats_come_back() {
+        let occupancy = Occupancy::default();
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let first = occupancy.take(a, 2).unwrap();
+        let _second = occupancy.take(a, 2).unwrap();
+        assert!(
+            occupancy.take(a, 2).is_none(),
+            "a third seat past the limit"
+        );
+        assert!(
+            occupancy.take(b, 2).is_some(),
+            "another tenant has its own seats"
+        );
+        drop(first);
+        assert!(
+            occupancy.take(a, 2).is_some(),
+            "a seat given back is free again"
+        );
+    }
+}

@@ -16,7 +16,7 @@ use crate::cache::live::LiveLeads;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::metrics::Metrics;
-use crate::rate_limit::RateLimits;
+use crate::rate_limit::{Occupancy, RateLimits};
 use crate::services::domain_checks::DomainChecker;
 use crate::services::mail::Mailer;
 use crate::services::passkeys::Decoys;
@@ -47,6 +47,12 @@ pub struct Shared {
     pub follower: Follower,
     /// New leads, for the `leadCreated` subscribers of this process.
     pub live_leads: Arc<LiveLeads>,
+    /// Bumped whenever a cache event may have taken a credential's standing away (a key revoked,
+    /// a session ended, an account removed, a tenant suspended): open subscriptions check theirs
+    /// again.
+    pub credentials_changed: tokio::sync::watch::Sender<u64>,
+    /// Open subscription sockets, per tenant.
+    pub sockets: Arc<Occupancy>,
 }
 
 impl AppState {
@@ -82,6 +88,8 @@ impl AppState {
             passkey_decoys: Arc::new(passkey_decoys),
             follower,
             live_leads: Arc::default(),
+            credentials_changed: tokio::sync::watch::Sender::new(0),
+            sockets: Arc::default(),
             config: Arc::new(config),
         })))
     }
@@ -94,6 +102,10 @@ impl AppState {
 
 impl Caches for Shared {
     async fn apply(&self, event: &CacheEvent) {
+        if !matches!(event, CacheEvent::HostsChanged) {
+            self.credentials_changed
+                .send_modify(|n| *n = n.wrapping_add(1));
+        }
         match event {
             CacheEvent::TenantChanged(id) => {
                 self.directory.tenant_changed(*id).await;
@@ -112,6 +124,8 @@ impl Caches for Shared {
     }
 
     fn flush_all(&self) {
+        self.credentials_changed
+            .send_modify(|n| *n = n.wrapping_add(1));
         self.resolver.invalidate_all();
         self.documents.invalidate_all();
         self.directory.invalidate_all();

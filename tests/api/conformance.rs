@@ -18,7 +18,12 @@ use tokio::io::AsyncBufReadExt;
 
 use crate::helpers::{Backend, TestApp, db_tests, spawn_app_with};
 
-db_tests!(leads_reach_the_graphql_ws_subscribers_of_their_tenant_alone);
+db_tests!(
+    leads_reach_the_graphql_ws_subscribers_of_their_tenant_alone,
+    a_revoked_credential_closes_its_subscriptions,
+    subscriptions_and_connections_are_limited,
+    an_expiring_token_closes_its_socket,
+);
 
 /// Every audit of `graphql-http`'s `auditServer`, MUST and SHOULD alike, against an anonymous
 /// client on a server with the default configuration.
@@ -62,10 +67,16 @@ struct Subscriber {
 
 impl Subscriber {
     fn start(dir: &Path, base: &str, params: Value) -> Self {
+        Self::start_many(dir, base, params, 1)
+    }
+
+    /// `count` subscriptions on one connection.
+    fn start_many(dir: &Path, base: &str, params: Value, count: usize) -> Self {
         let mut node = tokio::process::Command::new("node")
             .arg("subscribe.mjs")
             .arg(format!("{base}/graphql"))
             .arg(params.to_string())
+            .arg(count.to_string())
             .current_dir(dir)
             .stdout(Stdio::piped())
             .kill_on_drop(true)
@@ -173,6 +184,127 @@ async fn leads_reach_the_graphql_ws_subscribers_of_their_tenant_alone(backend: B
     // Another tenant's subscriber heard nothing, while the others heard every lead.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(other.leads(), Vec::<String>::new(), "{:?}", other.events());
+}
+
+/// Revoking a key closes its subscriptions' socket, suspending a tenant its members', within a
+/// second or so of the event reaching the instance: the socket is closed with `4403`.
+async fn a_revoked_credential_closes_its_subscriptions(backend: Backend) {
+    let Some(dir) = conformance_clients() else {
+        return;
+    };
+    let app = spawn_app_with(backend, |_| {}).await;
+    let acme = app.provision("acme", "Acme").await;
+    let (key_row, key) = app
+        .api_key(acme.tenant.id, KeyKind::Secret, Some(Role::Member), None)
+        .await;
+    let (_, token) = app
+        .sign_in(acme.tenant.id, "ann@acme.example", Role::Member)
+        .await;
+    let base = format!("http://{}", app.addr);
+    let by_key = Subscriber::start(&dir, &base, json!({ "X-Api-Key": key }));
+    let by_token = Subscriber::start(
+        &dir,
+        &base,
+        json!({ "Authorization": format!("Bearer {token}") }),
+    );
+    for subscriber in [&by_key, &by_token] {
+        subscriber
+            .wait_for("connection", |event| event["connected"] == true)
+            .await;
+    }
+    let operator = app.operator().await;
+    let revoke = "mutation($id: ID!) { revokeApiKey(id: $id, tenantSlug: \"acme\") { id } }";
+    app.gql(&operator, revoke, json!({ "id": key_row.id.to_string() }))
+        .await;
+    by_key
+        .wait_for("a 4403 close", |event| event["closed"] == 4403)
+        .await;
+    assert!(
+        by_token
+            .events()
+            .iter()
+            .all(|event| event.get("closed").is_none()),
+        "another credential's socket stays open: {:?}",
+        by_token.events()
+    );
+    app.set_status("acme", tenantry::entities::tenant::TenantStatus::Suspended)
+        .await;
+    by_token
+        .wait_for("a 4403 close", |event| event["closed"] == 4403)
+        .await;
+}
+
+/// A connection holds at most `subscriptions_per_connection` subscriptions (one more is answered
+/// with the protocol's `error`), and a tenant at most `connections_per_tenant` connections (one
+/// more is closed with `4429`).
+async fn subscriptions_and_connections_are_limited(backend: Backend) {
+    let Some(dir) = conformance_clients() else {
+        return;
+    };
+    let app = spawn_app_with(backend, |config| {
+        config.graphql.subscriptions_per_connection = 2;
+        config.graphql.connections_per_tenant = 2;
+    })
+    .await;
+    let acme = app.provision("acme", "Acme").await;
+    let (_, key) = app
+        .api_key(acme.tenant.id, KeyKind::Secret, Some(Role::Member), None)
+        .await;
+    let base = format!("http://{}", app.addr);
+    let params = json!({ "X-Api-Key": key });
+    let three = Subscriber::start_many(&dir, &base, params.clone(), 3);
+    let refused = three
+        .wait_for("a refused subscription", |event| {
+            event.get("error").is_some()
+        })
+        .await;
+    assert_eq!(
+        refused["error"][0]["extensions"]["code"], "RATE_LIMITED",
+        "{refused}"
+    );
+    let second = Subscriber::start(&dir, &base, params.clone());
+    second
+        .wait_for("connection", |event| event["connected"] == true)
+        .await;
+    let third = Subscriber::start(&dir, &base, params);
+    third
+        .wait_for("a 4429 close", |event| event["closed"] == 4429)
+        .await;
+    // The two subscriptions the first connection holds still deliver.
+    let host = app.host("acme", "TAXI_PASSENGER");
+    post_until_received(&app, &base, &host, &[&three, &second], "limited").await;
+}
+
+/// A socket opened with an access token is closed (`4403`) when the token expires.
+async fn an_expiring_token_closes_its_socket(backend: Backend) {
+    let Some(dir) = conformance_clients() else {
+        return;
+    };
+    let app = spawn_app_with(backend, |config| {
+        config.tokens.access_ttl = Duration::from_secs(3);
+    })
+    .await;
+    let acme = app.provision("acme", "Acme").await;
+    let (_, token) = app
+        .sign_in(acme.tenant.id, "ann@acme.example", Role::Member)
+        .await;
+    let base = format!("http://{}", app.addr);
+    let opened = Instant::now();
+    let subscriber = Subscriber::start(
+        &dir,
+        &base,
+        json!({ "Authorization": format!("Bearer {token}") }),
+    );
+    subscriber
+        .wait_for("connection", |event| event["connected"] == true)
+        .await;
+    subscriber
+        .wait_for("a 4403 close", |event| event["closed"] == 4403)
+        .await;
+    assert!(
+        opened.elapsed() >= Duration::from_secs(1),
+        "closed before the token expired"
+    );
 }
 
 /// Posts contact forms to `base` (a new address each) until every subscriber has received one:

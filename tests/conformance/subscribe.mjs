@@ -1,11 +1,11 @@
 // A graphql-ws client (the library Apollo Client, urql and Relay use) subscribed to
-// `leadCreated`: `node subscribe.mjs URL CONNECTION_PARAMS_JSON [APP]`. It prints one JSON line
-// per event: {"connected":true}, {"next":…}, {"error":…}, {"closed":code}, and exits when the
-// socket closes.
+// `leadCreated`: `node subscribe.mjs URL CONNECTION_PARAMS_JSON [COUNT]`, COUNT subscriptions
+// (1) on one connection. It prints one JSON line per event: {"connected":true}, {"next":…},
+// {"error":…}, {"closed":code}, and exits when the socket closes.
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
-const [url, params, app] = process.argv.slice(2);
+const [url, params, count] = process.argv.slice(2);
 const print = (event) => console.log(JSON.stringify(event));
 const client = createClient({
   url: url.replace(/^http/, 'ws'),
@@ -21,14 +21,13 @@ const client = createClient({
     },
   },
 });
-client.subscribe(
-  {
-    query: 'subscription New($app: String) { leadCreated(app: $app) { id email app host } }',
-    variables: { app: app ?? null },
-  },
-  {
-    next: (value) => print({ next: value }),
-    error: (error) => print({ error: error instanceof Array ? error : String(error?.code ?? error) }),
-    complete: () => print({ complete: true }),
-  },
-);
+for (let n = 0; n < Number(count ?? 1); n += 1) {
+  client.subscribe(
+    { query: 'subscription { leadCreated { id email app host } }' },
+    {
+      next: (value) => print({ next: value }),
+      error: (error) => print({ error: Array.isArray(error) ? error : String(error?.code ?? error) }),
+      complete: () => print({ complete: true }),
+    },
+  );
+}

@@ -351,6 +351,10 @@ pub struct Graphql {
     /// How long a shared cache (a CDN) may keep an anonymous query's answer to a `GET`: the
     /// `max-age` of its `Cache-Control: public`. Answers to a credential are never shared.
     pub public_max_age_secs: u64,
+    /// Subscriptions one WebSocket connection may hold at once.
+    pub subscriptions_per_connection: usize,
+    /// WebSocket connections one tenant's callers may hold open at once, on one instance.
+    pub connections_per_tenant: usize,
 }
 
 impl Default for Graphql {
@@ -364,6 +368,8 @@ impl Default for Graphql {
             max_query_bytes: 64 * 1024,
             introspection: false,
             public_max_age_secs: 0,
+            subscriptions_per_connection: 10,
+            connections_per_tenant: 1_000,
         }
     }
 }

@@ -6,7 +6,17 @@
 //! guard as a request's headers; nothing else in the payload is read. A credential that is
 //! present and bad closes the socket with `4403`, as the protocol says; async-graphql then runs
 //! the protocol with the principal the guard admitted.
+//!
+//! An open socket stays answerable to its credential: when a cache event may have taken it away
+//! (a key revoked, a session ended, an account removed, a tenant suspended) it is checked again,
+//! and a socket whose credential no longer stands is closed with `4403`, as is one whose access
+//! token expires. A connection holds at most `graphql.subscriptions_per_connection`
+//! subscriptions (one more is answered with the protocol's `error`), and a tenant's callers at
+//! most `graphql.connections_per_tenant` connections on one instance (one more is closed with
+//! `4429`).
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_graphql::Data;
@@ -15,6 +25,7 @@ use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::Response;
+use futures::channel::mpsc;
 
 use crate::auth::principal::CallerIp;
 use crate::graphql::AppSchema;
@@ -67,15 +78,147 @@ async fn serve(
             return;
         }
     };
+    let _seat = match &principal.tenant {
+        Some(tenant) => {
+            let limit = state.config.graphql.connections_per_tenant;
+            match state.sockets.take(tenant.id(), limit) {
+                Some(seat) => Some(seat),
+                None => {
+                    let _ = sink
+                        .send(close(4429, "Too many connections for this tenant"))
+                        .await;
+                    return;
+                }
+            }
+        }
+        None => None,
+    };
+    let expires = token_expiry(&state, &headers).await;
     let mut data = Data::default();
     data.insert(principal);
     data.insert(CallerIp(caller_ip));
-    // The first message goes on to async-graphql, which answers it with `connection_ack`.
-    let messages = stream::iter([Ok(first)]).chain(messages);
-    GraphQLWebSocket::new_with_pair(sink, messages, schema, protocol)
+
+    // async-graphql runs the protocol and writes into a channel; this loop passes its messages on
+    // and can end the connection itself: when the credential no longer stands, or the token
+    // expires.
+    let (to_client, mut from_graphql) = mpsc::channel::<Message>(32);
+    let active = Arc::new(Mutex::new(HashSet::new()));
+    let limit = state.config.graphql.subscriptions_per_connection;
+    let admitted = {
+        let (active, mut to_client) = (active.clone(), to_client.clone());
+        // The first message goes on to async-graphql too, which answers it with `connection_ack`.
+        stream::iter([Ok(first)])
+            .chain(messages)
+            .filter_map(move |message| {
+                let passed = match &message {
+                    Ok(Message::Text(text)) => {
+                        admit_subscription(text.as_str(), &active, limit, &mut to_client)
+                    }
+                    _ => true,
+                };
+                std::future::ready(passed.then_some(message))
+            })
+    };
+    let protocol_run = GraphQLWebSocket::new_with_pair(to_client, admitted, schema, protocol)
         .on_connection_init(move |_| async move { Ok(data) })
-        .serve()
-        .await;
+        .serve();
+    tokio::pin!(protocol_run);
+    let mut protocol_done = false;
+    let mut changes = state.credentials_changed.subscribe();
+    let expiry = tokio::time::sleep(expires.unwrap_or(Duration::from_secs(u32::MAX.into())));
+    tokio::pin!(expiry);
+    loop {
+        tokio::select! {
+            () = &mut protocol_run, if !protocol_done => protocol_done = true,
+            message = from_graphql.next() => {
+                let Some(message) = message else { break };
+                forget_ended(&message, &active);
+                if sink.send(message).await.is_err() {
+                    break;
+                }
+            }
+            Ok(()) = changes.changed() => {
+                if guard::still_admitted(&state, &headers, caller_ip).await.is_err() {
+                    let _ = sink.send(close(4403, "Forbidden")).await;
+                    break;
+                }
+            }
+            () = &mut expiry => {
+                let _ = sink.send(close(4403, "Forbidden: the access token expired")).await;
+                break;
+            }
+        }
+    }
+}
+
+/// How long the Bearer token of `headers` (if that is the credential) has left.
+async fn token_expiry(state: &AppState, headers: &HeaderMap) -> Option<Duration> {
+    let token = headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")?
+        .trim();
+    let claims = state.tokens.verify(&state.db, token).await.ok()?;
+    let left = claims.exp.saturating_sub(crate::db::now().timestamp());
+    Some(Duration::from_secs(u64::try_from(left).unwrap_or(0)))
+}
+
+/// Whether a client's message goes on to async-graphql: a `subscribe` past the connection's
+/// limit is answered with the protocol's `error` for its id instead.
+fn admit_subscription(
+    text: &str,
+    active: &Mutex<HashSet<String>>,
+    limit: usize,
+    to_client: &mut mpsc::Sender<Message>,
+) -> bool {
+    let Ok(message) = serde_json::from_str::<serde_json::Value>(text) else {
+        return true;
+    };
+    let Some(id) = message.get("id").and_then(|id| id.as_str()) else {
+        return true;
+    };
+    let mut active = active.lock().unwrap_or_else(|e| e.into_inner());
+    match message.get("type").and_then(|kind| kind.as_str()) {
+        Some("subscribe") if !active.contains(id) && active.len() >= limit => {
+            let refusal = serde_json::json!({
+                "id": id,
+                "type": "error",
+                "payload": [{
+                    "message": format!("a connection may hold at most {limit} subscriptions"),
+                    "extensions": { "code": "RATE_LIMITED" },
+                }],
+            });
+            let _ = to_client.try_send(Message::Text(refusal.to_string().into()));
+            false
+        }
+        Some("subscribe") => {
+            active.insert(id.to_owned());
+            true
+        }
+        Some("complete") => {
+            active.remove(id);
+            true
+        }
+        _ => true,
+    }
+}
+
+/// A subscription the server ended (`complete` or `error`) no longer counts against the limit.
+fn forget_ended(message: &Message, active: &Mutex<HashSet<String>>) {
+    let Message::Text(text) = message else {
+        return;
+    };
+    let Ok(message) = serde_json::from_str::<serde_json::Value>(text.as_str()) else {
+        return;
+    };
+    if matches!(
+        message.get("type").and_then(|kind| kind.as_str()),
+        Some("complete" | "error")
+    ) && let Some(id) = message.get("id").and_then(|id| id.as_str())
+    {
+        active.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+    }
 }
 
 /// The credential headers of a `connection_init` message's payload; none for anything else (the

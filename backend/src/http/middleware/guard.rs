@@ -79,6 +79,16 @@ pub async fn admit(
     Ok(principal)
 }
 
+/// The principal of `headers`' credential as it stands now, spending nothing: how an open
+/// subscription checks that its credential still stands.
+pub async fn still_admitted(
+    state: &AppState,
+    headers: &HeaderMap,
+    caller_ip: Option<std::net::IpAddr>,
+) -> Result<Principal, AppError> {
+    principal(state, headers, caller_ip).await
+}
+
 /// Counts the request against its key's limit, and against its tenant's when a secret key or a
 /// member of the tenant makes it; a `USER` (who signed themselves up) counts against their own
 /// account's budget, and a request without a credential or with a public key (which ships inside
