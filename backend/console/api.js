@@ -120,3 +120,61 @@ async function post(query, variables) {
 export function gql(query, variables = {}) {
   return withStepUp(() => post(query, variables));
 }
+
+/** How long to wait before opening a dropped live connection again. */
+const RECONNECT_MS = 2000;
+
+/**
+ * A subscription over `/graphql`'s WebSocket (the graphql-transport-ws protocol), with the
+ * signed-in person's token in `connection_init`. `onData` gets each result's data; `onState` gets
+ * 'live' when the subscription runs and 'down' when the connection dropped (it is opened again,
+ * with a fresh token, until `stop` is called or `alive()` says the page is gone).
+ */
+export function subscribe(query, { onData, onState, alive }) {
+  let socket = null;
+  let stopped = false;
+  let timer = null;
+  const stop = () => {
+    stopped = true;
+    clearTimeout(timer);
+    socket?.close(1000);
+  };
+  const again = () => {
+    if (stopped || !alive()) return stop();
+    onState('down');
+    timer = setTimeout(open, RECONNECT_MS);
+  };
+  async function open() {
+    if (stopped || !alive()) return stop();
+    let token;
+    try {
+      token = await withToken(async (access) => access);
+    } catch {
+      return stop();
+    }
+    const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`;
+    socket = new WebSocket(url, 'graphql-transport-ws');
+    const current = socket;
+    const say = (message) => current.send(JSON.stringify(message));
+    current.onopen = () => say({ type: 'connection_init', payload: { Authorization: `Bearer ${token}` } });
+    current.onmessage = (event) => {
+      if (!alive()) return stop();
+      const message = JSON.parse(event.data);
+      if (message.type === 'connection_ack') {
+        say({ id: '1', type: 'subscribe', payload: { query } });
+        onState('live');
+      } else if (message.type === 'ping') {
+        say({ type: 'pong' });
+      } else if (message.type === 'next' && message.payload?.data) {
+        onData(message.payload.data);
+      } else if (message.type === 'error') {
+        current.close(1000);
+      }
+    };
+    current.onclose = () => {
+      if (current === socket) again();
+    };
+  }
+  open();
+  return stop;
+}

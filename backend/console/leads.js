@@ -1,7 +1,8 @@
 // Leads from the contact forms: filters by app, date and email, pages of 25, and a CSV export of
-// everything the filters match.
+// everything the filters match. New leads appear as they arrive, through the `leadCreated`
+// subscription, and the page says when that live connection drops and when it is back.
 
-import { gql } from './api.js';
+import { gql, subscribe } from './api.js';
 import { failure, field, fill, form, h, heading, input, select, status, table, when } from './ui.js';
 
 const PAGE = 25;
@@ -69,7 +70,28 @@ export async function render(view, { viewer }) {
     extra: h('button', { type: 'button', onclick: () => exportCsv(filter, progress) }, 'Export CSV'),
   });
   await load();
-  fill(view, heading('Leads', 'What people sent through your apps’ contact forms, newest first.'), filters, progress, results);
+  const live = status('');
+  fill(view, heading('Leads', 'What people sent through your apps’ contact forms, newest first.'), filters, live, progress, results);
+
+  // A new lead shows at once on the first page, when it matches the filters.
+  let wasDown = false;
+  subscribe('subscription { leadCreated { id app } }', {
+    alive: () => view.isConnected || !view.dataset.shown,
+    onState: (state) => {
+      view.dataset.shown = 'yes';
+      if (state === 'live') {
+        live.textContent = wasDown ? 'Live again: new leads appear as they arrive.' : 'Live: new leads appear as they arrive.';
+        wasDown = false;
+      } else {
+        live.textContent = 'The live connection dropped; new leads show after it is back (trying again…).';
+        wasDown = true;
+      }
+    },
+    onData: ({ leadCreated }) => {
+      const matches = !filter.app || filter.app === leadCreated.app;
+      if (after === null && matches) turn();
+    },
+  });
 }
 
 /** Every lead the filters match, page by page, as a CSV download. */

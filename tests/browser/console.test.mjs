@@ -378,6 +378,10 @@ test("a tenant admin manages keys, domains, branding and leads on the tenant's a
     await shot(page, 'leads-phone');
     assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'the page scrolls sideways at 390 px');
     await page.setViewportSize({ width: 1280, height: 720 });
+    // A lead sent now appears without a reload, through the live connection.
+    await page.getByText('Live: new leads appear as they arrive.').waitFor();
+    assert.equal((await contact('globex-rides.localhost', 'live@example.com')).status, 201);
+    await page.getByRole('cell', { name: 'live@example.com' }).waitFor();
 
     // Members: invite one, who is listed with the role given.
     await page.getByRole('link', { name: 'Members' }).click();
