@@ -102,10 +102,6 @@ impl AppState {
 
 impl Caches for Shared {
     async fn apply(&self, event: &CacheEvent) {
-        if !matches!(event, CacheEvent::HostsChanged) {
-            self.credentials_changed
-                .send_modify(|n| *n = n.wrapping_add(1));
-        }
         match event {
             CacheEvent::TenantChanged(id) => {
                 self.directory.tenant_changed(*id).await;
@@ -121,15 +117,21 @@ impl Caches for Shared {
             CacheEvent::AccountChanged(id) => self.directory.account_changed(*id).await,
             CacheEvent::SigningKeysChanged => self.tokens.invalidate_keys(),
         }
+        // Only now, with the caches dropped: a socket that checked before would find its
+        // credential still cached, and stay open.
+        if !matches!(event, CacheEvent::HostsChanged) {
+            self.credentials_changed
+                .send_modify(|n| *n = n.wrapping_add(1));
+        }
     }
 
     fn flush_all(&self) {
-        self.credentials_changed
-            .send_modify(|n| *n = n.wrapping_add(1));
         self.resolver.invalidate_all();
         self.documents.invalidate_all();
         self.directory.invalidate_all();
         self.tokens.invalidate_keys();
+        self.credentials_changed
+            .send_modify(|n| *n = n.wrapping_add(1));
     }
 }
 

@@ -7,6 +7,7 @@
 //! `cargo run --release -p tenantry-bench` (or `just bench`); `--help` for the knobs.
 
 mod churn;
+mod fanout;
 mod flood;
 mod load;
 mod report;
@@ -72,6 +73,9 @@ struct Args {
     /// Run only the "sign-ins and logouts beside a key" scenario and print its figures
     #[arg(long)]
     churn_only: bool,
+    /// Run only the "subscription fan-out" scenario and print its figures
+    #[arg(long)]
+    fanout_only: bool,
     /// Run only these scenarios of the SQLite table (with what they are compared with: the
     /// baseline, their peer) and print them: `--only 4,5` checks one change in minutes
     #[arg(long, value_delimiter = ',')]
@@ -137,6 +141,11 @@ async fn run(args: Args) -> Result<()> {
         println!("{}", report.render_churn());
         return Ok(());
     }
+    if args.fanout_only {
+        report.fanout(bench.fanout().await?);
+        println!("{}", report.render_fanout());
+        return Ok(());
+    }
     if !args.only.is_empty() {
         let ids = with_references(&args.only)?;
         eprintln!(
@@ -169,6 +178,7 @@ async fn run(args: Args) -> Result<()> {
     report.sign_in(bench.sign_in().await?);
     report.flood(bench.flood().await?);
     report.churn(bench.churn().await?);
+    report.fanout(bench.fanout().await?);
 
     eprintln!("== {} tenants (SQLite)", args.tenants);
     let (server, seeded) = bench.start_sqlite("large", args.tenants, 0).await?;
@@ -366,6 +376,28 @@ impl Bench {
             figures.failed,
             figures.beside,
             figures.ratio()
+        );
+        Ok(figures)
+    }
+
+    /// The subscription fan-out, on a server of its own (its memory is the subscribers').
+    async fn fanout(&self) -> Result<fanout::FanoutFigures> {
+        eprintln!(
+            "== subscription fan-out: {} subscribers, {} leads a second (SQLite)",
+            fanout::SUBSCRIBERS,
+            fanout::RATE
+        );
+        let (server, seeded) = self.start_sqlite("fanout", SMALL, 0).await?;
+        let figures = fanout::measure(&server, &seeded)
+            .await
+            .map_err(|e| e.to_string())?;
+        eprintln!(
+            "{} of {} deliveries; p50 {:.1} ms, p99 {:.1} ms; {:.1} KiB per subscription",
+            figures.delivered,
+            figures.posted * figures.subscribers,
+            figures.p50_ms,
+            figures.p99_ms,
+            figures.kib_per_subscription()
         );
         Ok(figures)
     }

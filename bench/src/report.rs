@@ -189,6 +189,7 @@ pub struct Report {
     sign_in: Option<crate::sign_in::SignInFigures>,
     flood: Option<crate::flood::FloodFigures>,
     churn: Option<crate::churn::ChurnFigures>,
+    fanout: Option<crate::fanout::FanoutFigures>,
 }
 
 impl Report {
@@ -202,6 +203,7 @@ impl Report {
             sign_in: None,
             flood: None,
             churn: None,
+            fanout: None,
             postgres: Vec::new(),
             profile: None,
         }
@@ -265,6 +267,7 @@ impl Report {
         out += &self.sign_in_section();
         out += &self.flood_section();
         out += &self.churn_section();
+        out += &self.fanout_section();
         out += &self.targets();
         out
     }
@@ -373,6 +376,54 @@ impl Report {
             f.pairs, f.failed, f.beside
         );
         let _ = writeln!(out, "| ratio | {:.2}× |", f.ratio());
+        out
+    }
+
+    pub fn fanout(&mut self, figures: crate::fanout::FanoutFigures) {
+        self.fanout = Some(figures);
+    }
+
+    /// The fan-out section alone, for `--fanout-only`.
+    pub fn render_fanout(&self) -> String {
+        self.fanout_section()
+    }
+
+    fn fanout_section(&self) -> String {
+        let Some(f) = &self.fanout else {
+            return String::new();
+        };
+        let mut out = String::from("\n## Subscription fan-out (SQLite)\n\n");
+        let _ = writeln!(
+            out,
+            "{} graphql-ws connections of one tenant, each with one `leadCreated` subscription \
+             (a secret key in `connection_init`), while leads are posted to the tenant's contact \
+             form at {} a second for {} s. The delay runs from a post's answer to a \
+             subscriber's receipt, over every delivery; memory is the server's resident set \
+             before the subscribers connected and once all had subscribed.\n",
+            f.subscribers,
+            crate::fanout::RATE,
+            crate::fanout::SECONDS
+        );
+        out += "| figure | value |\n|---|---:|\n";
+        let _ = writeln!(
+            out,
+            "| deliveries received / expected | {} / {} |",
+            f.delivered,
+            f.posted * f.subscribers
+        );
+        let _ = writeln!(out, "| delay p50 | {:.1} ms |", f.p50_ms);
+        let _ = writeln!(out, "| delay p99 | {:.1} ms |", f.p99_ms);
+        let _ = writeln!(
+            out,
+            "| resident memory before → after | {:.1} → {:.1} MiB |",
+            f.rss_before_kib as f64 / 1024.0,
+            f.rss_after_kib as f64 / 1024.0
+        );
+        let _ = writeln!(
+            out,
+            "| resident memory per open subscription | {:.1} KiB |",
+            f.kib_per_subscription()
+        );
         out
     }
 

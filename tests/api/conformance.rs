@@ -201,13 +201,16 @@ async fn a_revoked_credential_closes_its_subscriptions(backend: Backend) {
         .sign_in(acme.tenant.id, "ann@acme.example", Role::Member)
         .await;
     let base = format!("http://{}", app.addr);
-    let by_key = Subscriber::start(&dir, &base, json!({ "X-Api-Key": key }));
+    // Several sockets of one key, opened together: every one of them closes.
+    let by_key: Vec<Subscriber> = (0..10)
+        .map(|_| Subscriber::start(&dir, &base, json!({ "X-Api-Key": key })))
+        .collect();
     let by_token = Subscriber::start(
         &dir,
         &base,
         json!({ "Authorization": format!("Bearer {token}") }),
     );
-    for subscriber in [&by_key, &by_token] {
+    for subscriber in by_key.iter().chain([&by_token]) {
         subscriber
             .wait_for("connection", |event| event["connected"] == true)
             .await;
@@ -216,9 +219,11 @@ async fn a_revoked_credential_closes_its_subscriptions(backend: Backend) {
     let revoke = "mutation($id: ID!) { revokeApiKey(id: $id, tenantSlug: \"acme\") { id } }";
     app.gql(&operator, revoke, json!({ "id": key_row.id.to_string() }))
         .await;
-    by_key
-        .wait_for("a 4403 close", |event| event["closed"] == 4403)
-        .await;
+    for subscriber in &by_key {
+        subscriber
+            .wait_for("a 4403 close", |event| event["closed"] == 4403)
+            .await;
+    }
     assert!(
         by_token
             .events()
@@ -251,6 +256,37 @@ async fn subscriptions_and_connections_are_limited(backend: Backend) {
         .api_key(acme.tenant.id, KeyKind::Secret, Some(Role::Member), None)
         .await;
     let base = format!("http://{}", app.addr);
+    // Who cannot read leads holds no socket, so takes no seat: a public key (which ships inside
+    // apps) and a self-signed-up USER are closed at once.
+    let (_, public) = app
+        .api_key(acme.tenant.id, KeyKind::Public, None, None)
+        .await;
+    let (_, user) = app
+        .sign_in(acme.tenant.id, "ana@example.com", Role::User)
+        .await;
+    for params in [
+        json!({ "X-Api-Key": public }),
+        json!({ "Authorization": format!("Bearer {user}") }),
+        json!({}),
+    ] {
+        Subscriber::start(&dir, &base, params.clone())
+            .wait_for("a 4403 close", |event| event["closed"] == 4403)
+            .await;
+    }
+    // Only graphql-transport-ws: the older subprotocol is refused at the upgrade.
+    let legacy = app
+        .client
+        .get(app.url("/graphql"))
+        .header("connection", "upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-version", "13")
+        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .header("sec-websocket-protocol", "graphql-ws")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(legacy.status(), reqwest::StatusCode::BAD_REQUEST);
+
     let params = json!({ "X-Api-Key": key });
     let three = Subscriber::start_many(&dir, &base, params.clone(), 3);
     let refused = three

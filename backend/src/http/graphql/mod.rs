@@ -110,7 +110,24 @@ async fn subscribe(
         Ok(upgrade) => upgrade,
         Err(refused) => return refused.into_response(),
     };
-    let protocol = match GraphQLProtocol::from_request_parts(parts, &state).await {
+    // Only graphql-transport-ws, whatever else the client offers.
+    let offered = parts
+        .headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|protocol| protocol.trim() == socket::PROTOCOL);
+    if !offered {
+        let message = format!("subscriptions speak the {} subprotocol", socket::PROTOCOL);
+        return (StatusCode::BAD_REQUEST, message).into_response();
+    }
+    let (mut only, ()) = axum::http::Request::builder()
+        .header(header::SEC_WEBSOCKET_PROTOCOL, socket::PROTOCOL)
+        .body(())
+        .unwrap_or_default()
+        .into_parts();
+    let protocol = match GraphQLProtocol::from_request_parts(&mut only, &state).await {
         Ok(protocol) => protocol,
         Err(refused) => return refused.into_response(),
     };

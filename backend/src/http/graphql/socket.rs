@@ -27,10 +27,18 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::Response;
 use futures::channel::mpsc;
 
-use crate::auth::principal::CallerIp;
+use crate::auth::principal::{CallerIp, require_role};
+use crate::entities::account::Role;
+use crate::error::AppError;
 use crate::graphql::AppSchema;
 use crate::http::middleware::guard;
 use crate::state::AppState;
+
+/// The one subprotocol served: the older `graphql-ws` (subscriptions-transport-ws) is not.
+pub const PROTOCOL: &str = "graphql-transport-ws";
+
+/// Bytes each socket buffers for reading and for writing before it writes out.
+const SOCKET_BUFFER: usize = 4 * 1024;
 
 /// How long a client has to send `connection_init` once the socket is open.
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -46,8 +54,15 @@ pub fn upgrade(
     origin: Option<HeaderValue>,
     caller_ip: CallerIp,
 ) -> Response {
+    // Messages are small (a document, a lead): small buffers keep a thousand open sockets cheap,
+    // and no message may be larger than a `/graphql` body.
+    let largest = state.config.http.max_body_bytes;
     upgrade
-        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .read_buffer_size(SOCKET_BUFFER)
+        .write_buffer_size(SOCKET_BUFFER)
+        .max_message_size(largest)
+        .max_frame_size(largest)
+        .protocols([PROTOCOL])
         .on_upgrade(move |socket| serve(state, schema, socket, protocol, origin, caller_ip))
 }
 
@@ -70,8 +85,17 @@ async fn serve(
     if let Some(origin) = origin {
         headers.insert(header::ORIGIN, origin);
     }
-    let principal = match guard::admit(&state, &headers, caller_ip).await {
+    // Only who may read leads holds a socket: the one subscription is theirs, and a public key
+    // or a self-signed-up USER must not take the seats of a tenant's members.
+    let admitted = guard::admit(&state, &headers, caller_ip)
+        .await
+        .and_then(|principal| require_role(&principal, Role::Member).map(|()| principal));
+    let principal = match admitted {
         Ok(principal) => principal,
+        Err(AppError::RateLimited { .. }) => {
+            let _ = sink.send(close(4429, "Too many requests")).await;
+            return;
+        }
         Err(refused) => {
             tracing::info!(reason = %refused, "a subscription's credential was refused");
             let _ = sink.send(close(4403, "Forbidden")).await;
@@ -95,7 +119,7 @@ async fn serve(
     };
     let expires = token_expiry(&state, &headers).await;
     let mut data = Data::default();
-    data.insert(principal);
+    data.insert(principal.clone());
     data.insert(CallerIp(caller_ip));
 
     // async-graphql runs the protocol and writes into a channel; this loop passes its messages on
@@ -105,18 +129,33 @@ async fn serve(
     let active = Arc::new(Mutex::new(HashSet::new()));
     let limit = state.config.graphql.subscriptions_per_connection;
     let admitted = {
-        let (active, mut to_client) = (active.clone(), to_client.clone());
+        let (active, to_client, state) = (active.clone(), to_client.clone(), state.clone());
         // The first message goes on to async-graphql too, which answers it with `connection_ack`.
         stream::iter([Ok(first)])
             .chain(messages)
             .filter_map(move |message| {
-                let passed = match &message {
-                    Ok(Message::Text(text)) => {
-                        admit_subscription(text.as_str(), &active, limit, &mut to_client)
+                let (active, mut to_client) = (active.clone(), to_client.clone());
+                let (state, principal) = (state.clone(), principal.clone());
+                async move {
+                    let Ok(Message::Text(text)) = &message else {
+                        return Some(message);
+                    };
+                    // Each operation costs a request of the caller's budget, as over HTTP.
+                    let (id, subscribes) = operation(text.as_str());
+                    if subscribes
+                        && let Err(refused) = guard::spend(&state, &principal, caller_ip).await
+                    {
+                        refuse(
+                            &mut to_client,
+                            id.as_deref(),
+                            &refused.to_string(),
+                            "RATE_LIMITED",
+                        );
+                        return None;
                     }
-                    _ => true,
-                };
-                std::future::ready(passed.then_some(message))
+                    admit_subscription(text.as_str(), &active, limit, &mut to_client)
+                        .then_some(message)
+                }
             })
     };
     let protocol_run = GraphQLWebSocket::new_with_pair(to_client, admitted, schema, protocol)
@@ -181,15 +220,8 @@ fn admit_subscription(
     let mut active = active.lock().unwrap_or_else(|e| e.into_inner());
     match message.get("type").and_then(|kind| kind.as_str()) {
         Some("subscribe") if !active.contains(id) && active.len() >= limit => {
-            let refusal = serde_json::json!({
-                "id": id,
-                "type": "error",
-                "payload": [{
-                    "message": format!("a connection may hold at most {limit} subscriptions"),
-                    "extensions": { "code": "RATE_LIMITED" },
-                }],
-            });
-            let _ = to_client.try_send(Message::Text(refusal.to_string().into()));
+            let message = format!("a connection may hold at most {limit} subscriptions");
+            refuse(to_client, Some(id), &message, "RATE_LIMITED");
             false
         }
         Some("subscribe") => {
@@ -202,6 +234,29 @@ fn admit_subscription(
         }
         _ => true,
     }
+}
+
+/// The id of a client's message, and whether it starts an operation (`subscribe`).
+fn operation(text: &str) -> (Option<String>, bool) {
+    let Ok(message) = serde_json::from_str::<serde_json::Value>(text) else {
+        return (None, false);
+    };
+    let id = message
+        .get("id")
+        .and_then(|id| id.as_str())
+        .map(str::to_owned);
+    let subscribes = message.get("type").and_then(|kind| kind.as_str()) == Some("subscribe");
+    (id, subscribes)
+}
+
+/// The protocol's `error` for the operation `id`, with `code`.
+fn refuse(to_client: &mut mpsc::Sender<Message>, id: Option<&str>, message: &str, code: &str) {
+    let refusal = serde_json::json!({
+        "id": id,
+        "type": "error",
+        "payload": [{ "message": message, "extensions": { "code": code } }],
+    });
+    let _ = to_client.try_send(Message::Text(refusal.to_string().into()));
 }
 
 /// A subscription the server ended (`complete` or `error`) no longer counts against the limit.

@@ -89,6 +89,16 @@ pub async fn still_admitted(
     principal(state, headers, caller_ip).await
 }
 
+/// Spends one request of `principal`'s budget, as a request with its credential would: what each
+/// operation sent over a subscription socket costs.
+pub async fn spend(
+    state: &AppState,
+    principal: &Principal,
+    caller_ip: Option<std::net::IpAddr>,
+) -> Result<(), AppError> {
+    within_limits(state, principal, caller_ip).await
+}
+
 /// Counts the request against its key's limit, and against its tenant's when a secret key or a
 /// member of the tenant makes it; a `USER` (who signed themselves up) counts against their own
 /// account's budget, and a request without a credential or with a public key (which ships inside
