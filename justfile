@@ -36,7 +36,8 @@ schema-check:
 # The benchmark: release build, fresh databases, wrk; writes bench/results.md (`just bench --only 4,5`: a subset, printed)
 bench *ARGS:
     cargo build --release --locked -p tenantry -p tenantry-bench
-    "${CARGO_TARGET_DIR:-target}/release/tenantry-bench" {{ARGS}}
+    # The subscription fan-out holds a thousand sockets on each side: lift the open-file limit.
+    ulimit -n "$(ulimit -Hn)"; "${CARGO_TARGET_DIR:-target}/release/tenantry-bench" {{ARGS}}
 
 # What the browser and conformance tests need: Debian's Chromium (when missing), tests/browser's playwright-core and tests/conformance's clients
 browser-deps:
