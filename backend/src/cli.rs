@@ -84,6 +84,19 @@ enum Command {
     Outbox(Data<OutboxCommand>),
     /// Print the GraphQL schema (SDL) served at /graphql
     Schema,
+    /// Ask the server configured here whether it is up (GET /healthz on http.bind): exit 0 when it
+    /// answers, 1 otherwise; for container health checks, where no curl is installed
+    #[command(after_help = "Example: tenantry health")]
+    Health(HealthArgs),
+}
+
+#[derive(Args, Debug)]
+struct HealthArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Ask this URL instead, e.g. http://127.0.0.1:8080/healthz
+    #[arg(long)]
+    url: Option<String>,
 }
 
 /// Where the data is, and how much to say about it.
@@ -304,6 +317,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Key(group) => (Some(&group.data), &none),
         Command::Jwt(group) => (Some(&group.data), &none),
         Command::Outbox(group) => (Some(&group.data), &none),
+        Command::Health(args) => (Some(&args.data), &none),
         Command::Masterkey(MasterkeyCommand::Rotate { data, .. }) => (Some(data), &none),
         Command::Masterkey(MasterkeyCommand::Generate) | Command::Schema => (None, &none),
     };
@@ -328,6 +342,14 @@ async fn execute(command: Command, config: Config) -> Result<(), AppError> {
         }
         Command::Schema => {
             print!("{}", graphql::sdl());
+            Ok(())
+        }
+        Command::Health(args) => {
+            let url = args.url.unwrap_or_else(|| healthz_url(config.http.bind));
+            let answer = probe(&url)
+                .await
+                .map_err(|reason| AppError::internal(format!("{url} is not healthy: {reason}")))?;
+            println!("{answer}");
             Ok(())
         }
         Command::Migrate(_) => {
@@ -840,6 +862,37 @@ fn describe(err: AppError) -> String {
     }
 }
 
+/// Where the server bound to `bind` answers on this machine: an unspecified address (`0.0.0.0`,
+/// `::`) is reached on loopback.
+fn healthz_url(bind: std::net::SocketAddr) -> String {
+    let ip = match bind.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    format!(
+        "http://{}/healthz",
+        std::net::SocketAddr::new(ip, bind.port())
+    )
+}
+
+/// `GET url` within five seconds: its body when the answer is 200, else why not.
+async fn probe(url: &str) -> Result<String, String> {
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| e.to_string())?;
+    let response = client.get(url).send().await.map_err(|e| e.to_string())?;
+    let status = response.status();
+    let body = response.text().await.map_err(|e| e.to_string())?;
+    if status == reqwest::StatusCode::OK {
+        Ok(body)
+    } else {
+        Err(format!("{status}: {body}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
@@ -902,5 +955,13 @@ mod tests {
                 assert!(!has("database_url"), "{path} needs no database");
             }
         }
+    }
+
+    #[test]
+    fn health_asks_an_unspecified_bind_on_loopback() {
+        let url = |bind: &str| healthz_url(bind.parse().unwrap());
+        assert_eq!(url("0.0.0.0:8080"), "http://127.0.0.1:8080/healthz");
+        assert_eq!(url("[::]:8080"), "http://[::1]:8080/healthz");
+        assert_eq!(url("10.0.1.11:9000"), "http://10.0.1.11:9000/healthz");
     }
 }

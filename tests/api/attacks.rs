@@ -20,6 +20,7 @@ use webauthn_rs::prelude::{CreationChallengeResponse, Url};
 
 use crate::cli::cli;
 use crate::custom_domains::lab;
+use crate::deployment::Topology;
 use crate::helpers::{
     Backend, Credential, TestApp, db_tests, error_code, eventually, spawn_app_with,
 };
@@ -1313,6 +1314,70 @@ async fn a_client_cannot_choose_its_address(backend: Backend) {
         Some(edge_saw),
         "the audit trail names the real client"
     );
+}
+
+/// The same promise at the README's edge (`deploy/nginx.conf` in front of two instances sharing
+/// Redis): forty contact-form posts released together, each claiming another address in every
+/// forwarding header, share the one budget of the address nginx saw across both instances, and
+/// the audit trail names that address.
+#[tokio::test]
+async fn behind_the_readmes_nginx_a_client_cannot_choose_its_address() {
+    let Some(topology) = Topology::start().await else {
+        return;
+    };
+    let forged = |i: usize, request: reqwest::RequestBuilder| {
+        request
+            .header("x-forwarded-for", format!("203.0.113.{i}"))
+            .header("forwarded", format!("for=198.51.100.{i}"))
+            .header("x-real-ip", format!("192.0.2.{i}"))
+    };
+    let login = forged(
+        250,
+        topology
+            .client
+            .post(topology.url("acme-rides", "/auth/password/login")),
+    )
+    .json(&json!({ "email": "ana@example.com", "password": "a wrong guess" }))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(login.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        topology.audited_ips("login.failed").await,
+        [topology.client_ip.to_string()],
+        "the audit trail names the address nginx saw"
+    );
+
+    let gate = Arc::new(tokio::sync::Barrier::new(40));
+    let posts = (0..40).map(|i| {
+        let request = forged(
+            i,
+            topology
+                .client
+                .post(topology.url("acme-drive", "/api/contact")),
+        )
+        .json(&json!({ "email": format!("flood{i}@example.com") }));
+        let gate = gate.clone();
+        tokio::spawn(async move {
+            gate.wait().await;
+            request.send().await.unwrap().status()
+        })
+    });
+    let mut statuses = Vec::new();
+    for post in posts.collect::<Vec<_>>() {
+        statuses.push(post.await.unwrap());
+    }
+    let created = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    let limited = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(created + limited, 40, "{statuses:?}");
+    // limits.ip_per_minute (30) for the one client, less the sign-in it already spent.
+    assert_eq!(created, 29, "one budget for one client: {statuses:?}");
 }
 
 /// Promise: anonymous traffic on a tenant's hosts cannot lock the tenant out of its own API: it

@@ -398,6 +398,35 @@ async fn one_shot_commands_refuse_a_database_that_is_not_there() {
     }
 }
 
+/// `tenantry health`, a container's health check: asks the server at `http.bind` for `/healthz`.
+#[tokio::test]
+async fn health_says_whether_the_server_at_the_configured_address_answers() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let bind = app.addr.to_string();
+    let up = cli_alone(&["health"], &[("TENANTRY_HTTP__BIND", bind.as_str())]).await;
+    assert_eq!(up.status.code(), Some(0), "{}", stderr(&up));
+    assert_eq!(stdout(&up).trim(), r#"{"status":"ok"}"#);
+    // Bound to every address, it is asked on loopback.
+    let any = format!("0.0.0.0:{}", app.addr.port());
+    let up = cli_alone(&["health"], &[("TENANTRY_HTTP__BIND", any.as_str())]).await;
+    assert_eq!(up.status.code(), Some(0), "{}", stderr(&up));
+
+    let closed = crate::helpers::free_port().to_string();
+    let url = format!("http://127.0.0.1:{closed}/healthz");
+    let down = cli_alone(&["health", "--url", &url], &[]).await;
+    assert_eq!(down.status.code(), Some(1));
+    assert!(stdout(&down).is_empty());
+    let error = stderr(&down);
+    assert!(
+        error.starts_with(&format!("error: {url} is not healthy: ")) && error.lines().count() == 1,
+        "{error}"
+    );
+    // An answer other than 200 is not health either.
+    let url = format!("http://{}/readyz-not-a-route", app.addr);
+    let wrong = cli_alone(&["health", "--url", &url], &[]).await;
+    assert_eq!(wrong.status.code(), Some(1), "{}", stdout(&wrong));
+}
+
 /// Usage errors exit 2, refusals 1; server settings are flags of `serve` only.
 #[tokio::test]
 async fn usage_errors_and_refusals_have_their_own_exit_codes() {

@@ -60,7 +60,7 @@ async fn the_graphql_over_http_audit_passes_whole() {
 
 /// A `graphql-ws` client (`tests/conformance/subscribe.mjs`) subscribed to `leadCreated`, and
 /// what it printed so far.
-struct Subscriber {
+pub(crate) struct Subscriber {
     events: Arc<Mutex<Vec<Value>>>,
     _node: tokio::process::Child,
 }
@@ -72,7 +72,27 @@ impl Subscriber {
 
     /// `count` subscriptions on one connection.
     fn start_many(dir: &Path, base: &str, params: Value, count: usize) -> Self {
-        let mut node = tokio::process::Command::new("node")
+        Self::spawn(dir, base, params, count, None)
+    }
+
+    /// One subscription over `https://` (`wss://`), trusting the certificates signed by the
+    /// authority in the PEM file `authority`.
+    pub(crate) fn start_trusting(dir: &Path, base: &str, params: Value, authority: &Path) -> Self {
+        Self::spawn(dir, base, params, 1, Some(authority))
+    }
+
+    fn spawn(
+        dir: &Path,
+        base: &str,
+        params: Value,
+        count: usize,
+        authority: Option<&Path>,
+    ) -> Self {
+        let mut node = tokio::process::Command::new("node");
+        if let Some(authority) = authority {
+            node.env("NODE_EXTRA_CA_CERTS", authority);
+        }
+        let mut node = node
             .arg("subscribe.mjs")
             .arg(format!("{base}/graphql"))
             .arg(params.to_string())
@@ -97,12 +117,12 @@ impl Subscriber {
         }
     }
 
-    fn events(&self) -> Vec<Value> {
+    pub(crate) fn events(&self) -> Vec<Value> {
         self.events.lock().unwrap().clone()
     }
 
     /// Waits (up to a generous ceiling) for an event that `wanted` picks.
-    async fn wait_for(&self, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) async fn wait_for(&self, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Some(event) = self.events().into_iter().find(|event| wanted(event)) {
@@ -381,7 +401,7 @@ async fn post_until_received(
 
 /// `tests/conformance`, when node and its packages are there; otherwise `None` after saying why
 /// (or a panic under CI).
-fn conformance_clients() -> Option<PathBuf> {
+pub(crate) fn conformance_clients() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance");
     let mut missing = Vec::new();
     match node_major_version() {

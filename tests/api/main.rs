@@ -13,6 +13,7 @@ mod conformance;
 mod console;
 mod contact;
 mod custom_domains;
+mod deployment;
 mod faults;
 mod graphql_http;
 mod host_rules;

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::helpers::free_port;
+use crate::helpers::{free_port, which};
 
 const README: &str = include_str!("../../README.md");
 const FENCE: &str = "```sh tested";
@@ -217,12 +217,6 @@ async fn the_readme_walk_through_runs_as_printed() {
         failures.join("\n\n"),
         read(&dir.path().join("server.log"))
     );
-}
-
-fn which(tool: &str) -> Option<std::path::PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(tool))
-        .find(|path| path.is_file())
 }
 
 fn read(path: &Path) -> String {

@@ -355,6 +355,11 @@ pub struct Graphql {
     pub subscriptions_per_connection: usize,
     /// WebSocket connections one tenant's callers may hold open at once, on one instance.
     pub connections_per_tenant: usize,
+    /// How often an open WebSocket is pinged: a proxy closes a connection it has seen nothing on
+    /// for a while (nginx after `proxy_read_timeout`, 60 s by default), and a subscription can
+    /// be quiet for longer.
+    #[serde(rename = "socket_ping_secs", deserialize_with = "secs")]
+    pub socket_ping: Duration,
 }
 
 impl Default for Graphql {
@@ -370,6 +375,7 @@ impl Default for Graphql {
             public_max_age_secs: 0,
             subscriptions_per_connection: 10,
             connections_per_tenant: 1_000,
+            socket_ping: Duration::from_secs(25),
         }
     }
 }
@@ -520,6 +526,7 @@ impl Config {
                 self.database.acquire_timeout,
             ),
             ("tokens.access_ttl_secs", self.tokens.access_ttl),
+            ("graphql.socket_ping_secs", self.graphql.socket_ping),
             (
                 "tokens.key_usage_flush_interval_secs",
                 self.tokens.key_usage_flush_interval,

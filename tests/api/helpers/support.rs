@@ -97,3 +97,10 @@ pub async fn redis_server() -> Option<RedisServer> {
         process,
     })
 }
+
+/// Where `tool` is on `PATH`, if it is.
+pub fn which(tool: &str) -> Option<std::path::PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(tool))
+        .find(|path| path.is_file())
+}

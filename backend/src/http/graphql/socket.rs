@@ -13,7 +13,8 @@
 //! token expires. A connection holds at most `graphql.subscriptions_per_connection`
 //! subscriptions (one more is answered with the protocol's `error`), and a tenant's callers at
 //! most `graphql.connections_per_tenant` connections on one instance (one more is closed with
-//! `4429`).
+//! `4429`). Every `graphql.socket_ping_secs` the socket is pinged, so that a proxy in between
+//! never takes a quiet subscription for a dead connection.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -166,6 +167,9 @@ async fn serve(
     let mut changes = state.credentials_changed.subscribe();
     let expiry = tokio::time::sleep(expires.unwrap_or(Duration::from_secs(u32::MAX.into())));
     tokio::pin!(expiry);
+    let every = state.config.graphql.socket_ping;
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             () = &mut protocol_run, if !protocol_done => protocol_done = true,
@@ -179,6 +183,11 @@ async fn serve(
             Ok(()) = changes.changed() => {
                 if guard::still_admitted(&state, &headers, caller_ip).await.is_err() {
                     let _ = sink.send(close(4403, "Forbidden")).await;
+                    break;
+                }
+            }
+            _ = ping.tick() => {
+                if sink.send(Message::Ping(Default::default())).await.is_err() {
                     break;
                 }
             }
