@@ -277,10 +277,22 @@ impl Tracking {
                 .extensions()
                 .get::<MatchedPath>()
                 .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned()),
-            method: req.method().as_str().to_owned(),
+            method: method_label(req.method()).to_owned(),
             started: Instant::now(),
         }
     }
+}
+
+/// The label of a request's method: one of the standard methods, or `OTHER`. A client chooses
+/// the method, and every distinct label is a series kept for the life of the process.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    const STANDARD: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    STANDARD
+        .into_iter()
+        .find(|known| method.as_str() == *known)
+        .unwrap_or("OTHER")
 }
 
 impl Metrics {

@@ -1380,6 +1380,43 @@ async fn behind_the_readmes_nginx_a_client_cannot_choose_its_address() {
     assert_eq!(created, 29, "one budget for one client: {statuses:?}");
 }
 
+/// Promise: nothing a client sends grows what the server keeps. Made-up HTTP methods, each
+/// answered 405 or 404, once each became a label of the request metrics, so a few anonymous
+/// requests put megabytes into every scrape: a method outside the standard ones is `OTHER`.
+#[tokio::test]
+async fn made_up_methods_cannot_grow_the_metrics() {
+    let app = spawn_app_with(Backend::Sqlite, |config| {
+        config.http.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await;
+    app.provision("acme", "Acme").await;
+    let host = app.host("acme", "TAXI_PASSENGER");
+    let before = app.metrics().await.len();
+    for i in 0..50 {
+        let method = format!("M{i:04}{}", "X".repeat(2000));
+        let (status, _) = app
+            .raw(&format!(
+                "{method} /api/branding HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+            ))
+            .await;
+        assert!(status >= 400, "{status}");
+    }
+    let metrics = app.metrics().await;
+    assert!(
+        !metrics.contains("M0001XX"),
+        "a client's method became a label"
+    );
+    assert!(
+        metrics.contains(r#"method="OTHER""#),
+        "made-up methods are counted as OTHER"
+    );
+    assert!(
+        metrics.len() < before + 20_000,
+        "the metrics grew from {before} to {} bytes",
+        metrics.len()
+    );
+}
+
 /// Promise: anonymous traffic on a tenant's hosts cannot lock the tenant out of its own API: it
 /// is limited per client IP and never spends the tenant's budget, which only authenticated
 /// `/graphql` traffic spends. `/.well-known/*` stays open to the few fetchers that read it.

@@ -478,8 +478,31 @@ async fn the_readme_deployment_serves_through_nginx() {
         .await
         .unwrap();
     assert_eq!(branding.status(), StatusCode::OK);
+    assert!(
+        branding.headers()["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age="),
+        "HTTPS answers tell browsers to stay on HTTPS"
+    );
+    assert_eq!(
+        branding.headers()["server"],
+        "nginx",
+        "nginx names no version"
+    );
     let branding: Value = branding.json().await.unwrap();
     assert_eq!(branding["tenant_slug"], "acme");
+
+    // A Host that is a list stops at nginx: it would pass on in X-Forwarded-Host as a list, which
+    // an instance reads as its first element but refuses when it comes straight to it.
+    let listed = format!("acme-drive.{BASE_DOMAIN},acme-rides.{BASE_DOMAIN}");
+    let odd = client
+        .get(topology.url("acme-rides", "/api/branding"))
+        .header("host", &listed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(odd.status(), StatusCode::BAD_REQUEST, "{listed}");
     assert_eq!(branding["app"], "TAXI_PASSENGER");
 
     // A lead through the contact form, then read back through GraphQL.

@@ -9,6 +9,7 @@ against both. Exits 1 with one line per disagreement.
     python3 tests/deploy/check_compose.py    # from the repository's root; needs PyYAML
 """
 
+import ipaddress
 import re
 import shlex
 import sys
@@ -120,6 +121,13 @@ def main():
     for name in INSTANCES:
         if services[name].get("ports"):
             problem(f"{name} publishes ports; only nginx should")
+        sandbox = services[name]
+        if not (
+            sandbox.get("read_only") is True
+            and sandbox.get("cap_drop") == ["ALL"]
+            and "no-new-privileges:true" in sandbox.get("security_opt", [])
+        ):
+            problem(f"{name} is not read-only, without capabilities and without new privileges")
     published = sorted(port(mapping) for mapping in services["nginx"].get("ports", []))
     if published != [80, 443]:
         problem(f"nginx publishes {published}, not 80 and 443")
@@ -141,6 +149,14 @@ def main():
         if Path(path).parent not in certificate_dirs:
             problem(f"nginx reads {path}, which compose does not mount")
     nginx_address = services["nginx"]["networks"]["edge"]["ipv4_address"]
+    pools = compose.get("networks", {}).get("edge", {}).get("ipam", {}).get("config", [])
+    if not pools or any(
+        "ip_range" not in pool
+        or ipaddress.ip_address(nginx_address) in ipaddress.ip_network(pool["ip_range"])
+        or ipaddress.ip_address(nginx_address) not in ipaddress.ip_network(pool["subnet"])
+        for pool in pools
+    ):
+        problem(f"nginx's {nginx_address} is not in the edge subnet outside the range Docker hands out")
     if env.get("TENANTRY_TRUSTED_PROXIES") != f"{nginx_address}/32":
         problem(
             f"the instances trust {env.get('TENANTRY_TRUSTED_PROXIES')}, not nginx's address {nginx_address}/32"

@@ -76,11 +76,20 @@ async fn serve(
     CallerIp(caller_ip): CallerIp,
 ) {
     let (mut sink, mut messages) = socket.split();
-    let Ok(Some(Ok(first))) = tokio::time::timeout(INIT_TIMEOUT, messages.next()).await else {
-        let _ = sink
-            .send(close(4408, "Connection initialisation timeout"))
-            .await;
-        return;
+    let first = match tokio::time::timeout(INIT_TIMEOUT, messages.next()).await {
+        Ok(Some(Ok(first))) => first,
+        Err(_) => {
+            let _ = sink
+                .send(close(4408, "Connection initialisation timeout"))
+                .await;
+            return;
+        }
+        // Too big a message, or a broken one: the socket is already unusable.
+        Ok(Some(Err(_))) => {
+            let _ = sink.send(close(1009, "Message too big or malformed")).await;
+            return;
+        }
+        Ok(None) => return,
     };
     let mut headers = credentials(&first);
     if let Some(origin) = origin {
