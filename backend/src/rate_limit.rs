@@ -215,6 +215,14 @@ impl RateLimits {
         }
     }
 
+    /// One mail to `address` of a tenant that no sign-in step asked for (an invitation): it
+    /// spends the same budget as the sign-in mail to that address, so neither floods it.
+    pub async fn mailbox(&self, tenant_id: Uuid, address: &str) -> Result<(), AppError> {
+        let key = format!("{tenant_id}:{}", address.trim().to_lowercase());
+        self.check(Scope::Mailbox, &key, self.address_per_minute)
+            .await
+    }
+
     /// Drops the in-memory state of keys that are full again, so memory stays bounded.
     pub fn shrink(&self) {
         self.local.shrink();

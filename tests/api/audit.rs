@@ -171,6 +171,12 @@ async fn every_mutation_leaves_an_audit_event_naming_its_actor(backend: Backend)
             "",
         ),
         (
+            "resendInvitation",
+            &me,
+            "mutation($id: ID!) { resendInvitation(id: $id) { id } }",
+            "inviteAccount",
+        ),
+        (
             "setAccountRole",
             &me,
             "mutation($id: ID!) { setAccountRole(id: $id, role: ADMIN) { id } }",

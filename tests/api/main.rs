@@ -19,6 +19,7 @@ mod graphql_http;
 mod host_rules;
 mod identity;
 mod instances;
+mod invitations;
 mod limits;
 mod openapi;
 mod operator;

@@ -33,6 +33,10 @@ pub const EXEMPT_MUTATIONS: &[(&str, &str)] = &[
         "creates a new tenant and its first admin; it opens no way into an existing tenant",
     ),
     (
+        "resendInvitation",
+        "mails a pending invitation again; it grants nothing the stepped-up inviteAccount did not",
+    ),
+    (
         "revokeSession",
         "only ends the caller's own sessions; a person must be able to end a thief's session at once",
     ),

@@ -3,11 +3,29 @@
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::context::{actor, state, tenant_scope, uuid};
+use super::context::{actor, principal, state, tenant_scope, uuid};
 use super::error::FieldResult;
 use super::guards::RoleGuard;
 use crate::entities::account::{self, AccountStatus, Role};
-use crate::services::accounts;
+use crate::services::audit::Actor;
+use crate::services::invitations::{Invitation, PublicOrigin};
+use crate::services::{accounts, invitations};
+
+/// An invitation from the caller, linked the way they reached the server.
+pub(super) fn invitation<'a>(ctx: &'a Context<'_>, actor: &'a Actor) -> Invitation<'a> {
+    let origin = ctx
+        .data_opt::<PublicOrigin>()
+        .copied()
+        .unwrap_or(PublicOrigin {
+            scheme: "https",
+            port: None,
+        });
+    Invitation {
+        actor,
+        inviter: principal(ctx).account_email.as_deref(),
+        origin,
+    }
+}
 
 #[derive(Default)]
 pub struct AccountsQuery;
@@ -42,8 +60,42 @@ impl AccountsMutation {
     ) -> FieldResult<Account> {
         let tenant = tenant_scope(ctx, tenant_slug).await?;
         let state = state(ctx);
-        let account =
-            accounts::invite(&state.db, &tenant, &email, role.into(), &actor(ctx)).await?;
+        state.limits.mailbox(tenant.id(), &email).await?;
+        let actor = actor(ctx);
+        let account = invitations::invite(
+            &state.db,
+            &state.mailer,
+            &tenant,
+            invitation(ctx, &actor),
+            &email,
+            role.into(),
+        )
+        .await?;
+        Ok(account.into())
+    }
+
+    /// Mails a pending invitation again (the invited address's mail budget allowing).
+    #[graphql(guard = "RoleGuard(Role::Admin)")]
+    async fn resend_invitation(
+        &self,
+        ctx: &Context<'_>,
+        tenant_slug: Option<String>,
+        id: ID,
+    ) -> FieldResult<Account> {
+        let tenant = tenant_scope(ctx, tenant_slug).await?;
+        let state = state(ctx);
+        let id = uuid("id", &id)?;
+        let pending = accounts::get(&state.db, &tenant, id).await?;
+        state.limits.mailbox(tenant.id(), &pending.email).await?;
+        let actor = actor(ctx);
+        let account = invitations::resend(
+            &state.db,
+            &state.mailer,
+            &tenant,
+            invitation(ctx, &actor),
+            id,
+        )
+        .await?;
         Ok(account.into())
     }
 

@@ -11,6 +11,7 @@ use super::guards::RoleGuard;
 use crate::entities::account::Role;
 use crate::entities::tenant::{self, TenantStatus};
 use crate::error::AppError;
+use crate::services::invitations;
 use crate::services::tenants::{self, NewTenant};
 use crate::tenancy::context::TenantContext;
 
@@ -101,6 +102,17 @@ impl TenantsMutation {
         let admin = provisioned
             .admin
             .ok_or_else(|| AppError::internal("the admin was not created"))?;
+        // A new tenant's first mail: no budget of its address has been spent yet.
+        let tenant = platform(ctx)?.tenant(&provisioned.tenant);
+        let actor = actor(ctx);
+        invitations::send(
+            &state.db,
+            &state.mailer,
+            &tenant,
+            &super::accounts::invitation(ctx, &actor),
+            &admin,
+        )
+        .await?;
         Ok(ProvisionedTenant {
             tenant: provisioned.tenant.into(),
             domains: provisioned.domains.into_iter().map(Into::into).collect(),

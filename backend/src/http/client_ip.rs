@@ -108,6 +108,29 @@ impl FromRequestParts<AppState> for PublicScheme {
     }
 }
 
+/// The port the client asked for in the believed host header (`X-Forwarded-Host`, `Forwarded:
+/// host=` or `Host`), when it named one: links the server writes for the client keep it.
+pub fn public_port(headers: &HeaderMap, peer: Option<IpAddr>, config: &Config) -> Option<u16> {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &axum::http::HeaderValue| v.to_str().ok())
+    };
+    let forwarded = match believed(peer, config) {
+        ForwardingHeader::XForwardedFor | ForwardingHeader::XRealIp => text("x-forwarded-host")
+            .and_then(|v| v.split(',').next())
+            .map(str::to_owned),
+        ForwardingHeader::Forwarded => {
+            text("forwarded").and_then(|v| host::forwarded_parameters("host")(v).into_iter().next())
+        }
+        ForwardingHeader::None => None,
+    };
+    match forwarded {
+        Some(authority) => host::port_of(&authority),
+        None => text("host").and_then(host::port_of),
+    }
+}
+
 /// `https` or `http`: what the client used, as `public_scheme` or the believed header says.
 pub fn scheme(headers: &HeaderMap, peer: Option<IpAddr>, config: &Config) -> &'static str {
     if let Some(scheme) = &config.http.public_scheme {

@@ -116,8 +116,8 @@ fn graphql_routes(state: AppState) -> Router<AppState> {
     let schema = schema::build_schema(state.clone());
     let methods = on(
         MethodFilter::GET.or(MethodFilter::POST),
-        move |state, principal, caller_ip, request| {
-            graphql::execute(state, schema, principal, caller_ip, request)
+        move |state, principal, caller_ip, origin, request| {
+            graphql::execute(state, schema, principal, caller_ip, origin, request)
         },
     )
     .options(|| async { StatusCode::NO_CONTENT })

@@ -13,6 +13,7 @@ pub mod domain_checks;
 pub mod domains;
 pub mod email_codes;
 pub mod identity;
+pub mod invitations;
 pub mod leads;
 pub mod mail;
 pub mod passkeys;

@@ -121,6 +121,20 @@ pub fn from_forwarded(value: &str) -> Result<Option<RequestHost>, HostError> {
     Ok(None)
 }
 
+/// The port of an authority (`host:port`, `[v6]:port`), when it names one.
+pub fn port_of(authority: &str) -> Option<u16> {
+    let authority = authority.trim();
+    let after_host = match authority.strip_prefix('[') {
+        Some(rest) => rest.split_once(']')?.1,
+        None => authority,
+    };
+    let (_, port) = after_host.rsplit_once(':')?;
+    if after_host.matches(':').count() > 1 && !authority.starts_with('[') {
+        return None; // a bare IPv6 address: no port
+    }
+    port.parse().ok()
+}
+
 /// Normalises one authority (`host[:port]`) as sent in `Host`.
 pub fn normalise(raw: &str) -> Result<RequestHost, HostError> {
     if raw.is_empty() {
@@ -255,6 +269,17 @@ fn unquote(value: &str) -> Result<String, HostError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_port_of_an_authority() {
+        assert_eq!(port_of("acme-admin.localhost:8080"), Some(8080));
+        assert_eq!(port_of("acme-admin.localhost"), None);
+        assert_eq!(port_of("[::1]:8443"), Some(8443));
+        assert_eq!(port_of("[::1]"), None);
+        assert_eq!(port_of("::1"), None);
+        assert_eq!(port_of("host:notaport"), None);
+        assert_eq!(port_of("host:99999"), None);
+    }
+
     use super::*;
     use proptest::prelude::*;
 

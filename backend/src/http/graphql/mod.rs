@@ -22,6 +22,7 @@ use super::graphiql;
 use super::host_tenant::FromHost;
 use crate::auth::principal::{CallerIp, Principal};
 use crate::graphql::{AppSchema, OverGet, beyond_the_request, codes};
+use crate::services::invitations::PublicOrigin;
 use crate::state::AppState;
 
 pub async fn execute(
@@ -29,6 +30,7 @@ pub async fn execute(
     schema: AppSchema,
     Extension(principal): Extension<Principal>,
     Extension(caller_ip): Extension<CallerIp>,
+    Extension(origin): Extension<PublicOrigin>,
     req: Request,
 ) -> Response {
     // Only a POST may change anything: a HEAD (routed with GET) is held to GET's rules.
@@ -87,7 +89,7 @@ pub async fn execute(
             return refused.into_response();
         }
     }
-    let request = request.data(principal).data(caller_ip);
+    let request = request.data(principal).data(caller_ip).data(origin);
     let answer = match schema.execute_batch(request).await {
         async_graphql::BatchResponse::Single(response) => {
             async_graphql::BatchResponse::Single(coded(response))

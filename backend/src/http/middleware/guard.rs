@@ -16,6 +16,7 @@ use crate::entities::api_key::KeyKind;
 use crate::entities::tenant::TenantStatus;
 use crate::error::AppError;
 use crate::http::client_ip;
+use crate::services::invitations::PublicOrigin;
 use crate::state::AppState;
 use crate::tenancy::context::TenantContext;
 use crate::tenancy::host::{self, RequestHost};
@@ -49,8 +50,8 @@ pub async fn strip_client_headers(mut req: Request, next: Next) -> Response {
 /// present and bad is refused here with 401, never treated as anonymous.
 pub async fn authenticate(state: &AppState, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
-    let caller_ip = client_ip::peer(&parts)
-        .map(|peer| client_ip::client_ip(&parts.headers, peer, &state.config));
+    let peer = client_ip::peer(&parts);
+    let caller_ip = peer.map(|peer| client_ip::client_ip(&parts.headers, peer, &state.config));
     let admitted = match principal(state, &parts.headers, caller_ip).await {
         Ok(principal) => within_limits(state, &principal, caller_ip)
             .await
@@ -61,6 +62,10 @@ pub async fn authenticate(state: &AppState, req: Request, next: Next) -> Respons
         Ok(principal) => {
             parts.extensions.insert(principal);
             parts.extensions.insert(CallerIp(caller_ip));
+            parts.extensions.insert(PublicOrigin {
+                scheme: client_ip::scheme(&parts.headers, peer, &state.config),
+                port: client_ip::public_port(&parts.headers, peer, &state.config),
+            });
             next.run(Request::from_parts(parts, body)).await
         }
         Err(err) => refusal(err),
