@@ -17,6 +17,7 @@ const LIST = `query Tenants($first: Int, $after: String, $filter: TenantFilter) 
 }`;
 
 export async function render(view, { viewer }) {
+  const platform = viewer.tenant?.slug;
   if (viewer.role !== 'OPERATOR') {
     // The API would refuse too; say so before asking.
     const refusal = await gql(LIST, { first: 1 }).then(() => null, (error) => error);
@@ -79,11 +80,11 @@ export async function render(view, { viewer }) {
       : 'No tenants yet. Provision the first one below.';
     return table(
       [
-        ['Slug', (t) => h('a', { href: adminUrl(t.slug), rel: 'noopener' }, t.slug)],
+        ['Slug', (t) => (t.slug === platform ? t.slug : h('a', { href: adminUrl(t.slug), rel: 'noopener' }, t.slug))],
         ['Name', (t) => t.name],
         ['Status', (t) => h('span', { class: `badge ${t.status.toLowerCase()}` }, t.status === 'ACTIVE' ? 'Active' : 'Suspended')],
         ['Rate limit', (t) => (t.rateLimitPerMinute ? `${t.rateLimitPerMinute}/min` : 'default')],
-        ['', (t) => statusAction(t, load)],
+        ['', (t) => (t.slug === platform ? 'The platform: operators work here' : statusAction(t, load))],
       ],
       nodes,
       empty,
@@ -161,7 +162,7 @@ function provisionForm(reload) {
       field('Slug', slug, { name: 'slug', hint: 'Lower-case letters, digits and hyphens; it names the hosts: <slug>-rides, <slug>-admin…' }),
       availability,
       field('Name', input({ required: true, maxlength: 200 }), { name: 'name' }),
-      field('Admin email', input({ type: 'email', required: true }), { name: 'adminEmail', hint: 'The first admin; they sign in on the tenant’s admin host with a code sent here.' }),
+      field('Admin email', input({ type: 'email', required: true }), { name: 'adminEmail', hint: 'The first admin: we email them an invitation; they sign in on the tenant’s admin host with a code sent here.' }),
     ],
     submit: 'Provision',
     busy: 'Provisioning…',
@@ -181,7 +182,7 @@ function provisionForm(reload) {
       fill(
         outcome,
         h('div', { class: 'notice', role: 'status' },
-          h('p', {}, `${made.tenant.name} (${made.tenant.slug}) is ready. ${made.admin.email} can sign in at `,
+          h('p', {}, `${made.tenant.name} (${made.tenant.slug}) is ready. An invitation is on its way to ${made.admin.email}, who can sign in at `,
             h('a', { href: url }, url), '.'),
           h('ul', {}, made.domains.map((d) => h('li', {}, h('code', {}, d.host), ` — ${d.app}`)))),
       );

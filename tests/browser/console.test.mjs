@@ -277,9 +277,18 @@ test('an operator signs in, provisions a tenant, suspends and reactivates one', 
     await page.getByLabel('Name', { exact: true }).fill('Globex');
     await page.getByLabel('Admin email').fill(ADMIN);
     await page.getByRole('button', { name: 'Provision' }).click();
-    await page.getByText(/Globex \(globex\) is ready/).waitFor();
+    await page.getByText(/Globex \(globex\) is ready\. An invitation is on its way to boss@globex\.example/).waitFor();
     await page.getByRole('cell', { name: 'globex', exact: true }).waitFor();
     await shot(page, 'tenants');
+    // The new admin hears of it by mail, with the address of Globex's console.
+    const outbox = await server.cli('outbox', 'list', '--limit', '20');
+    assert.match(outbox, new RegExp(`to ${ADMIN} ---\nSubject: You are invited to Globex`));
+    assert.ok(outbox.includes(server.url('globex-admin')), outbox);
+    // The platform's own tenant offers no action the API would refuse and no link to a host it
+    // does not have.
+    await page.getByText('The platform: operators work here').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Suspend main' }).count(), 0);
+    assert.equal(await page.getByRole('link', { name: 'main', exact: true }).count(), 0);
 
     // Suspension asks first, then for step-up (the operator has not re-proven who they are), and
     // stops the tenant's hosts at once; activation brings them back.
@@ -383,12 +392,35 @@ test("a tenant admin manages keys, domains, branding and leads on the tenant's a
     assert.equal((await contact('globex-rides.localhost', 'live@example.com')).status, 201);
     await page.getByRole('cell', { name: 'live@example.com' }).waitFor();
 
-    // Members: invite one, who is listed with the role given.
+    // Members: invite one, who is mailed and listed as invited; the invitation can be sent again,
+    // a role change is asked in words first, and an invitation can be cancelled.
+    const CLERK = 'clerk@globex.example';
+    const invitations = async () =>
+      (await server.cli('outbox', 'list', '--limit', '100')).split(`to ${CLERK} ---\nSubject: You are invited to Globex`).length - 1;
     await page.getByRole('link', { name: 'Members' }).click();
-    await page.getByLabel('Email').fill('clerk@globex.example');
+    await page.getByLabel('Email').fill(CLERK);
     await page.getByLabel('Role', { exact: true }).selectOption('MEMBER');
     await page.getByRole('button', { name: 'Invite' }).click();
-    await page.getByRole('row').filter({ hasText: 'clerk@globex.example' }).getByText('invited').waitFor();
+    await page.getByText(`Invitation sent to ${CLERK}. They can sign in once it arrives.`).waitFor();
+    const clerk = page.getByRole('row').filter({ hasText: CLERK });
+    await clerk.getByText('Invited, not signed in yet').waitFor();
+    assert.equal(await invitations(), 1);
+    await clerk.getByRole('button', { name: `Resend the invitation to ${CLERK}` }).click();
+    await page.getByText(`Invitation sent again to ${CLERK}.`).waitFor();
+    assert.equal(await invitations(), 2);
+    const role = clerk.getByLabel(`Role of ${CLERK}`);
+    await role.selectOption('ADMIN');
+    const ask = page.getByRole('dialog', { name: `Make ${CLERK} an admin?` });
+    await ask.getByRole('button', { name: 'Cancel' }).click();
+    assert.equal(await role.inputValue(), 'MEMBER');
+    await role.selectOption('ADMIN');
+    await ask.getByRole('button', { name: 'Make an admin' }).click();
+    await page.getByRole('row').filter({ hasText: CLERK }).getByLabel(`Role of ${CLERK}`).waitFor();
+    await page.waitForFunction((email) => document.querySelector(`[aria-label="Role of ${email}"]`)?.value === 'ADMIN', CLERK);
+    await shot(page, 'members');
+    await page.getByRole('button', { name: `Cancel the invitation of ${CLERK}` }).click();
+    await page.getByRole('dialog', { name: `Cancel the invitation of ${CLERK}?` }).getByRole('button', { name: 'Cancel invitation' }).click();
+    await page.getByRole('row').filter({ hasText: CLERK }).waitFor({ state: 'detached' });
 
     // Every other page opens with no error: app links, audit (which saw the step-up), account.
     await page.getByRole('link', { name: 'App links' }).click();
