@@ -3,6 +3,7 @@
 
 import { gql } from './api.js';
 import { failure, field, fill, form, h, heading, hostUrl, input, select, status } from './ui.js';
+import { contrast, ratioText, readableOn, sixDigits } from './colour.js';
 
 const FIELDS = [
   ['displayName', 'Display name', 'text'],
@@ -15,6 +16,9 @@ const FIELDS = [
   ['seoTitle', 'Page title', 'text'],
   ['seoDescription', 'Page description', 'text'],
 ];
+
+/** What the preview shows for a colour nobody set. */
+const UNSET = { primaryColor: '#0f62fe', accentColor: '#d96f25', backgroundColor: '#ffffff', textColor: '#161616' };
 
 const SELECTION = FIELDS.map(([name]) => name).join(' ');
 
@@ -52,7 +56,22 @@ function brandingForm(app, stored, effective, host) {
       placeholder: app && effective[name] ? `inherits ${effective[name]}` : '',
     });
     control.addEventListener('input', update);
-    return field(label, control, { name, hint: type === 'color' ? 'A hex colour such as #0F62FE.' : null });
+    const wrapper = field(label, control, { name, hint: type === 'color' ? 'A hex colour such as #0F62FE, or pick one.' : null });
+    if (type === 'color') {
+      // A picker beside the hex field, each following the other.
+      const picker = h('input', { type: 'color', 'aria-label': `${label}: pick`, class: 'colour-picker' });
+      const follow = () => {
+        picker.value = sixDigits(control.value) ?? sixDigits(effective[name]) ?? UNSET[name];
+      };
+      follow();
+      control.addEventListener('input', follow);
+      picker.addEventListener('input', () => {
+        control.value = picker.value.toUpperCase();
+        update();
+      });
+      control.after(picker);
+    }
+    return wrapper;
   });
   const saved = status();
   function current() {
@@ -65,11 +84,18 @@ function brandingForm(app, stored, effective, host) {
   }
   function update() {
     const v = current();
-    const colour = (value, fallback) => (/^#([0-9a-f]{3}|[0-9a-f]{6}|[0-9a-f]{8})$/i.test(value ?? '') ? value : fallback);
-    preview.style.setProperty('--p-primary', colour(v.primaryColor, '#0f62fe'));
-    preview.style.setProperty('--p-accent', colour(v.accentColor, '#ff832b'));
-    preview.style.setProperty('--p-background', colour(v.backgroundColor, '#ffffff'));
-    preview.style.setProperty('--p-text', colour(v.textColor, '#161616'));
+    const colours = {
+      primary: sixDigits(v.primaryColor) ?? UNSET.primaryColor,
+      accent: sixDigits(v.accentColor) ?? UNSET.accentColor,
+      background: sixDigits(v.backgroundColor) ?? UNSET.backgroundColor,
+      text: sixDigits(v.textColor) ?? UNSET.textColor,
+    };
+    preview.style.setProperty('--p-primary', colours.primary);
+    preview.style.setProperty('--p-on-primary', readableOn(colours.primary));
+    preview.style.setProperty('--p-accent', colours.accent);
+    preview.style.setProperty('--p-on-accent', readableOn(colours.accent));
+    preview.style.setProperty('--p-background', colours.background);
+    preview.style.setProperty('--p-text', colours.text);
     fill(
       preview,
       h('div', { class: 'preview-bar' },
@@ -78,6 +104,7 @@ function brandingForm(app, stored, effective, host) {
       h('p', { class: 'preview-title' }, v.seoTitle ?? ''),
       h('p', {}, v.seoDescription ?? 'The description search engines show.'),
       h('div', { class: 'actions' }, h('span', { class: 'preview-primary' }, 'Primary button'), h('span', { class: 'preview-accent' }, 'Accent')),
+      warnings(colours),
     );
   }
   update();
@@ -103,4 +130,25 @@ function brandingForm(app, stored, effective, host) {
 function link(host) {
   const url = hostUrl(host, '/api/branding');
   return h('a', { href: url, target: '_blank', rel: 'noopener' }, url);
+}
+
+/**
+ * What the apps will show that fails WCAG AA: text on the background (4.5:1), and the primary
+ * and accent colours as controls on it (3:1).
+ */
+function warnings({ primary, accent, background, text }) {
+  const pairs = [
+    ['Text on the background', contrast(text, background), 4.5],
+    ['The primary colour on the background', contrast(primary, background), 3],
+    ['The accent colour on the background', contrast(accent, background), 3],
+  ];
+  const failing = pairs.filter(([, ratio, needed]) => ratio < needed);
+  if (failing.length === 0) return null;
+  return h(
+    'div',
+    { class: 'notice warning', role: 'status' },
+    h('p', {}, h('strong', {}, 'Hard to read for some people')),
+    h('ul', {}, failing.map(([what, ratio, needed]) =>
+      h('li', {}, `${what}: ${ratioText(ratio)}. It needs ${needed}:1 to meet WCAG AA.`))),
+  );
 }

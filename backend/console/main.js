@@ -3,6 +3,7 @@
 
 import { auth, forget, gql, hostBranding, onSessionEnded, onStepUp, signedIn } from './api.js';
 import { describe, field, fill, form, h, input } from './ui.js';
+import { readableOn, shadeFor, sixDigits } from './colour.js';
 import * as account from './account.js';
 import * as applinks from './applinks.js';
 import * as audit from './audit.js';
@@ -45,32 +46,25 @@ function navigate(path) {
   else location.hash = `#/${path}`;
 }
 
-/** `#RGB`, `#RRGGBB` or `#RRGGBBAA` as `#RRGGBB`; null for anything else. */
-function sixDigits(colour) {
-  const m = /^#([0-9a-f]{3}|[0-9a-f]{6}|[0-9a-f]{8})$/i.exec(colour ?? '');
-  if (!m) return null;
-  const hex = m[1].length === 3 ? [...m[1]].map((c) => c + c).join('') : m[1].slice(0, 6);
-  return `#${hex}`;
-}
+/** The console's own surfaces, which a tenant's colours are drawn on. */
+const SURFACES = ['#ffffff', '#f4f4f4'];
 
-/** Black or white, whichever reads better on `hex` (WCAG relative luminance). */
-function readableOn(hex) {
-  const [r, g, b] = [1, 3, 5].map((i) => {
-    const c = parseInt(hex.slice(i, i + 2), 16) / 255;
-    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-  });
-  const luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-  return luminance > 0.179 ? '#000000' : '#ffffff';
-}
-
+/**
+ * The tenant's colours on the console, never at the cost of reading it: filled buttons keep the
+ * brand colour with black or white text, whichever reads; links, outlined buttons and the focus
+ * ring use the nearest shade of it that stands out 4.5:1 (text) from the console's surfaces, and
+ * the accent underline 3:1.
+ */
 function applyBrand(brand) {
   const root = document.documentElement.style;
   const primary = sixDigits(brand.primary_color);
   if (primary) {
     root.setProperty('--primary', primary);
     root.setProperty('--on-primary', readableOn(primary));
+    root.setProperty('--primary-ink', shadeFor(primary, SURFACES, 4.5));
   }
-  if (brand.accent_color) root.setProperty('--accent', brand.accent_color);
+  const accent = sixDigits(brand.accent_color);
+  if (accent) root.setProperty('--accent', shadeFor(accent, SURFACES, 3));
   document.title = `${brand.display_name ?? brand.tenant_name} console`;
   if (brand.favicon_url) {
     document.head.append(h('link', { rel: 'icon', href: brand.favicon_url }));

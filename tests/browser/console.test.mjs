@@ -355,7 +355,7 @@ test("a tenant admin manages keys, domains, branding and leads on the tenant's a
     await page.getByRole('link', { name: 'Branding' }).click();
     await page.getByLabel('Edit').selectOption('TAXI_PASSENGER');
     await page.getByLabel('Display name').fill('Globex Rides');
-    await page.getByLabel('Primary colour').fill('#7A1FA2');
+    await page.getByLabel('Primary colour', { exact: true }).fill('#7A1FA2');
     await page.getByLabel('Preview').getByText('Globex Rides').waitFor();
     await page.getByRole('button', { name: 'Save branding' }).click();
     await page.getByText('Saved. Apps show it at once.').waitFor();
@@ -431,6 +431,46 @@ test("a tenant admin manages keys, domains, branding and leads on the tenant's a
     await page.getByRole('link', { name: 'My account' }).click();
     await page.getByRole('heading', { name: 'Sessions' }).waitFor();
     assert.equal(await page.locator('.form-error:visible').count(), 0);
+
+    // A brand colour cannot make the console unreadable. Yellow, picked with the colour picker
+    // for the tenant's defaults: the preview warns in words, and once saved the console draws its
+    // links, outlined buttons and focus ring in a shade that reads (4.5:1 on its surfaces), and
+    // yellow buttons with black text.
+    await page.getByRole('link', { name: 'Branding' }).click();
+    await page.getByLabel('Edit').selectOption('');
+    await page.getByLabel('Primary colour: pick').fill('#ffcc00');
+    assert.equal(await page.getByLabel('Primary colour', { exact: true }).inputValue(), '#FFCC00');
+    await page.getByLabel('Preview').getByText(/^The primary colour on the background: 1\.\d:1\. It needs 3:1 to meet WCAG AA\.$/).waitFor();
+    await page.getByRole('button', { name: 'Save branding' }).click();
+    await page.getByText('Saved. Apps show it at once.').waitFor();
+    await shot(page, 'branding-yellow');
+    await page.reload();
+    await page.getByRole('heading', { name: 'Branding' }).waitFor();
+    const ratios = await page.evaluate(async () => {
+      const { contrast } = await import('/console/colour.js');
+      const rgb = (css) => `#${css.match(/\d+/g).slice(0, 3).map((n) => Number(n).toString(16).padStart(2, '0')).join('')}`;
+      const style = (selector) => getComputedStyle(document.querySelector(selector));
+      const probe = document.querySelector('main').appendChild(document.createElement('a'));
+      probe.href = '#';
+      probe.textContent = 'a link';
+      probe.focus();
+      const link = rgb(getComputedStyle(probe).color);
+      const focus = rgb(getComputedStyle(probe).outlineColor);
+      probe.remove();
+      const outlined = rgb(style('button:not(.primary):not(.danger)').color);
+      const filled = style('button.primary');
+      return {
+        link: Math.min(contrast(link, '#ffffff'), contrast(link, '#f4f4f4')),
+        focus: Math.min(contrast(focus, '#ffffff'), contrast(focus, '#f4f4f4')),
+        outlined: contrast(outlined, '#ffffff'),
+        filled: contrast(rgb(filled.color), rgb(filled.backgroundColor)),
+        filledBackground: rgb(filled.backgroundColor),
+      };
+    });
+    assert.equal(ratios.filledBackground, '#ffcc00', 'buttons keep the brand colour');
+    for (const [what, ratio] of Object.entries(ratios).filter(([k]) => k !== 'filledBackground')) {
+      assert.ok(ratio >= 4.5, `${what} reads at ${ratio.toFixed(2)}:1 on a yellow brand`);
+    }
 
     // No operator page for a tenant admin: the API refuses, the console says so.
     await page.goto(server.url('globex-admin', '/#/tenants'));

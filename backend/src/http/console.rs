@@ -49,6 +49,7 @@ const FILES: &[(&str, &[u8])] = embed![
     "http.js",
     "session.js",
     "ui.js",
+    "colour.js",
     "signin.js",
     "account.js",
     "tenants.js",
