@@ -2,7 +2,7 @@
 // `/graphql` with the signed-in person's Bearer token. Nothing here is specific to the console.
 // Requests are made in `http.js`; the session and its tokens are kept in `session.js`.
 
-import { ApiError, readError, send } from './http.js';
+import { ApiError, readError, send, sentence } from './http.js';
 import { forget, keep, signedIn, withToken } from './session.js';
 
 export { ApiError } from './http.js';
@@ -19,7 +19,14 @@ async function withStepUp(action) {
   try {
     return await action();
   } catch (error) {
-    if (error.reason !== 'ELEVATION_REQUIRED' || !(await stepUpHandler())) throw error;
+    if (error.reason !== 'ELEVATION_REQUIRED') throw error;
+    if (!(await stepUpHandler())) {
+      throw new ApiError("Not done: this change needs you to confirm it's you first, and that was cancelled.", {
+        status: error.status,
+        code: error.code,
+        reason: 'STEP_UP_CANCELLED',
+      });
+    }
     return action();
   }
 }
@@ -61,7 +68,7 @@ export const auth = {
       withToken((token) => send('/auth/passkey/register/start', { body: {}, token })),
     );
     const options = PublicKeyCredential.parseCreationOptionsFromJSON(challenge.options.publicKey);
-    const created = await navigator.credentials.create({ publicKey: options });
+    const created = await passkeyCeremony(() => navigator.credentials.create({ publicKey: options }));
     return withToken((token) =>
       send('/auth/passkey/register/finish', {
         body: { ceremony_id: challenge.ceremony_id, credential: created.toJSON(), name: name || undefined },
@@ -84,8 +91,23 @@ export const auth = {
 
 async function getPasskey(options) {
   const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(options.publicKey);
-  const credential = await navigator.credentials.get({ publicKey });
+  const credential = await passkeyCeremony(() => navigator.credentials.get({ publicKey }));
   return credential.toJSON();
+}
+
+/** The browser's passkey prompt, its refusals in words rather than WebAuthn's. */
+async function passkeyCeremony(prompt) {
+  try {
+    return await prompt();
+  } catch (error) {
+    const said = {
+      NotAllowedError: 'No passkey was used: the prompt was closed or timed out, or this device has no passkey for this account.',
+      InvalidStateError: 'This device already holds a passkey for this account.',
+      SecurityError: 'Passkeys cannot be used on this address.',
+      AbortError: 'The passkey prompt was closed.',
+    }[error?.name];
+    throw new ApiError(said ?? 'This browser could not use a passkey here.');
+  }
 }
 
 async function post(query, variables) {
@@ -101,7 +123,7 @@ async function post(query, variables) {
     const first = body?.errors?.[0];
     if (first) {
       const ext = first.extensions ?? {};
-      throw new ApiError(first.message, {
+      throw new ApiError(sentence(first.message), {
         status: response.status,
         code: ext.code ?? null,
         reason: ext.reason ?? null,

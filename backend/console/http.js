@@ -25,7 +25,18 @@ export async function readError(response) {
     const wait = response.headers.get('Retry-After');
     detail = `Too many attempts; try again${wait ? ` in ${wait} s` : ' shortly'}.`;
   }
-  return new ApiError(detail, { status: response.status, reason });
+  return new ApiError(sentence(detail), { status: response.status, reason });
+}
+
+/**
+ * The server's words as a sentence: a capital first (unless it starts with a name, such as a host
+ * or an address, which keeps its case) and a full stop last.
+ */
+export function sentence(text) {
+  const trimmed = String(text ?? '').trim();
+  if (!trimmed) return trimmed;
+  const capital = /^[a-z]+(?=[\s:,]|$)/.test(trimmed) ? trimmed[0].toUpperCase() + trimmed.slice(1) : trimmed;
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
 }
 
 export async function send(path, { method = 'POST', body, token } = {}) {

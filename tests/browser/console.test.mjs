@@ -292,9 +292,15 @@ test('an operator signs in, provisions a tenant, suspends and reactivates one', 
 
     // Suspension asks first, then for step-up (the operator has not re-proven who they are), and
     // stops the tenant's hosts at once; activation brings them back.
+    // Cancelling the step-up says so in words beside the button, with no API detail.
     await page.getByRole('button', { name: 'Suspend acme' }).click();
     await page.getByRole('dialog', { name: 'Suspend acme?' }).getByRole('button', { name: 'Suspend tenant' }).click();
     const stepUp = page.getByRole('dialog', { name: "Confirm it's you" });
+    await stepUp.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByText("Not done: this change needs you to confirm it's you first, and that was cancelled.").waitFor();
+    assert.equal(await page.getByText(/POST \/auth|elevate|retry with/).count(), 0, 'API words reach the page');
+    await page.getByRole('button', { name: 'Suspend acme' }).click();
+    await page.getByRole('dialog', { name: 'Suspend acme?' }).getByRole('button', { name: 'Suspend tenant' }).click();
     await stepUp.getByRole('button', { name: 'Email me a code' }).click();
     await stepUp.getByText(`A code is on its way to ${OPERATOR}.`).waitFor();
     await stepUp.getByLabel('Code').fill(await emailCode(server, OPERATOR));
