@@ -1,4 +1,4 @@
-// Leads from the contact forms: filters by app, date and email, pages of 25, and a CSV export of
+// Leads from the contact forms: filters by app, date and any part of an address or name, pages of 25, and a CSV export of
 // everything the filters match. New leads appear as they arrive, through the `leadCreated`
 // subscription, and the page says when that live connection drops and when it is back.
 
@@ -36,6 +36,7 @@ export async function render(view, { viewer }) {
           ['Name', (l) => [l.firstName, l.lastName].filter(Boolean).join(' ') || '—'],
           ['App', (l) => l.app ?? '—'],
           ['Host', (l) => h('code', {}, l.host)],
+          ['Page', (l) => l.sourcePage ?? '—'],
           ['Message', (l) => h('span', { class: 'message' }, l.message ?? '')],
         ],
         leads.nodes,
@@ -55,14 +56,14 @@ export async function render(view, { viewer }) {
     fields: h('div', { class: 'filters' },
       field('App', select([['', 'Any app'], ...apps.map((a) => [a, a])]), { name: 'app' }),
       field('Received since', input({ type: 'date' }), { name: 'since' }),
-      field('Email', input({ type: 'email', placeholder: 'exact address' }), { name: 'email' })),
+      field('Search', input({ type: 'search', placeholder: 'Part of an address or a name' }), { name: 'search' })),
     submit: 'Filter',
     busy: 'Filtering…',
     action: async (values) => {
       filter = {};
       if (values.app) filter.app = values.app;
       if (values.since) filter.since = new Date(`${values.since}T00:00:00`).toISOString();
-      if (values.email) filter.email = values.email;
+      if (values.search) filter.search = values.search;
       cursors = [];
       after = null;
       await load();
@@ -88,6 +89,7 @@ export async function render(view, { viewer }) {
       }
     },
     onData: ({ leadCreated }) => {
+      // A search may match the name, which the event does not carry: the first page is read again.
       const matches = !filter.app || filter.app === leadCreated.app;
       if (after === null && matches) turn();
     },

@@ -18,6 +18,7 @@ db_tests!(
     branding_and_app_links_reach_the_host_routes,
     first_settings_written_together_all_land,
     leads_page_newest_first_with_filters,
+    leads_are_found_by_any_part_of_the_address_or_name,
     key_use_is_recorded_in_batches,
 );
 
@@ -616,4 +617,83 @@ async fn key_use_is_recorded_in_batches(backend: Backend) {
         row.last_used_at.is_some()
     })
     .await;
+}
+
+/// `search` finds a lead by any part of its address or name, in any case; `%`, `_` and `\\`
+/// are themselves, not patterns; another tenant's leads are never found; too long a text is
+/// refused at the field.
+async fn leads_are_found_by_any_part_of_the_address_or_name(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let acme = app.provision("acme", "Acme").await.tenant;
+    app.provision("globex", "Globex").await;
+    let (_, member) = app
+        .sign_in(acme.id, "member@acme.example", Role::Member)
+        .await;
+    let member = Credential::Bearer(member);
+    let leads = [
+        (
+            "acme",
+            json!({ "email": "Ana.Lopez@Example.com", "first_name": "Ana", "last_name": "Lopez" }),
+        ),
+        (
+            "acme",
+            json!({ "email": "bob@example.org", "first_name": "Bob", "last_name": "Builder" }),
+        ),
+        ("acme", json!({ "email": "100%_real@example.net" })),
+        (
+            "acme",
+            json!({ "email": "slash@example.net", "first_name": "Back\\Slash" }),
+        ),
+        (
+            "globex",
+            json!({ "email": "bob.builder@globex.example", "first_name": "Bob" }),
+        ),
+    ];
+    for (slug, body) in leads {
+        let response = app
+            .post_contact(&app.host(slug, "TAXI_PASSENGER"), &body, &[])
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "{body}");
+    }
+    let found = |search: String| {
+        let (app, member) = (&app, &member);
+        async move {
+            let body = app
+                .gql(
+                    member,
+                    "query($filter: LeadsFilter) { leads(first: 20, filter: $filter) { nodes { email } } }",
+                    json!({ "filter": { "search": search } }),
+                )
+                .await;
+            let mut emails: Vec<String> = body["data"]["leads"]["nodes"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{body}"))
+                .iter()
+                .map(|n| n["email"].as_str().unwrap().to_owned())
+                .collect();
+            emails.sort();
+            emails
+        }
+    };
+    assert_eq!(found("LOPEZ".into()).await, ["Ana.Lopez@example.com"]);
+    assert_eq!(found("build".into()).await, ["bob@example.org"]);
+    assert_eq!(found("bob".into()).await, ["bob@example.org"]);
+    assert_eq!(found("%".into()).await, ["100%_real@example.net"]);
+    assert_eq!(found("_".into()).await, ["100%_real@example.net"]);
+    assert_eq!(found("\\".into()).await, ["slash@example.net"]);
+    assert_eq!(found("example.".into()).await.len(), 4);
+    assert_eq!(found("nobody".into()).await, Vec::<String>::new());
+    let (_, refused) = app
+        .graphql_with(
+            &member,
+            &[],
+            "query($filter: LeadsFilter) { leads(first: 20, filter: $filter) { nodes { email } } }",
+            json!({ "filter": { "search": "x".repeat(101) } }),
+        )
+        .await;
+    assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{refused}");
+    assert_eq!(
+        refused["errors"][0]["extensions"]["field"], "search",
+        "{refused}"
+    );
 }

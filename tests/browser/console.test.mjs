@@ -397,6 +397,11 @@ test("a tenant admin manages keys, domains, branding and leads on the tenant's a
     await page.getByText('Live: new leads appear as they arrive.').waitFor();
     assert.equal((await contact('globex-rides.localhost', 'live@example.com')).status, 201);
     await page.getByRole('cell', { name: 'live@example.com' }).waitFor();
+    // Found by any part of the address, in any case.
+    await page.getByLabel('Search').fill('LIVE');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByText('ana@example.com').waitFor({ state: 'detached' });
+    await page.getByRole('cell', { name: 'live@example.com' }).waitFor();
 
     // Members: invite one, who is mailed and listed as invited; the invitation can be sent again,
     // a role change is asked in words first, and an invitation can be cancelled.

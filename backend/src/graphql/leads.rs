@@ -23,7 +23,10 @@ pub struct LeadsFilter {
     pub app: Option<String>,
     /// Received at or after this time.
     pub since: Option<DateTime<Utc>>,
+    /// This exact address.
     pub email: Option<String>,
+    /// Any part of the address or the name, in any case (at most 100 characters).
+    pub search: Option<String>,
 }
 
 #[Object]
@@ -46,6 +49,7 @@ impl LeadsQuery {
             app: filter.app,
             since: filter.since,
             email: filter.email,
+            search: filter.search,
         };
         let (rows, more) = leads::page(&state(ctx).db, &tenant, &filter, first, cursor).await?;
         Ok(connection(rows, more, after.is_some(), |l| {

@@ -1,9 +1,10 @@
 //! Leads: contact-form submissions, stored for the tenant whose host received them.
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    QueryFilter, QueryOrder,
 };
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -94,7 +95,12 @@ pub struct LeadFilter {
     pub app: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub email: Option<String>,
+    /// Any part of the email address, first or last name, compared lower-case.
+    pub search: Option<String>,
 }
+
+/// The longest `search` text: it is compared with every lead of the tenant.
+const MAX_SEARCH: usize = 100;
 
 /// One page of a tenant's leads, newest first, after the lead `after` (a cursor from a previous
 /// page); and whether more follow.
@@ -115,11 +121,50 @@ pub async fn page(
     if let Some(email) = &filter.email {
         query = query.filter(lead::Column::Email.eq(email.trim()));
     }
+    if let Some(search) = filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        if search.chars().count() > MAX_SEARCH {
+            return Err(AppError::invalid(
+                "search",
+                format!("is longer than {MAX_SEARCH} characters"),
+            ));
+        }
+        query = query.filter(containing(search));
+    }
     // Ids are UUIDv7: ordered by creation time, unique, so they page without gaps or repeats.
     if let Some(after) = after {
         query = query.filter(lead::Column::Id.lt(after));
     }
     super::page_of(db, query.order_by_desc(lead::Column::Id), first).await
+}
+
+/// Leads whose address or name holds `text`, whatever its case. `%`, `_` and a backslash in `text`
+/// match themselves.
+fn containing(text: &str) -> Condition {
+    let mut pattern = String::from("%");
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    [
+        lead::Column::Email,
+        lead::Column::FirstName,
+        lead::Column::LastName,
+    ]
+    .into_iter()
+    .fold(Condition::any(), |any, column| {
+        any.add(
+            Expr::expr(Func::lower(Expr::col(column)))
+                .like(LikeExpr::new(pattern.clone()).escape('\\')),
+        )
+    })
 }
 
 /// Lead `id` of `tenant`; another tenant's lead is not found, never shown.
