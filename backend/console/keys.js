@@ -76,12 +76,16 @@ function createForm(apps, role, created, reload) {
       field('Name', input({ required: true, maxlength: 100, placeholder: 'billing backend' }), { name: 'name' }),
       field('Kind', kind, { name: 'kind' }),
       roleField,
-      field('App', select([['', 'Any app'], ...apps.map((a) => [a, a])]), { name: 'app', hint: 'A public key is used by one app.' }),
+      field('App', select([['', 'Any app (secret keys only)'], ...apps.map((a) => [a, a])]), { name: 'app', hint: 'A public key is used by one app.' }),
       field('Expires on', input({ type: 'date' }), { name: 'expiresAt', hint: 'Leave empty for a key that does not expire.' }),
     ],
     submit: 'Create key',
     busy: 'Creating…',
     action: async (values, formElement) => {
+      // Checked here, before the API asks anyone to confirm it's them.
+      if (values.kind === 'PUBLIC' && !values.app) {
+        throw Object.assign(new Error('Choose the app this public key is for: it ships inside that app or its pages.'), { field: 'app' });
+      }
       const fields = {
         name: values.name,
         kind: values.kind,
@@ -111,8 +115,31 @@ function createForm(apps, role, created, reload) {
         field('New key secret', secret, { name: 'secret' }),
         h('div', { class: 'actions' }, copyButton(made.secret, 'Copy secret'),
           h('button', { type: 'button', onclick: () => fill(slot) }, 'I have stored it')),
+        usage(made),
       ),
     );
+    slot.scrollIntoView({ block: 'start' });
+    secret.focus({ preventScroll: true });
     secret.select();
   }
+}
+
+/** How to call the API with the new key: the URL, the header, and snippets to copy. */
+function usage(made) {
+  const url = `${location.origin}/graphql`;
+  const query = made.apiKey.kind === 'SECRET' ? '{ viewer { role tenant { slug } } }' : '{ branding { displayName } }';
+  const curl = `curl ${url} \\\n  -H 'Content-Type: application/json' \\\n  -H 'X-Api-Key: ${made.secret}' \\\n  -d '${JSON.stringify({ query })}'`;
+  const fetchCode = `const response = await fetch('${url}', {\n  method: 'POST',\n  headers: { 'Content-Type': 'application/json', 'X-Api-Key': '${made.secret}' },\n  body: JSON.stringify({ query: '${query}' }),\n});\nconst { data } = await response.json();`;
+  const snippet = (label, code) => h('div', { class: 'snippet' },
+    h('h4', {}, label),
+    h('pre', { 'aria-label': label }, h('code', {}, code)),
+    copyButton(code, `Copy ${label.toLowerCase()}`));
+  return h('section', { class: 'usage', 'aria-label': 'Use the key' },
+    h('h4', {}, 'Use it'),
+    h('p', {}, 'Send GraphQL requests to ', h('code', {}, url), ' with the header ', h('code', {}, 'X-Api-Key'),
+      made.apiKey.kind === 'SECRET'
+        ? ' from your servers. Never put a secret key in an app or a web page.'
+        : ' from the app’s pages and code: a public key reads public data only.'),
+    snippet('curl', curl),
+    snippet('fetch', fetchCode));
 }

@@ -36,6 +36,7 @@ export async function render(view, { viewer }) {
   fill(
     view,
     heading(viewer.tenant.name, `Tenant ${viewer.tenant.slug}. You are ${viewer.role.toLowerCase()}.`),
+    admin ? checklist(data) : null,
     h('div', { class: 'cards' }, cards),
     hosts,
     h('h2', {}, 'Latest leads'),
@@ -54,4 +55,22 @@ export async function render(view, { viewer }) {
 
 function card(title, figure, path, action) {
   return h('section', { class: 'card' }, h('h2', {}, title), h('p', { class: 'figure' }, figure), h('a', { href: `#/${path}` }, action));
+}
+
+/** From a new tenant to its first lead, each step with its state and where to do it. */
+function checklist(data) {
+  const custom = data.domains.filter((d) => d.kind === 'CUSTOM');
+  const steps = [
+    ['Add your own domain for an app', custom.length > 0, 'domains'],
+    ['Verify it, so that it routes', custom.some((d) => d.verified), 'domains'],
+    ['Create an API key for your app or server', data.apiKeys.some((k) => !k.revokedAt), 'keys'],
+    ['Receive the first lead from a contact form', data.leads.nodes.length > 0, 'leads'],
+  ];
+  const done = steps.filter(([, isDone]) => isDone).length;
+  return h('section', { class: 'card', 'aria-labelledby': 'setup-title' },
+    h('h2', { id: 'setup-title' }, `Set up: ${done} of ${steps.length} done`),
+    h('ol', { class: 'checklist' }, steps.map(([what, isDone, path]) =>
+      h('li', {},
+        h('span', { class: `state ${isDone ? 'done' : ''}` }, isDone ? 'Done' : 'To do'),
+        h('a', { href: `#/${path}` }, what)))));
 }

@@ -322,10 +322,20 @@ test("a tenant admin manages keys, domains, branding and leads on the tenant's a
     await page.getByRole('heading', { name: 'Sign in to Globex' }).waitFor();
     await signIn(page, ADMIN);
     await page.getByRole('heading', { name: 'Globex', exact: true }).waitFor();
+    // A new tenant's way to its first lead, none of it done yet.
+    await page.getByRole('heading', { name: 'Set up: 0 of 4 done' }).waitFor();
     await shot(page, 'overview');
 
-    // A key: the API asks for step-up, the console asks for an emailed code inline.
+    // A public key for "any app" is refused at the field before anyone is asked to confirm.
     await page.getByRole('link', { name: 'API keys' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('website');
+    await page.getByLabel('Kind').selectOption('PUBLIC');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await page.locator('[data-field="app"] .field-error').getByText('Choose the app this public key is for: it ships inside that app or its pages.').waitFor();
+    assert.equal(await page.getByRole('dialog').count(), 0, 'a step-up was asked before the input was checked');
+    await page.getByLabel('Kind').selectOption('SECRET');
+
+    // A key: the API asks for step-up, the console asks for an emailed code inline.
     await page.getByLabel('Name', { exact: true }).fill('billing backend');
     await page.getByRole('button', { name: 'Create key' }).click();
     const stepUp = page.getByRole('dialog', { name: "Confirm it's you" });
@@ -337,6 +347,12 @@ test("a tenant admin manages keys, domains, branding and leads on the tenant's a
     await secret.waitFor();
     assert.match(await secret.inputValue(), /^btk_[0-9A-Za-z]{49}$/);
     await page.getByText('It is shown this once').waitFor();
+    // How to use it: the curl snippet, copied as shown, runs against the server.
+    const curl = await page.getByLabel('curl', { exact: true }).textContent();
+    assert.ok(curl.includes(`X-Api-Key: ${await secret.inputValue()}`), curl);
+    const ran = JSON.parse((await promisify(execFile)('bash', ['-c', curl])).stdout);
+    assert.deepEqual(ran, { data: { viewer: { role: 'ADMIN', tenant: { slug: 'globex' } } } });
+    await page.getByLabel('fetch', { exact: true }).getByText("'X-Api-Key'").waitFor();
     await shot(page, 'keys');
     const row = page.getByRole('row').filter({ hasText: 'billing backend' });
     await row.getByRole('button', { name: 'Revoke' }).click();
@@ -482,6 +498,10 @@ test("a tenant admin manages keys, domains, branding and leads on the tenant's a
     for (const [what, ratio] of Object.entries(ratios).filter(([k]) => k !== 'filledBackground')) {
       assert.ok(ratio >= 4.5, `${what} reads at ${ratio.toFixed(2)}:1 on a yellow brand`);
     }
+
+    // The checklist follows: a domain added (not verified), the key revoked, a lead received.
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.getByRole('heading', { name: 'Set up: 2 of 4 done' }).waitFor();
 
     // No operator page for a tenant admin: the API refuses, the console says so.
     await page.goto(server.url('globex-admin', '/#/tenants'));
