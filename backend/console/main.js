@@ -184,11 +184,16 @@ async function afterSignIn() {
 }
 
 /**
- * Step-up: a sensitive action answered ELEVATION_REQUIRED. Asks for a password, an emailed code or
- * a passkey; resolves true once the server has granted the elevation, false when cancelled.
+ * Step-up: a sensitive action answered ELEVATION_REQUIRED. Opens on the proof the account can
+ * use: a passkey when it has one; otherwise an emailed code, sent as the dialog opens (and said
+ * so only once it was sent), with the password below when one is set. Resolves true once the
+ * server has granted the elevation, false when cancelled.
  */
-function stepUp() {
+async function stepUp() {
   const email = context.viewer?.account?.email;
+  const proofs = await gql('{ viewer { account { hasPassword } } passkeys { id } }').catch(() => null);
+  const hasPasskey = (proofs?.passkeys?.length ?? 0) > 0;
+  const hasPassword = proofs?.viewer?.account?.hasPassword ?? true;
   return new Promise((resolve) => {
     const dialog = h('dialog', { 'aria-labelledby': 'step-up-title', class: 'step-up' });
     const finish = (granted) => {
@@ -200,36 +205,43 @@ function stepUp() {
       resolve(dialog.dataset.granted === 'yes');
     });
     const codeStatus = h('p', { class: 'hint', role: 'status' });
+    let sent = false;
+    const sendCode = async () => {
+      codeStatus.textContent = `Sending a code to ${email}…`;
+      try {
+        await auth.startEmail(email);
+        sent = true;
+        codeStatus.textContent = `A code is on its way to ${email}.`;
+        sendButton.textContent = 'Send another code';
+      } catch (error) {
+        codeStatus.textContent = describe(error);
+      }
+    };
+    const sendButton = h('button', { type: 'button', onclick: sendCode }, 'Email me a code');
     const withPassword = form({
       fields: field('Password', input({ type: 'password', autocomplete: 'current-password', required: true }), { name: 'password' }),
       submit: 'Confirm with password',
       action: async ({ password }) => {
+        if (!password) throw Object.assign(new Error('Enter your password.'), { field: 'password' });
         await auth.elevate({ password }, email);
         finish(true);
       },
     });
     const withCode = form({
       fields: [
-        field('Code', input({ inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: 6 }), { name: 'code', hint: `Sent to ${email}` }),
+        field('Code', input({ inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: 6 }), { name: 'code' }),
         codeStatus,
       ],
       submit: 'Confirm with code',
       action: async ({ code }) => {
+        if (!/^\d{6}$/.test(code)) {
+          const ask = sent ? 'Enter the 6-digit code from the email.' : 'Send yourself a code first, then enter its 6 digits.';
+          throw Object.assign(new Error(ask), { field: 'code' });
+        }
         await auth.elevate({ code }, email);
         finish(true);
       },
-      extra: h('button', {
-        type: 'button',
-        onclick: async () => {
-          codeStatus.textContent = 'Sending…';
-          try {
-            await auth.startEmail(email);
-            codeStatus.textContent = `A code is on its way to ${email}.`;
-          } catch (error) {
-            codeStatus.textContent = describe(error);
-          }
-        },
-      }, 'Email me a code'),
+      extra: sendButton,
     });
     const withPasskey = form({
       fields: [],
@@ -239,18 +251,17 @@ function stepUp() {
         finish(true);
       },
     });
+    const proofsInOrder = hasPasskey ? [withPasskey, withCode] : [withCode];
+    if (hasPassword) proofsInOrder.push(withPassword);
     dialog.append(
       h('h2', { id: 'step-up-title' }, "Confirm it's you"),
       h('p', {}, 'This action changes who can reach your data, so prove it is you again. It stays confirmed for a few minutes.'),
-      withPassword,
-      h('hr'),
-      withCode,
-      h('hr'),
-      withPasskey,
+      ...proofsInOrder.flatMap((proof, i) => (i === 0 ? [proof] : [h('hr'), proof])),
       h('form', { method: 'dialog', class: 'actions' }, h('button', { value: 'cancel' }, 'Cancel')),
     );
     document.body.append(dialog);
     dialog.showModal();
+    if (!hasPasskey) sendCode();
   });
 }
 

@@ -14,6 +14,7 @@ use crate::helpers::{
 use crate::smtp_sink::SmtpSink;
 
 db_tests!(
+    the_viewer_knows_whether_it_has_a_password,
     email_code_signs_in_through_real_smtp,
     unknown_addresses_get_the_same_answer,
     five_wrong_codes_kill_the_challenge,
@@ -884,4 +885,27 @@ mod passkey_ceremonies {
     async fn app_tenant(app: &TestApp) -> tenantry::tenancy::context::TenantContext {
         app.tenant_context("acme").await
     }
+}
+
+/// `viewer.account.hasPassword`, which the console's step-up reads to offer a password only to
+/// whom can use one: false for a person who signs in by code, true once a password is set.
+async fn the_viewer_knows_whether_it_has_a_password(backend: Backend) {
+    let (app, sink) = app_with_mail(backend).await;
+    app.provision("acme", "Acme").await;
+    let host = app.host("acme", "TAXI_PASSENGER");
+    let tokens = sign_in_by_code(&app, &sink, &host, "ana@example.com").await;
+    let ana = Credential::Bearer(tokens["access_token"].as_str().unwrap().into());
+    let has = || async {
+        app.gql(&ana, "{ viewer { account { hasPassword } } }", json!({}))
+            .await["data"]["viewer"]["account"]["hasPassword"]
+            .clone()
+    };
+    assert_eq!(has().await, json!(false));
+    account::Entity::update_many()
+        .col_expr(account::Column::PasswordHash, Expr::value("$argon2id$set"))
+        .filter(account::Column::Email.eq("ana@example.com"))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(has().await, json!(true));
 }

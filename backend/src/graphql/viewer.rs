@@ -1,11 +1,13 @@
 //! `viewer`: who the caller is.
 
-use async_graphql::{Context, ID, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, Object, SimpleObject};
 
 use super::accounts::RoleValue;
 use super::api_keys::KeyKindValue;
-use super::context::principal;
+use super::context::{principal, state};
+use super::error::FieldResult;
 use super::tenants::Tenant;
+use crate::services::accounts;
 
 #[derive(Default)]
 pub struct ViewerQuery;
@@ -22,9 +24,24 @@ pub struct Viewer {
 }
 
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct ViewerAccount {
     pub id: ID,
     pub email: String,
+}
+
+#[ComplexObject]
+impl ViewerAccount {
+    /// Whether the signed-in person has set a password: a step-up can then be proven with it.
+    /// (Their passkeys are `passkeys`; anyone can be sent a code.)
+    async fn has_password(&self, ctx: &Context<'_>) -> FieldResult<bool> {
+        let principal = principal(ctx);
+        let (Some(tenant), Some(id)) = (principal.tenant.as_ref(), principal.account_id) else {
+            return Ok(false);
+        };
+        let account = accounts::get(&state(ctx).db, tenant, id).await?;
+        Ok(account.password_hash.is_some())
+    }
 }
 
 #[derive(SimpleObject)]
