@@ -91,10 +91,18 @@ function renderTop() {
   const links = PAGES.filter((p) => p.roles.includes(viewer.role)).map((p) =>
     h('li', {}, h('a', { href: `#/${p.path}`, 'aria-current': p.path === current ? 'page' : null }, p.title)),
   );
+  // On a phone the navigation and the account fold into a menu (CSS shows the button there).
+  top.classList.remove('open');
+  const menu = h('button', { type: 'button', class: 'menu-toggle', 'aria-expanded': 'false', 'aria-controls': 'console-nav' }, 'Menu');
+  menu.addEventListener('click', () => {
+    const open = top.classList.toggle('open');
+    menu.setAttribute('aria-expanded', String(open));
+  });
   fill(
     top,
     brandMark(brand),
-    h('nav', { 'aria-label': 'Console' }, h('ul', {}, links)),
+    menu,
+    h('nav', { 'aria-label': 'Console', id: 'console-nav' }, h('ul', {}, links)),
     h(
       'div',
       { class: 'who' },

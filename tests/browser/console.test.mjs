@@ -412,6 +412,17 @@ test("a tenant admin manages keys, domains, branding and leads on the tenant's a
     await page.setViewportSize({ width: 390, height: 844 });
     await shot(page, 'leads-phone');
     assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'the page scrolls sideways at 390 px');
+    // The navigation folds into a menu: one line of header, the pages a tap away.
+    const header = await page.locator('#top').boundingBox();
+    assert.ok(header.height <= 80, `the header is ${header.height} px high on a phone`);
+    assert.equal(await page.getByRole('link', { name: 'Members' }).isVisible(), false);
+    await page.getByRole('button', { name: 'Menu' }).click();
+    await page.getByRole('link', { name: 'Audit' }).click();
+    await page.getByRole('heading', { name: 'Audit' }).waitFor();
+    assert.equal(await page.getByRole('link', { name: 'Members' }).isVisible(), false, 'the menu stays open after moving on');
+    await page.getByRole('button', { name: 'Menu' }).click();
+    await page.getByRole('link', { name: 'Leads' }).click();
+    await page.getByRole('heading', { name: 'Leads' }).waitFor();
     await page.setViewportSize({ width: 1280, height: 720 });
     // A lead sent now appears without a reload, through the live connection.
     await page.getByText('Live: new leads appear as they arrive.').waitFor();
