@@ -215,9 +215,14 @@ impl RateLimits {
         }
     }
 
-    /// One mail to `address` of a tenant that no sign-in step asked for (an invitation): it
-    /// spends the same budget as the sign-in mail to that address, so neither floods it.
-    pub async fn mailbox(&self, tenant_id: Uuid, address: &str) -> Result<(), AppError> {
+    /// One invitation mail from a tenant to `address`: it spends the tenant's invitation budget
+    /// (as many a minute as one address may be sent, whatever the addresses: `a+1@…`, `a+2@…`
+    /// are one mailbox to the eye of many providers) and the sign-in mail budget of that address,
+    /// so neither many invitations in one request nor resends flood anyone.
+    pub async fn invitation(&self, tenant_id: Uuid, address: &str) -> Result<(), AppError> {
+        let tenant = format!("{tenant_id}:invitations");
+        self.check(Scope::Mailbox, &tenant, self.address_per_minute)
+            .await?;
         let key = format!("{tenant_id}:{}", address.trim().to_lowercase());
         self.check(Scope::Mailbox, &key, self.address_per_minute)
             .await

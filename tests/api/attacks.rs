@@ -28,6 +28,7 @@ use crate::identity::{mail_to, notice_to, requested, secret_in, sign_in_by_code}
 use crate::smtp_sink::SmtpSink;
 
 db_tests!(
+    a_nul_in_any_text_is_bad_input,
     accounts_without_a_password_never_pass_a_password_check,
     every_password_attempt_costs_one_argon2_verification,
     password_checks_wait_their_turn_and_refuse_past_the_wait,
@@ -1378,6 +1379,77 @@ async fn behind_the_readmes_nginx_a_client_cannot_choose_its_address() {
     assert_eq!(created + limited, 40, "{statuses:?}");
     // limits.ip_per_minute (30) for the one client, less the sign-in it already spent.
     assert_eq!(created, 29, "one budget for one client: {statuses:?}");
+}
+
+/// Promise: every bad input gets a clear error and changes nothing. A NUL character in a GraphQL
+/// string (a variable, or an escape in the document) made PostgreSQL fail the query, anonymously
+/// through `tenantDiscovery`, and made SQLite cut the text at it (a search for "\\u0000" found
+/// every lead): it is `BAD_USER_INPUT` before anything runs.
+async fn a_nul_in_any_text_is_bad_input(backend: Backend) {
+    let app = spawn_app_with(backend, |_| {}).await;
+    let acme = app.provision("acme", "Acme").await.tenant;
+    let (_, member) = app
+        .api_key(acme.id, KeyKind::Secret, Some(Role::Member), None)
+        .await;
+    let member = Credential::Key(member);
+    let discovery = "query($s: String!) { tenantDiscovery(slug: $s) { apps } }";
+    let cases = [
+        (
+            Credential::None,
+            discovery.to_owned(),
+            json!({ "s": "acme\u{0}" }),
+        ),
+        (
+            Credential::None,
+            r#"{ tenantDiscovery(slug: "acme\u0000") { apps } }"#.to_owned(),
+            json!({}),
+        ),
+        (
+            Credential::None,
+            r#"{ tenantDiscovery(slug: "acme\u{0}") { apps } }"#.to_owned(),
+            json!({}),
+        ),
+        (
+            member.clone(),
+            "query($f: LeadsFilter) { leads(first: 5, filter: $f) { nodes { id } } }".to_owned(),
+            json!({ "f": { "search": "a\u{0}" } }),
+        ),
+        (
+            member.clone(),
+            "mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret } }".to_owned(),
+            json!({ "i": { "name": "k\u{0}", "kind": "SECRET", "role": "MEMBER" } }),
+        ),
+    ];
+    for (credential, query, variables) in cases {
+        let (status, body) = app.graphql_with(&credential, &[], &query, variables).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{query}: {body}");
+        assert!(body.get("data").is_none_or(Value::is_null), "{body}");
+    }
+    // Over GET too, and an escape of anything else is still text.
+    let url = format!(
+        "{}?query={}",
+        app.url("/graphql"),
+        "%7B%20tenantDiscovery(slug%3A%20%22acme%5Cu0000%22)%20%7B%20apps%20%7D%20%7D"
+    );
+    let body: Value = app
+        .client
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    let fine = app
+        .gql(
+            &Credential::None,
+            r#"{ tenantDiscovery(slug: "\u0061cme") { apps } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(fine["errors"].is_null(), "{fine}");
 }
 
 /// Promise: nothing a client sends grows what the server keeps. Made-up HTTP methods, each

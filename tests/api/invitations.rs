@@ -13,6 +13,7 @@ use crate::identity::sign_in_by_code;
 use crate::smtp_sink::SmtpSink;
 
 db_tests!(
+    many_invitations_in_one_request_cannot_flood_a_mailbox,
     an_invitation_arrives_with_the_consoles_address_and_no_secret,
     a_pending_invitation_can_be_sent_again_and_an_accepted_one_not,
     a_new_tenants_first_admin_is_invited_by_mail,
@@ -241,4 +242,47 @@ async fn a_new_tenants_first_admin_is_invited_by_mail(backend: Backend) {
     );
     let console = format!("http://initech-admin.localhost:{}/", app.addr.port());
     assert!(mail.contains(&console), "{mail}");
+}
+
+/// Attack: thirty aliased `inviteAccount`s in one request, each to another plus-address of one
+/// mailbox, send no more than one address may get in a minute; the rest are RATE_LIMITED and
+/// leave no account behind.
+async fn many_invitations_in_one_request_cannot_flood_a_mailbox(backend: Backend) {
+    let (app, sink) = app(backend, 4).await;
+    let admin = admin_of(&app, "acme").await;
+    let fields: String = (0..30)
+        .map(|i| {
+            format!(
+                "i{i}: inviteAccount(email: \"victim+{i}@example.com\", role: MEMBER) {{ id }} "
+            )
+        })
+        .collect();
+    let body = app
+        .gql(&admin, &format!("mutation {{ {fields} }}"), json!({}))
+        .await;
+    let invited = (0..30)
+        .filter(|i| !body["data"][format!("i{i}")].is_null())
+        .count();
+    assert_eq!(invited, 4, "{body}");
+    let errors = body["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 26);
+    assert!(
+        errors
+            .iter()
+            .all(|e| e["extensions"]["code"] == "RATE_LIMITED"),
+        "{body}"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mailed = sink
+        .messages()
+        .iter()
+        .filter(|m| m.data.contains("You are invited"))
+        .count();
+    assert_eq!(mailed, 4);
+    let accounts = app.gql(&admin, "{ accounts { email } }", json!({})).await;
+    assert_eq!(
+        accounts["data"]["accounts"].as_array().unwrap().len(),
+        4,
+        "{accounts}"
+    );
 }

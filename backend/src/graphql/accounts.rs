@@ -60,7 +60,7 @@ impl AccountsMutation {
     ) -> FieldResult<Account> {
         let tenant = tenant_scope(ctx, tenant_slug).await?;
         let state = state(ctx);
-        state.limits.mailbox(tenant.id(), &email).await?;
+        state.limits.invitation(tenant.id(), &email).await?;
         let actor = actor(ctx);
         let account = invitations::invite(
             &state.db,
@@ -86,7 +86,7 @@ impl AccountsMutation {
         let state = state(ctx);
         let id = uuid("id", &id)?;
         let pending = accounts::get(&state.db, &tenant, id).await?;
-        state.limits.mailbox(tenant.id(), &pending.email).await?;
+        state.limits.invitation(tenant.id(), &pending.email).await?;
         let actor = actor(ctx);
         let account = invitations::resend(
             &state.db,

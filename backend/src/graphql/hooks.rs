@@ -78,6 +78,34 @@ struct Seen {
     over_get: Option<Option<String>>,
 }
 
+/// Whether a string of the request (a variable, or a literal of the document written as a
+/// `\u0000` or `\u{0}` escape) holds a NUL.
+fn carries_nul(request: &Request) -> bool {
+    fn in_value(value: &async_graphql::Value) -> bool {
+        match value {
+            async_graphql::Value::String(text) => text.contains('\0'),
+            async_graphql::Value::List(items) => items.iter().any(in_value),
+            async_graphql::Value::Object(fields) => fields
+                .iter()
+                .any(|(name, value)| name.contains('\0') || in_value(value)),
+            _ => false,
+        }
+    }
+    let escaped_nul = |text: &str| {
+        text.match_indices("\\u").any(|(at, _)| {
+            let rest = &text[at + 2..];
+            let digits = match rest.strip_prefix('{') {
+                Some(braced) => braced.split('}').next().unwrap_or_default(),
+                None => rest.get(..4).unwrap_or_default(),
+            };
+            !digits.is_empty() && digits.bytes().all(|b| b == b'0')
+        })
+    };
+    request.query.contains('\0')
+        || escaped_nul(&request.query)
+        || request.variables.iter().any(|(_, value)| in_value(value))
+}
+
 impl RequestHooks {
     fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {
         self.seen.lock().unwrap_or_else(|e| e.into_inner())
@@ -104,6 +132,13 @@ impl Extension for RequestHooks {
                     "a request needs a `query` (or a persisted query's hash)",
                     None,
                 ),
+                codes::BAD_USER_INPUT,
+            ));
+        }
+        // PostgreSQL refuses a NUL in text and SQLite cuts the text at it: no argument has one.
+        if carries_nul(&request) {
+            return Err(coded(
+                ServerError::new("text may not contain a NUL character (U+0000)", None),
                 codes::BAD_USER_INPUT,
             ));
         }

@@ -162,6 +162,14 @@ fn text(field: &str, value: Option<String>, max: usize) -> Result<Option<String>
              characters, line separators)",
         ));
     }
+    // Mail programs decode `=?utf-8?q?…?=` in a subject, which would carry a line break or a
+    // direction override past the checks above into every mail sent in the tenant's name.
+    if value.contains("=?") {
+        return Err(AppError::invalid(
+            field,
+            "must not contain '=?', which mail programs read as encoded text",
+        ));
+    }
     Ok(Some(value))
 }
 
@@ -255,6 +263,7 @@ mod tests {
             "Acme\u{2028}Team",
             "Ac\u{200B}me",
             "Acme\u{2066}x",
+            "Acme =?utf-8?q?=0D=0ABcc:_x@evil.example?=",
         ] {
             assert!(
                 text("displayName", Some(name.into()), MAX_TEXT).is_err(),
