@@ -74,7 +74,8 @@ impl AccountsMutation {
         Ok(account.into())
     }
 
-    /// Mails a pending invitation again (the invited address's mail budget allowing).
+    /// Mails a pending invitation again (the tenant's invitation budget and the address's mail
+    /// budget allowing).
     #[graphql(guard = "RoleGuard(Role::Admin)")]
     async fn resend_invitation(
         &self,
