@@ -1,7 +1,7 @@
 // API keys: create (the secret shown once), list by display prefix with last use and expiry,
 // revoke.
 
-import { gql } from './api.js';
+import { ApiError, gql } from './api.js';
 import {
   actionButton, confirm, copyButton, field, fill, form, h, heading, input, select, table, when,
 } from './ui.js';
@@ -84,7 +84,7 @@ function createForm(apps, role, created, reload) {
     action: async (values, formElement) => {
       // Checked here, before the API asks anyone to confirm it's them.
       if (values.kind === 'PUBLIC' && !values.app) {
-        throw Object.assign(new Error('Choose the app this public key is for: it ships inside that app or its pages.'), { field: 'app' });
+        throw new ApiError('Choose the app this public key is for: it ships inside that app or its pages.', { field: 'app' });
       }
       const fields = {
         name: values.name,

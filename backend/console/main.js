@@ -1,7 +1,7 @@
 // The console's shell: who this console belongs to (the host's branding), who is signed in
 // (`viewer`), the navigation their role allows, and the step-up dialog sensitive actions share.
 
-import { auth, forget, gql, hostBranding, onSessionEnded, onStepUp, signedIn } from './api.js';
+import { ApiError, auth, forget, gql, hostBranding, onSessionEnded, onStepUp, signedIn } from './api.js';
 import { describe, field, fill, form, h, input } from './ui.js';
 import { readableOn, shadeFor, sixDigits } from './colour.js';
 import * as account from './account.js';
@@ -230,7 +230,7 @@ async function stepUp() {
       fields: field('Password', input({ type: 'password', autocomplete: 'current-password', required: true }), { name: 'password' }),
       submit: 'Confirm with password',
       action: async ({ password }) => {
-        if (!password) throw Object.assign(new Error('Enter your password.'), { field: 'password' });
+        if (!password) throw new ApiError('Enter your password.', { field: 'password' });
         await auth.elevate({ password }, email);
         finish(true);
       },
@@ -244,7 +244,7 @@ async function stepUp() {
       action: async ({ code }) => {
         if (!/^\d{6}$/.test(code)) {
           const ask = sent ? 'Enter the 6-digit code from the email.' : 'Send yourself a code first, then enter its 6 digits.';
-          throw Object.assign(new Error(ask), { field: 'code' });
+          throw new ApiError(ask, { field: 'code' });
         }
         await auth.elevate({ code }, email);
         finish(true);
