@@ -116,19 +116,19 @@ pub fn public_port(headers: &HeaderMap, peer: Option<IpAddr>, config: &Config) -
             .get(name)
             .and_then(|v: &axum::http::HeaderValue| v.to_str().ok())
     };
+    // The believed header, when present, names the port (or none); else `Host` does.
     let forwarded = match believed(peer, config) {
-        ForwardingHeader::XForwardedFor | ForwardingHeader::XRealIp => text("x-forwarded-host")
-            .and_then(|v| v.split(',').next())
-            .map(str::to_owned),
-        ForwardingHeader::Forwarded => {
-            text("forwarded").and_then(|v| host::forwarded_parameters("host")(v).into_iter().next())
+        ForwardingHeader::XForwardedFor | ForwardingHeader::XRealIp => {
+            text("x-forwarded-host").map(|v| host::port_of(v.split(',').next().unwrap_or_default()))
         }
+        ForwardingHeader::Forwarded => text("forwarded").and_then(|v| {
+            host::forwarded_parameters("host")(v)
+                .first()
+                .map(|authority| host::port_of(authority))
+        }),
         ForwardingHeader::None => None,
     };
-    match forwarded {
-        Some(authority) => host::port_of(&authority),
-        None => text("host").and_then(host::port_of),
-    }
+    forwarded.unwrap_or_else(|| text("host").and_then(host::port_of))
 }
 
 /// `https` or `http`: what the client used, as `public_scheme` or the believed header says.
