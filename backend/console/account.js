@@ -6,11 +6,11 @@ import { actionButton, confirm, field, fill, h, heading, input, status, table, w
 export async function render(view, context) {
   const list = h('div');
   async function load() {
-    const { sessions } = await gql('{ sessions { id app createdAt expiresAt current } }');
+    const { sessions } = await gql('{ sessions { id app device ipAddress createdAt expiresAt current } }');
     fill(list, table(
       [
         ['Started', (s) => when(s.createdAt)],
-        ['On', (s) => s.app ?? '—'],
+        ['Device', device],
         ['Ends', (s) => when(s.expiresAt)],
         ['', (s) => (s.current ? h('strong', {}, 'this browser') : revokeButton(s, load))],
       ],
@@ -71,6 +71,13 @@ function removePasskeyButton(passkey, reload) {
     await gql('mutation RemovePasskey($id: ID!) { removePasskey(id: $id) }', { id: passkey.id });
     await reload();
   }, { danger: true, name: `Remove the passkey ${passkey.name}` });
+}
+
+// "Firefox on Linux · 192.0.2.7": the browser and system a session began on, and from where.
+// Sessions that began before devices were recorded show the app they signed in to instead.
+function device(session) {
+  const name = session.device ?? session.app ?? '—';
+  return session.ipAddress ? `${name} · ${session.ipAddress}` : name;
 }
 
 function revokeButton(session, reload) {

@@ -123,7 +123,11 @@ async function post(query, variables) {
     const first = body?.errors?.[0];
     if (first) {
       const ext = first.extensions ?? {};
-      throw new ApiError(sentence(first.message), {
+      // The form shows the message at the field it names, so the API's name of it goes.
+      const message = ext.field && first.message.startsWith(`${ext.field}: `)
+        ? first.message.slice(ext.field.length + 2)
+        : first.message;
+      throw new ApiError(sentence(message), {
         status: response.status,
         code: ext.code ?? null,
         reason: ext.reason ?? null,

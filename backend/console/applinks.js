@@ -1,8 +1,8 @@
 // App links: the iOS app IDs, Android packages and extra passkey origins of one app, from which
 // its well-known files are built.
 
-import { gql } from './api.js';
-import { failure, field, fill, form, h, heading, hostUrl, select, status } from './ui.js';
+import { ApiError, gql } from './api.js';
+import { appName, failure, field, fill, form, h, heading, hostUrl, select, status } from './ui.js';
 
 const FILES = ['apple-app-site-association', 'assetlinks.json', 'webauthn'];
 
@@ -13,7 +13,7 @@ export async function render(view) {
     fill(view, heading('App links'), h('p', { class: 'empty' }, 'This tenant has no apps yet. An operator provisions them.'));
     return;
   }
-  const app = select(apps.map((a) => [a, a]));
+  const app = select(apps.map((a) => [a, appName(a)]));
   const editor = h('div');
   async function load() {
     fill(editor, status('Loading…'));
@@ -59,7 +59,7 @@ function linksForm(app, links, host) {
   const element = form({
     fields: [
       field('iOS app IDs (TEAMID.bundle.id, one per line)', textarea(links.iosAppIds.join('\n')), { name: 'iosAppIds' }),
-      h('h3', {}, 'Android apps'),
+      h('h2', {}, 'Android apps'),
       android,
       h('button', { type: 'button', onclick: () => addAndroid() }, 'Add an Android app'),
       field('Extra passkey origins (one per line)', textarea(links.webauthnOrigins.join('\n')), { name: 'webauthnOrigins', hint: 'Origins beyond the app’s verified hosts, such as https://login.example.com.' }),
@@ -71,10 +71,20 @@ function linksForm(app, links, host) {
         const [pkg, prints] = set.querySelectorAll('input, textarea');
         return { packageName: pkg.value.trim(), sha256CertFingerprints: lines(prints.value) };
       });
-      await gql(
-        'mutation Save($app: String!, $input: AppLinksInput!) { updateAppLinks(app: $app, input: $input) { iosAppIds } }',
-        { app, input: { iosAppIds: lines(values.iosAppIds), webauthnOrigins: lines(values.webauthnOrigins), androidApps } },
-      );
+      // Checked here, before the API asks anyone to confirm it's them.
+      const problem = linksProblem(lines(values.iosAppIds), androidApps, lines(values.webauthnOrigins));
+      if (problem) throw new ApiError(problem.words, { field: problem.field });
+      try {
+        await gql(
+          'mutation Save($app: String!, $input: AppLinksInput!) { updateAppLinks(app: $app, input: $input) { iosAppIds } }',
+          { app, input: { iosAppIds: lines(values.iosAppIds), webauthnOrigins: lines(values.webauthnOrigins), androidApps } },
+        );
+      } catch (error) {
+        // `androidApps[0].packageName` is the first Android app's package name input.
+        const [, index, part] = /^androidApps\[(\d+)\]\.(\w+)$/.exec(error.field ?? '') ?? [];
+        if (index !== undefined) error.field = `${part === 'packageName' ? 'package' : 'fingerprints'}-${Number(index) + 1}`;
+        throw error;
+      }
       saved.textContent = 'Saved. The well-known files show it at once.';
     },
   });
@@ -89,4 +99,31 @@ function linksForm(app, links, host) {
         FILES.map((file, i) => [i ? ', ' : '', h('a', { href: base + file, target: '_blank', rel: 'noopener' }, file)]))
       : null,
   );
+}
+
+const REVERSE_DNS = /^(?=.{1,255}$)[A-Za-z][\w-]*(\.[A-Za-z][\w-]*)+$/;
+const FINGERPRINT = /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){31}$/;
+
+/** The first entry the API would refuse, as `{ field, words }`, or null: the same rules as the API's. */
+function linksProblem(iosAppIds, androidApps, origins) {
+  const bad = iosAppIds.find((id) => {
+    const dot = id.indexOf('.');
+    return !(dot === 10 && /^[A-Za-z0-9]{10}$/.test(id.slice(0, 10)) && REVERSE_DNS.test(id.slice(11)));
+  });
+  if (bad !== undefined) return { field: 'iosAppIds', words: `“${bad}” is not an iOS app ID: write it as TEAMID.bundle.id, like ABCDE12345.com.example.app.` };
+  for (const [i, app] of androidApps.entries()) {
+    if (!REVERSE_DNS.test(app.packageName)) {
+      return { field: `package-${i + 1}`, words: `“${app.packageName}” is not a package name, like com.example.app.` };
+    }
+    if (app.sha256CertFingerprints.length === 0) {
+      return { field: `fingerprints-${i + 1}`, words: 'Give at least one certificate fingerprint for this app.' };
+    }
+    const print = app.sha256CertFingerprints.find((p) => !FINGERPRINT.test(p));
+    if (print !== undefined) {
+      return { field: `fingerprints-${i + 1}`, words: `“${print}” is not a SHA-256 fingerprint: 32 pairs of hex digits separated by colons.` };
+    }
+  }
+  const origin = origins.find((o) => !/^https:\/\/[^/?#\s]+$/.test(o));
+  if (origin !== undefined) return { field: 'webauthnOrigins', words: `“${origin}” is not an https origin, like https://login.example.com.` };
+  return null;
 }

@@ -2,7 +2,7 @@
 // app's host now serves at /api/branding.
 
 import { gql } from './api.js';
-import { failure, field, fill, form, h, heading, hostUrl, input, select, status } from './ui.js';
+import { appName, failure, field, fill, form, h, heading, hostUrl, input, select, status } from './ui.js';
 import { contrast, ratioText, readableOn, sixDigits } from './colour.js';
 
 const FIELDS = [
@@ -25,7 +25,7 @@ const SELECTION = FIELDS.map(([name]) => name).join(' ');
 export async function render(view) {
   const { domains } = await gql('{ domains { app host kind verified } }');
   const apps = [...new Set(domains.map((d) => d.app))];
-  const scope = select([['', 'Tenant defaults (every app inherits them)'], ...apps.map((a) => [a, a])]);
+  const scope = select([['', 'Tenant defaults (every app inherits them)'], ...apps.map((a) => [a, appName(a)])]);
   const editor = h('div');
   async function load() {
     const app = scope.value || null;

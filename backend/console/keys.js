@@ -3,7 +3,7 @@
 
 import { ApiError, gql } from './api.js';
 import {
-  actionButton, confirm, copyButton, field, fill, form, h, heading, input, select, table, when,
+  actionButton, appName, confirm, copyButton, field, fill, form, h, heading, input, select, table, when,
 } from './ui.js';
 
 const KEY = 'id name kind role app displayPrefix createdAt lastUsedAt expiresAt revokedAt';
@@ -21,7 +21,7 @@ export async function render(view, context) {
         ['Key', (k) => h('code', {}, `${k.displayPrefix}…`)],
         ['Kind', (k) => (k.kind === 'SECRET' ? 'secret' : 'public')],
         ['Role', (k) => k.role ?? '—'],
-        ['App', (k) => k.app ?? 'any'],
+        ['App', (k) => (k.app ? appName(k.app) : 'Any app')],
         ['Created', (k) => when(k.createdAt)],
         ['Last used', (k) => (k.lastUsedAt ? when(k.lastUsedAt) : 'never')],
         ['Expires', (k) => (k.expiresAt ? when(k.expiresAt) : 'never')],
@@ -76,7 +76,7 @@ function createForm(apps, role, created, reload) {
       field('Name', input({ required: true, maxlength: 100, placeholder: 'billing backend' }), { name: 'name' }),
       field('Kind', kind, { name: 'kind' }),
       roleField,
-      field('App', select([['', 'Any app (secret keys only)'], ...apps.map((a) => [a, a])]), { name: 'app', hint: 'A public key is used by one app.' }),
+      field('App', select([['', 'Any app (secret keys only)'], ...apps.map((a) => [a, appName(a)])]), { name: 'app', hint: 'A public key is used by one app.' }),
       field('Expires on', input({ type: 'date' }), { name: 'expiresAt', hint: 'Leave empty for a key that does not expire.' }),
     ],
     submit: 'Create key',
@@ -85,6 +85,9 @@ function createForm(apps, role, created, reload) {
       // Checked here, before the API asks anyone to confirm it's them.
       if (values.kind === 'PUBLIC' && !values.app) {
         throw new ApiError('Choose the app this public key is for: it ships inside that app or its pages.', { field: 'app' });
+      }
+      if (values.expiresAt && new Date(`${values.expiresAt}T23:59:59`) <= new Date()) {
+        throw new ApiError('Choose a day in the future, or leave it empty for a key that does not expire.', { field: 'expiresAt' });
       }
       const fields = {
         name: values.name,

@@ -3,7 +3,7 @@
 // subscription, and the page says when that live connection drops and when it is back.
 
 import { gql, subscribe } from './api.js';
-import { failure, field, fill, form, h, heading, input, select, status, table, when } from './ui.js';
+import { appName, failure, field, fill, form, h, heading, input, select, status, table, when } from './ui.js';
 
 const PAGE = 25;
 const EXPORT_PAGE = 100;
@@ -34,7 +34,7 @@ export async function render(view, { viewer }) {
           ['Received', (l) => when(l.createdAt)],
           ['Email', (l) => l.email],
           ['Name', (l) => [l.firstName, l.lastName].filter(Boolean).join(' ') || '—'],
-          ['App', (l) => l.app ?? '—'],
+          ['App', (l) => (l.app ? appName(l.app) : '—')],
           ['Host', (l) => h('code', {}, l.host)],
           ['Page', (l) => l.sourcePage ?? '—'],
           ['Message', (l) => h('span', { class: 'message' }, l.message ?? '')],
@@ -54,7 +54,7 @@ export async function render(view, { viewer }) {
 
   const filters = form({
     fields: h('div', { class: 'filters' },
-      field('App', select([['', 'Any app'], ...apps.map((a) => [a, a])]), { name: 'app' }),
+      field('App', select([['', 'Any app'], ...apps.map((a) => [a, appName(a)])]), { name: 'app' }),
       field('Received since', input({ type: 'date' }), { name: 'since' }),
       field('Search', input({ type: 'search', placeholder: 'Part of an address or a name' }), { name: 'search' })),
     submit: 'Filter',

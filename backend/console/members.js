@@ -1,7 +1,7 @@
 // Members and roles: who can sign in to this tenant's console and what each may do.
 
-import { gql } from './api.js';
-import { actionButton, confirm, describe, field, fill, form, h, heading, input, select, status, table, when } from './ui.js';
+import { ApiError, gql } from './api.js';
+import { actionButton, confirm, describe, emailProblem, field, fill, form, h, heading, input, select, status, table, when } from './ui.js';
 
 const ROLES = [['ADMIN', 'Admin'], ['MEMBER', 'Member'], ['USER', 'User']];
 
@@ -45,6 +45,9 @@ export async function render(view, context) {
       submit: 'Invite',
       busy: 'Inviting…',
       action: async ({ email, role }, formElement) => {
+        // Checked here, before the API asks anyone to confirm it's them.
+        const problem = emailProblem(email);
+        if (problem) throw new ApiError(problem, { field: 'email' });
         await gql('mutation Invite($email: String!, $role: Role!) { inviteAccount(email: $email, role: $role) { id } }', { email, role });
         formElement.reset();
         await load();

@@ -52,7 +52,13 @@ const FORMS = {
             submit: 'Sign in',
             busy: 'Signing in…',
             action: async ({ code }) => {
-              await auth.verifyEmail(address, code);
+              try {
+                await auth.verifyEmail(address, code);
+              } catch (error) {
+                // A refused code is about the code: say so under it.
+                if (error.status === 400 || error.status === 401 || error.status === 422) error.field = 'code';
+                throw error;
+              }
               done();
             },
             extra: h('button', { type: 'button', onclick: () => fill(wrapper, ask, sent) }, 'Use another address'),

@@ -1,9 +1,9 @@
 // Operators: every tenant, searchable and paged; provisioning with live slug availability;
 // suspension and reactivation.
 
-import { gql } from './api.js';
+import { ApiError, gql } from './api.js';
 import {
-  actionButton, confirm, debounce, failure, field, fill, form, h, heading, hostUrl, input, select, status,
+  actionButton, confirm, debounce, emailProblem, failure, field, fill, form, h, heading, hostUrl, input, select, status,
   table,
 } from './ui.js';
 
@@ -167,6 +167,8 @@ function provisionForm(reload) {
     submit: 'Provision',
     busy: 'Provisioning…',
     action: async ({ slug: value, name, adminEmail }, formElement) => {
+      const problem = emailProblem(adminEmail);
+      if (problem) throw new ApiError(problem, { field: 'adminEmail' });
       const { provisionTenant: made } = await gql(
         `mutation Provision($slug: String!, $name: String!, $adminEmail: String!) {
           provisionTenant(slug: $slug, name: $name, adminEmail: $adminEmail) {

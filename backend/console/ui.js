@@ -203,6 +203,19 @@ export function confirm({ title, message, action, danger = true }) {
   });
 }
 
+/** Why `address` is not an email address, in words, or null; the API has the last word. */
+export function emailProblem(address) {
+  if (!address) return 'Enter an email address.';
+  return /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/.test(address) ? null : `“${address}” is not an email address, like dana@example.com.`;
+}
+
+/** A catalog key in words: `TAXI_PASSENGER` → "Taxi passenger"; no app → "Platform hosts". */
+export function appName(key) {
+  if (!key) return 'Platform hosts';
+  const words = key.toLowerCase().split('_').join(' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
 /** A page heading with its purpose in one line. */
 export function heading(title, purpose) {
   return [h('h1', {}, title), purpose ? h('p', { class: 'lead' }, purpose) : null];
@@ -224,12 +237,12 @@ export function failure(error) {
   return h('p', { class: 'form-error', role: 'alert' }, describe(error));
 }
 
-/** Copies `text` and says so on the button. */
+/** Copies `text` (or what `text()` gives when clicked) and says so on the button. */
 export function copyButton(text, label = 'Copy') {
   const button = h('button', { type: 'button' }, label);
   button.addEventListener('click', async () => {
     try {
-      await navigator.clipboard.writeText(text);
+      await navigator.clipboard.writeText(typeof text === 'function' ? text() : text);
       button.textContent = 'Copied';
     } catch {
       button.textContent = 'Select and copy it by hand';

@@ -66,7 +66,10 @@ pub async fn seed(config: &Config, tenants: u64, leads: u64) -> Result<Seeded> {
         config,
         &TokenService::new(config, Some(master.clone())),
         &admin,
-        Some("ADMIN_CONSOLE".into()),
+        sessions::Origin {
+            app: Some("ADMIN_CONSOLE".into()),
+            ..Default::default()
+        },
     )
     .await?;
     let domains = tenant_domain::Entity::find().count(&db).await?;

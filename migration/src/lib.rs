@@ -22,6 +22,7 @@ mod m20261125_000014_add_leads_page_index;
 mod m20261202_000015_name_passkeys_and_keep_server_secrets;
 mod m20261202_000016_create_cache_events;
 mod m20261202_000017_add_audit_event_keys;
+mod m20261203_000018_add_session_devices;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000015_name_passkeys_and_keep_server_secrets::Migration),
             Box::new(m20261202_000016_create_cache_events::Migration),
             Box::new(m20261202_000017_add_audit_event_keys::Migration),
+            Box::new(m20261203_000018_add_session_devices::Migration),
         ]
     }
 }

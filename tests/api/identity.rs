@@ -25,6 +25,7 @@ db_tests!(
     credentials_of_one_tenant_fail_on_another,
     sign_in_routes_are_rate_limited,
     people_see_and_end_their_sessions,
+    sessions_are_named_by_device_and_address,
     outbox_keeps_mail_without_smtp,
     sign_up_is_a_tenant_setting_and_off_on_main,
 );
@@ -622,6 +623,48 @@ async fn people_see_and_end_their_sessions(backend: Backend) {
         )
         .await;
     assert_eq!(error_code(&again), "NOT_FOUND");
+}
+
+/// A session is shown by the browser and system of its sign-in and the address it came from, so
+/// its owner can tell which one to end. The address is the one the trusted proxy saw, whatever
+/// the client claims for itself.
+async fn sessions_are_named_by_device_and_address(backend: Backend) {
+    let (app, sink) = app_with_mail(backend).await;
+    app.provision("acme", "Acme").await;
+    let host = app.host("acme", "TAXI_PASSENGER");
+    let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+    let (status, _) = app
+        .post_email_start(&host, json!({ "email": "ana@example.com" }))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let code = secret_in(&mail_to(&sink, "ana@example.com", 1).await, "");
+    let response = app
+        .client
+        .post(app.url("/auth/email/verify"))
+        .header("host", &host)
+        .header("user-agent", firefox)
+        .header("x-forwarded-for", "203.0.113.7")
+        .header("forwarded", "for=198.51.100.200")
+        .json(&json!({ "email": "ana@example.com", "code": code }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let laptop: Value = response.json().await.unwrap();
+    // No `User-Agent` and no proxy in between: no device, and the peer's own address.
+    sign_in_by_code(&app, &sink, &host, "ana@example.com").await;
+
+    let laptop_access = Credential::Bearer(laptop["access_token"].as_str().unwrap().into());
+    let query = "{ sessions { current device ipAddress } }";
+    let listed = app.gql(&laptop_access, query, json!({})).await;
+    assert_eq!(
+        listed["data"]["sessions"],
+        json!([
+            { "current": false, "device": null, "ipAddress": "127.0.0.1" },
+            { "current": true, "device": "Firefox on Linux", "ipAddress": "203.0.113.7" },
+        ]),
+        "{listed}"
+    );
 }
 
 async fn outbox_keeps_mail_without_smtp(backend: Backend) {

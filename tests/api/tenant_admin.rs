@@ -19,6 +19,7 @@ db_tests!(
     first_settings_written_together_all_land,
     leads_page_newest_first_with_filters,
     leads_are_found_by_any_part_of_the_address_or_name,
+    leads_are_counted_per_day_and_app_by_the_database,
     key_use_is_recorded_in_batches,
 );
 
@@ -402,7 +403,11 @@ async fn branding_and_app_links_reach_the_host_routes(backend: Backend) {
         ),
         (
             "updateAppLinks(app: \"TAXI_PASSENGER\", input: { iosAppIds: [], androidApps: [{ packageName: \"com.acme\", sha256CertFingerprints: [\"AA:BB\"] }], webauthnOrigins: [] }) { iosAppIds }",
-            "androidApps",
+            "androidApps[0].sha256CertFingerprints",
+        ),
+        (
+            "updateAppLinks(app: \"TAXI_PASSENGER\", input: { iosAppIds: [], androidApps: [{ packageName: \"com.acme\", sha256CertFingerprints: [\"AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB\"] }, { packageName: \"not a package\", sha256CertFingerprints: [] }], webauthnOrigins: [] }) { iosAppIds }",
+            "androidApps[1].packageName",
         ),
         (
             "updateAppLinks(app: \"TAXI_PASSENGER\", input: { iosAppIds: [], androidApps: [], webauthnOrigins: [\"http://insecure.example\"] }) { iosAppIds }",
@@ -696,4 +701,88 @@ async fn leads_are_found_by_any_part_of_the_address_or_name(backend: Backend) {
         refused["errors"][0]["extensions"]["field"], "search",
         "{refused}"
     );
+}
+
+/// `leadsPerDay` counts the tenant's leads by UTC day and app over the window asked for, oldest
+/// first: older leads and another tenant's are not counted, and a window outside 1..=90 days is
+/// refused at its field.
+async fn leads_are_counted_per_day_and_app_by_the_database(backend: Backend) {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder};
+    use tenantry::entities::lead;
+
+    let app = spawn_app(backend).await;
+    let acme = app.provision("acme", "Acme").await.tenant;
+    app.provision("globex", "Globex").await;
+    let (_, member) = app
+        .sign_in(acme.id, "member@acme.example", Role::Member)
+        .await;
+    let member = Credential::Bearer(member);
+    for (slug, app_key, email) in [
+        ("acme", "TAXI_PASSENGER", "old@example.com"),
+        ("acme", "TAXI_PASSENGER", "two-days@example.com"),
+        ("acme", "TAXI_PASSENGER", "today@example.com"),
+        ("acme", "SHOP_CUSTOMER", "shop@example.com"),
+        ("acme", "SHOP_CUSTOMER", "shop2@example.com"),
+        ("globex", "TAXI_PASSENGER", "globex@example.com"),
+    ] {
+        let response = app
+            .post_contact(&app.host(slug, app_key), &json!({ "email": email }), &[])
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "{email}");
+    }
+    let now = chrono::Utc::now();
+    for (email, days_ago) in [("old@example.com", 40), ("two-days@example.com", 2)] {
+        let row = lead::Entity::find()
+            .filter(lead::Column::Email.eq(email))
+            .order_by_asc(lead::Column::Id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut row: lead::ActiveModel = row.into();
+        row.created_at = Set(now - chrono::Duration::days(days_ago));
+        row.update(&app.db).await.unwrap();
+    }
+    let per_day = |days: i64| {
+        let (app, member) = (&app, &member);
+        async move {
+            app.graphql_with(
+                member,
+                &[],
+                "query($days: Int!) { leadsPerDay(days: $days) { day app leads } }",
+                json!({ "days": days }),
+            )
+            .await
+            .1
+        }
+    };
+    let today = now.date_naive();
+    let day = |ago: u64| (today - chrono::Days::new(ago)).to_string();
+    assert_eq!(
+        per_day(30).await["data"]["leadsPerDay"],
+        json!([
+            { "day": day(2), "app": "TAXI_PASSENGER", "leads": 1 },
+            { "day": day(0), "app": "SHOP_CUSTOMER", "leads": 2 },
+            { "day": day(0), "app": "TAXI_PASSENGER", "leads": 1 },
+        ])
+    );
+    assert_eq!(
+        per_day(1).await["data"]["leadsPerDay"],
+        json!([
+            { "day": day(0), "app": "SHOP_CUSTOMER", "leads": 2 },
+            { "day": day(0), "app": "TAXI_PASSENGER", "leads": 1 },
+        ])
+    );
+    assert_eq!(
+        per_day(90).await["data"]["leadsPerDay"][0],
+        json!({ "day": day(40), "app": "TAXI_PASSENGER", "leads": 1 })
+    );
+    for days in [0, -1, 91] {
+        let refused = per_day(days).await;
+        assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{refused}");
+        assert_eq!(
+            refused["errors"][0]["extensions"]["field"], "days",
+            "{refused}"
+        );
+    }
 }

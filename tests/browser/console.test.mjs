@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -258,6 +259,41 @@ async function hostBranding(host) {
 
 const ADMIN = 'boss@globex.example';
 
+/** axe-core's checker, run in the page by `audit`. */
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/**
+ * Runs axe-core on the page as it stands and returns each serious or critical violation in words:
+ * `label`, the rule, its impact, the first few elements it found it on, and what it found.
+ */
+async function audit(page, label) {
+  // Evaluated rather than added as a <script>: the console's CSP refuses inline scripts, and the
+  // test must not loosen it.
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(await readFile(AXE, 'utf8'));
+  const violations = await page.evaluate(async () => {
+    const { violations } = await window.axe.run(document, { resultTypes: ['violations'] });
+    return violations.map(({ id, impact, help, nodes }) => ({
+      id,
+      impact,
+      help,
+      why: [...nodes[0].any, ...nodes[0].all, ...nodes[0].none][0]?.message ?? '',
+      targets: nodes.map((node) => node.target.join(' ')),
+    }));
+  });
+  return violations
+    .filter(({ impact }) => impact === 'serious' || impact === 'critical')
+    .map(({ id, impact, help, why, targets }) => {
+      const more = targets.length > 3 ? ` and ${targets.length - 3} more` : '';
+      return `${label}: ${id} (${impact}) at ${targets.slice(0, 3).join(', ')}${more}: ${why || help}`;
+    });
+}
+
+/** Waits until the console has drawn its page: a heading, and nothing left loading. */
+async function settled(page) {
+  await page.locator('main h1').first().waitFor();
+  await page.waitForFunction(() => !document.querySelector('main').textContent.includes('Loading…'));
+}
+
 test('an operator signs in, provisions a tenant, suspends and reactivates one', () =>
   withPage('operator', async (page) => {
     const response = await page.goto(server.url('admin'));
@@ -366,7 +402,7 @@ test("a tenant admin manages keys, domains, branding and leads on the tenant's a
     // A custom domain: the records to publish, then why verification fails.
     await page.getByRole('link', { name: 'Domains' }).click();
     await page.getByLabel('App', { exact: true }).selectOption('TAXI_PASSENGER');
-    await page.getByLabel('Host').fill('rides.globex.test');
+    await page.getByLabel('Host', { exact: true }).fill('rides.globex.test');
     await page.getByRole('button', { name: 'Add domain' }).click();
     const domain = page.getByRole('article', { name: 'rides.globex.test' });
     await domain.getByText('_tenantry-challenge.rides.globex.test.').waitFor();
@@ -374,7 +410,24 @@ test("a tenant admin manages keys, domains, branding and leads on the tenant's a
     await domain.getByRole('button', { name: 'Verify' }).click();
     await domain.getByText('did not pass: see the failed checks above').waitFor();
     await domain.getByText('✗ failed: dns — rides.globex.test resolves to a non-public address').waitFor();
+    // One table of hosts by app, the new domain in it, not yet routing.
+    await page.getByRole('row').filter({ hasText: 'rides.globex.test' }).filter({ hasText: 'Taxi passenger' })
+      .getByText('Not verified: routes nothing yet').waitFor();
     await shot(page, 'domains');
+    // The contact form, copied as shown onto a page of the tenant's host, files a lead there.
+    await page.getByLabel('Page host').selectOption('globex-rides.localhost');
+    const form = await page.getByLabel('Contact form snippet').textContent();
+    assert.ok(form.includes(`http://globex-rides.localhost:${server.port}/api/contact`), form);
+    const site = await page.context().newPage();
+    const contactPage = server.url('globex-rides', '/contact-us');
+    await site.route(contactPage, (route) => route.fulfill({ contentType: 'text/html', body: `<!doctype html><html lang="en"><title>Contact</title>${form}</html>` }));
+    await site.goto(contactPage);
+    await site.getByLabel('Email').fill('ana@example.com');
+    await site.getByLabel('First name').fill('Ana');
+    await site.getByLabel('Message').fill('Airport runs?');
+    await site.getByRole('button', { name: 'Send' }).click();
+    await site.getByText('Thank you: we will be in touch.').waitFor();
+    await site.close();
 
     // Branding: what the app's host serves changes with the save.
     assert.notEqual((await hostBranding('globex-rides.localhost')).display_name, 'Globex Rides');
@@ -393,11 +446,11 @@ test("a tenant admin manages keys, domains, branding and leads on the tenant's a
     assert.equal(served.primary_color, '#7A1FA2');
 
     // Leads: one sent to Globex's host shows; one sent to Acme's never does.
-    assert.equal((await contact('globex-rides.localhost', 'ana@example.com')).status, 201);
     assert.equal((await contact('acme-rides.localhost', 'acme-only@example.com')).status, 201);
     await page.getByRole('link', { name: 'Leads' }).click();
     await page.getByRole('cell', { name: 'ana@example.com' }).waitFor();
     assert.equal(await page.getByText('acme-only@example.com').count(), 0);
+    await page.getByRole('row').filter({ hasText: 'ana@example.com' }).getByText(contactPage).waitFor();
     await shot(page, 'leads');
     const [download] = await Promise.all([
       page.waitForEvent('download'),
@@ -454,7 +507,9 @@ test("a tenant admin manages keys, domains, branding and leads on the tenant's a
     await role.selectOption('ADMIN');
     const ask = page.getByRole('dialog', { name: `Make ${CLERK} an admin?` });
     await ask.getByRole('button', { name: 'Cancel' }).click();
-    assert.equal(await role.inputValue(), 'MEMBER');
+    // The dialog closes asynchronously; the choice is put back once it has.
+    await ask.waitFor({ state: 'detached' });
+    await page.waitForFunction((email) => document.querySelector(`[aria-label="Role of ${email}"]`)?.value === 'MEMBER', CLERK);
     await role.selectOption('ADMIN');
     await ask.getByRole('button', { name: 'Make an admin' }).click();
     await page.getByRole('row').filter({ hasText: CLERK }).getByLabel(`Role of ${CLERK}`).waitFor();
@@ -517,11 +572,102 @@ test("a tenant admin manages keys, domains, branding and leads on the tenant's a
     // The checklist follows: a domain added (not verified), the key revoked, a lead received.
     await page.getByRole('link', { name: 'Overview' }).click();
     await page.getByRole('heading', { name: 'Set up: 2 of 4 done' }).waitFor();
+    await page.getByRole('img', { name: '2 leads in the last 30 days: 2 from Taxi passenger.' }).waitFor();
+    await page.getByText('Taxi passenger: 2').waitFor();
+    await page.locator('.activity li').first().waitFor();
+    await shot(page, 'overview-activity');
 
     // No operator page for a tenant admin: the API refuses, the console says so.
     await page.goto(server.url('globex-admin', '/#/tenants'));
     await page.getByText(/Only platform operators can see tenants\. The API answered: .+/).waitFor();
     assert.equal(await page.getByRole('link', { name: 'Tenants' }).count(), 0);
+  }));
+
+/**
+ * The words under field `name` after a refusal: a sentence, with no API name, method or path in
+ * it, and no step-up asked before the input was checked.
+ */
+async function saidAt(page, name) {
+  const slot = page.locator(`[data-field="${name}"] .field-error:not([hidden])`);
+  await slot.waitFor();
+  const words = (await slot.textContent()).trim();
+  assert.match(words, /^[A-Z0-9"“'].*[.!?]$/, `not a sentence at ${name}: ${words}`);
+  assert.doesNotMatch(words, /\b[a-z]+[A-Z][A-Za-z]*\b|\b[a-z]+_[a-z_]+\b|\/graphql|\/auth|\bPOST\b/, `API words at ${name}: ${words}`);
+  assert.equal(await page.getByRole('dialog').count(), 0, `a step-up was asked before ${name} was checked`);
+  assert.equal(await page.locator(`[data-field="${name}"] [aria-invalid="true"]`).count(), 1, `${name} is not marked invalid`);
+  return words;
+}
+
+test('every form says what is wrong in words, at the field concerned', () =>
+  withPage('bad-input', async (page) => {
+    // Signing in: a wrong code.
+    await page.goto(server.url('globex-admin'));
+    await page.getByLabel('Email').fill(ADMIN);
+    await page.getByRole('button', { name: 'Send code' }).click();
+    const code = await emailCode(server, ADMIN);
+    await page.getByLabel('Code').fill(code === '000000' ? '111111' : '000000');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const said = { code: await saidAt(page, 'code') };
+    await page.getByLabel('Code').fill(code);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Globex', exact: true }).waitFor();
+
+    await page.getByRole('link', { name: 'Domains', exact: true }).click();
+    await page.getByLabel('Host', { exact: true }).fill('not a domain');
+    await page.getByRole('button', { name: 'Add domain' }).click();
+    said.host = await saidAt(page, 'host');
+
+    await page.getByRole('link', { name: 'API keys', exact: true }).click();
+    await page.getByLabel('Name', { exact: true }).fill('expired already');
+    await page.getByLabel('Expires on').fill('2020-01-01');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    said.expiresAt = await saidAt(page, 'expiresAt');
+
+    await page.getByRole('link', { name: 'Branding', exact: true }).click();
+    await page.getByLabel('Primary colour', { exact: true }).fill('#12');
+    await page.getByRole('button', { name: /^Save/ }).first().click();
+    said.primaryColor = await saidAt(page, 'primaryColor');
+
+    await page.getByRole('link', { name: 'App links', exact: true }).click();
+    await page.getByRole('button', { name: 'Add an Android app' }).click();
+    await page.getByLabel('Package name').fill('com.globex.rides');
+    await page.getByLabel('Certificate fingerprints (SHA-256, one per line)').fill('not-a-fingerprint');
+    await page.getByRole('button', { name: 'Save app links' }).click();
+    said.fingerprints = await saidAt(page, 'fingerprints-1');
+
+    await page.getByRole('link', { name: 'Members', exact: true }).click();
+    await page.getByLabel('Email').fill('not-an-address');
+    await page.getByRole('button', { name: 'Invite' }).click();
+    said.email = await saidAt(page, 'email');
+
+    await page.getByRole('link', { name: 'Leads', exact: true }).click();
+    await page.getByLabel('Search').fill('x'.repeat(101));
+    await page.getByRole('button', { name: 'Filter' }).click();
+    said.search = await saidAt(page, 'search');
+
+    // The operator's provisioning form.
+    await page.goto(server.url('admin'));
+    await signIn(page, OPERATOR);
+    await page.getByLabel('Slug', { exact: true }).fill('bad slug!');
+    await page.getByLabel('Name', { exact: true }).fill('Bad');
+    await page.getByLabel('Admin email').fill('admin@bad.example');
+    await page.getByRole('button', { name: 'Provision' }).click();
+    said.slug = await saidAt(page, 'slug');
+    await page.getByLabel('Slug', { exact: true }).fill('fine-slug');
+    await page.getByLabel('Admin email').fill('nobody');
+    await page.getByRole('button', { name: 'Provision' }).click();
+    said.adminEmail = await saidAt(page, 'adminEmail');
+    assert.deepEqual(said, {
+      code: 'The code is wrong or has expired (five wrong tries end a code: ask for a new one).',
+      host: '“not a domain” is not a domain name: it cannot hold spaces.',
+      expiresAt: 'Choose a day in the future, or leave it empty for a key that does not expire.',
+      primaryColor: 'Must be a hex colour: #RGB, #RRGGBB or #RRGGBBAA.',
+      fingerprints: '“not-a-fingerprint” is not a SHA-256 fingerprint: 32 pairs of hex digits separated by colons.',
+      email: '“not-an-address” is not an email address, like dana@example.com.',
+      search: 'Must be at most 100 characters.',
+      slug: 'May contain only lower-case letters, digits and hyphens.',
+      adminEmail: '“nobody” is not an email address, like dana@example.com.',
+    });
   }));
 
 test('a passkey added under "My account" signs in; sessions can be revoked', () =>
@@ -552,6 +698,9 @@ test('a passkey added under "My account" signs in; sessions can be revoked', () 
     await page.getByText('Passkey “Test laptop” added. Next time, choose “Passkey” when you sign in.').waitFor();
     await page.getByRole('cell', { name: 'Test laptop', exact: true }).waitFor();
     await page.getByRole('button', { name: 'Remove the passkey Test laptop' }).waitFor();
+    // Each session is named by the browser and system it began on, and the address it came from.
+    const current = page.getByRole('row').filter({ hasText: 'this browser' });
+    await current.getByRole('cell', { name: /^Chrome on Linux · (127\.0\.0\.1|::1)$/ }).waitFor();
     // The session of the earlier test is listed beside this one, and can be ended from here.
     const others = page.getByRole('row').filter({ has: page.getByRole('button', { name: 'Revoke' }) });
     assert.ok((await others.count()) >= 1);
@@ -604,3 +753,82 @@ test('a password set through a mailed reset token signs in', () =>
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Globex', exact: true }).waitFor();
   }));
+
+test('harness: the accessibility audit reports a serious violation', () =>
+  withPage('axe-harness', async (page) => {
+    await page.goto(server.url('admin'));
+    await settled(page);
+    await page.evaluate(() => {
+      const faint = document.querySelector('main').appendChild(document.createElement('p'));
+      faint.textContent = 'Grey on white';
+      faint.style.color = '#d0d0d0';
+    });
+    const [problem, ...rest] = await audit(page, 'faint text');
+    assert.match(problem, /^faint text: color-contrast \(serious\) at #main > p: Element has insufficient color contrast of 1\.\d/);
+    assert.deepEqual(rest, []);
+  }));
+
+// Brands the console must stay readable under: a dark one, a yellow one (too light for white text
+// on it, or for links in it on white), and the default colours, last, so the tenants end on them.
+const BRANDS = {
+  dark: { primaryColor: '#1B1F3B', accentColor: '#2E3470', backgroundColor: '#0E1021', textColor: '#F2F2F7' },
+  yellow: { primaryColor: '#FFCC00', accentColor: '#FFE680', backgroundColor: null, textColor: null },
+  light: { primaryColor: null, accentColor: null, backgroundColor: null, textColor: null },
+};
+
+test('every page of the console passes axe-core under a light, a dark and a yellow brand', async () => {
+  // An operator key sets each tenant's defaults through the API, as a script would.
+  const { secret } = JSON.parse(await server.cli('key', 'create', '--tenant', 'main', '--kind', 'secret', '--name', 'axe', '--json'));
+  const setBrand = async (slug, colours) => {
+    const response = await fetch(`http://127.0.0.1:${server.port}/graphql`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Forwarded-Host': 'admin.localhost', 'X-Api-Key': secret },
+      body: JSON.stringify({
+        query: 'mutation Brand($slug: String, $input: BrandingInput!) { updateBranding(tenantSlug: $slug, input: $input) { primaryColor } }',
+        variables: { slug, input: colours },
+      }),
+    });
+    const { errors } = await response.json();
+    assert.equal(errors, undefined, `branding ${slug}`);
+  };
+  // The operator's console, and Globex's as its admin (both from the tests above).
+  const consoles = [
+    { host: 'admin', slug: 'main', email: OPERATOR },
+    { host: 'globex-admin', slug: 'globex', email: ADMIN },
+  ];
+  // A lead, so that the leads page shows its table whatever the tests above left.
+  assert.equal((await contact('globex-rides.localhost', 'axe@example.com')).status, 201);
+  const problems = [];
+  await withPage('axe-signin', (visitor) =>
+    withPage('axe', async (page) => {
+      for (const { host, email } of consoles) {
+        await page.goto(server.url(host));
+        await signIn(page, email);
+        await settled(page);
+      }
+      for (const [brand, colours] of Object.entries(BRANDS)) {
+        for (const { host, slug } of consoles) {
+          await setBrand(slug, colours);
+          await visitor.goto(server.url(host));
+          await settled(visitor);
+          problems.push(...(await audit(visitor, `${host} ${brand} sign-in`)));
+          await page.goto(server.url(host));
+          await settled(page);
+          const primary = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--primary'));
+          assert.equal(primary.trim(), colours.primaryColor?.toLowerCase() ?? '#0f62fe', `${host} wears the ${brand} brand`);
+          // Every page the navigation offers this role.
+          const paths = await page
+            .getByRole('navigation', { name: 'Console' })
+            .getByRole('link')
+            .evaluateAll((links) => links.map((link) => link.getAttribute('href')));
+          for (const path of paths) {
+            await page.goto(server.url(host, `/${path}`));
+            await page.locator(`nav a[href="${path}"][aria-current="page"]`).waitFor();
+            await settled(page);
+            problems.push(...(await audit(page, `${host} ${brand} ${path}`)));
+          }
+        }
+      }
+    }));
+  assert.deepEqual(problems, [], `serious or critical accessibility violations:\n${problems.join('\n')}`);
+});

@@ -62,8 +62,12 @@ fn missing_prerequisites(dir: &Path) -> Vec<String> {
             chromium.display()
         ));
     }
-    if !dir.join("node_modules/playwright-core").is_dir() {
-        missing.push("playwright-core is not installed (npm ci --prefix tests/browser)".into());
+    for package in ["playwright-core", "axe-core"] {
+        if !dir.join("node_modules").join(package).is_dir() {
+            missing.push(format!(
+                "{package} is not installed (npm ci --prefix tests/browser)"
+            ));
+        }
     }
     missing
 }

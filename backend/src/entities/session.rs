@@ -14,6 +14,11 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     /// Set by logout, revocation, a password reset, or the reuse of a rotated refresh token.
     pub revoked_at: Option<DateTimeUtc>,
+    /// The `User-Agent` the session began with, cleaned and bounded; it names the device to the
+    /// session's owner. Null when none was sent, and for sessions older than the column.
+    pub user_agent: Option<String>,
+    /// The client address the session began with, as the server determined it.
+    pub ip_address: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

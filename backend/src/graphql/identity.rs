@@ -12,7 +12,7 @@ use super::guards::RoleGuard;
 use crate::entities::account::Role;
 use crate::entities::{audit_event, passkey, session};
 use crate::error::AppError;
-use crate::services::{audit, passkeys, sessions, tenants};
+use crate::services::{audit, devices, passkeys, sessions, tenants};
 use crate::tenancy::context::TenantContext;
 
 #[derive(Default)]
@@ -26,6 +26,12 @@ pub struct Session {
     pub id: ID,
     /// The app whose host the session began on.
     pub app: Option<String>,
+    /// The browser and system the session began on, read from the `User-Agent` of its sign-in
+    /// ("Chrome on macOS"), so its owner can tell it from their others. Only as true as that
+    /// header; null when none was sent.
+    pub device: Option<String>,
+    /// The client address the session began from.
+    pub ip_address: Option<String>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     /// Whether the request asking is made with this session.
@@ -110,6 +116,8 @@ fn session_view(s: session::Model, current: Option<uuid::Uuid>) -> Session {
     Session {
         id: ID(s.id.to_string()),
         app: s.app,
+        device: s.user_agent.as_deref().map(devices::name),
+        ip_address: s.ip_address,
         created_at: s.created_at,
         expires_at: s.expires_at,
         current: Some(s.id) == current,

@@ -4,7 +4,7 @@ use async_graphql::connection::Connection;
 use async_graphql::futures_util::Stream;
 use async_graphql::futures_util::stream;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject, Subscription};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::context::{connection, page_size, state, tenant_scope, uuid, uuid_cursor};
@@ -12,7 +12,7 @@ use super::error::FieldResult;
 use super::guards::RoleGuard;
 use crate::entities::account::Role;
 use crate::entities::lead;
-use crate::services::leads::{self, LeadFilter};
+use crate::services::leads::{self, DayCount, LeadFilter};
 
 #[derive(Default)]
 pub struct LeadsQuery;
@@ -55,6 +55,21 @@ impl LeadsQuery {
         Ok(connection(rows, more, after.is_some(), |l| {
             (l.id.to_string(), l.into())
         }))
+    }
+
+    /// Leads counted per UTC day and app over the last `days` days, today included (at most 90),
+    /// oldest first; days without leads are left out.
+    #[graphql(guard = "RoleGuard(Role::Member)")]
+    async fn leads_per_day(
+        &self,
+        ctx: &Context<'_>,
+        tenant_slug: Option<String>,
+        #[graphql(default = 30)] days: i32,
+    ) -> FieldResult<Vec<LeadDay>> {
+        let tenant = tenant_scope(ctx, tenant_slug).await?;
+        let days = u32::try_from(days).unwrap_or(0);
+        let counts = leads::per_day(&state(ctx).db, &tenant, days, Utc::now()).await?;
+        Ok(counts.into_iter().map(LeadDay::from).collect())
     }
 
     #[graphql(guard = "RoleGuard(Role::Member)")]
@@ -134,6 +149,26 @@ impl From<lead::Model> for Lead {
             app: l.app,
             host: l.host,
             created_at: l.created_at,
+        }
+    }
+}
+
+/// How many leads one app received on one day.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct LeadDay {
+    /// The day, in UTC.
+    pub day: NaiveDate,
+    /// Catalog key of the app whose hosts received them; null for the platform's own hosts.
+    pub app: Option<String>,
+    pub leads: i32,
+}
+
+impl From<DayCount> for LeadDay {
+    fn from(count: DayCount) -> Self {
+        Self {
+            day: count.day,
+            app: count.app,
+            leads: i32::try_from(count.leads).unwrap_or(i32::MAX),
         }
     }
 }

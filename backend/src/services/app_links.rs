@@ -83,16 +83,18 @@ impl AppLinks {
                 ));
             }
         }
-        for app in &self.android_apps {
+        for (index, app) in self.android_apps.iter().enumerate() {
+            // The entry and its part, so a form can show the words beside that one input.
+            let at = |part: &str| format!("androidApps[{index}].{part}");
             if !is_reverse_dns(&app.package_name) {
                 return Err(AppError::invalid(
-                    "androidApps",
+                    at("packageName"),
                     format!("'{}' is not a package name", app.package_name),
                 ));
             }
             if app.sha256_cert_fingerprints.is_empty() {
                 return Err(AppError::invalid(
-                    "androidApps",
+                    at("sha256CertFingerprints"),
                     "each app needs a certificate fingerprint",
                 ));
             }
@@ -104,7 +106,7 @@ impl AppLinks {
                         .all(|b| b.len() == 2 && b.bytes().all(|c| c.is_ascii_hexdigit()));
                 if !valid {
                     return Err(AppError::invalid(
-                        "androidApps",
+                        at("sha256CertFingerprints"),
                         format!(
                             "'{print}' is not a SHA-256 fingerprint (32 hex bytes, colon-separated)"
                         ),

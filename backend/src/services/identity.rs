@@ -16,7 +16,8 @@ use crate::config::Config;
 use crate::entities::account;
 use crate::error::AppError;
 use crate::services::audit::{self, Actor};
-use crate::services::sessions::{self, TokenResponse};
+use crate::services::devices::UserAgent;
+use crate::services::sessions::{self, Origin, TokenResponse};
 use crate::services::{email_codes, passkeys, passwords};
 use crate::tenancy::resolver::HostTenant;
 
@@ -80,11 +81,13 @@ impl Identity<'_> {
     }
 
     /// Signs in with `proof`: a new session and its tokens, and the attempt in the audit trail
-    /// either way (a failure names no account: it may not exist).
+    /// either way (a failure names no account: it may not exist). The session keeps `ip` and
+    /// `user_agent`, so its owner can tell it from their others.
     pub async fn sign_in(
         &self,
         host: &HostTenant,
         ip: Option<IpAddr>,
+        user_agent: Option<UserAgent>,
         proof: Proof,
     ) -> Result<TokenResponse, AppError> {
         let method = proof.method();
@@ -104,8 +107,12 @@ impl Identity<'_> {
             }
         };
         let txn = self.db.begin().await?;
-        let tokens =
-            sessions::start(&txn, self.config, self.tokens, &account, host.app.clone()).await?;
+        let origin = Origin {
+            app: host.app.clone(),
+            ip,
+            user_agent,
+        };
+        let tokens = sessions::start(&txn, self.config, self.tokens, &account, origin).await?;
         let detail = format!("{} signed in with {method}", account.email);
         let actor = Actor::account(account.id, ip);
         audit::record(&txn, &host.tenant, &actor, "login.succeeded", detail).await?;

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod branding;
 pub mod custom_domains;
 pub mod demo;
+pub mod devices;
 pub mod discovery;
 pub mod domain_checks;
 pub mod domains;

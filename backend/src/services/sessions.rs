@@ -2,6 +2,8 @@
 //! long-lived refresh token that is replaced on every use; presenting a replaced refresh token
 //! again means it was stolen, so the whole session ends.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Utc};
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::Expr;
@@ -20,6 +22,7 @@ use crate::db;
 use crate::entities::{account, refresh_token, session};
 use crate::error::AppError;
 use crate::services::audit::{self, Actor};
+use crate::services::devices::UserAgent;
 use crate::tenancy::context::TenantContext;
 
 const REFRESH_PREFIX: &str = "brt_";
@@ -38,13 +41,24 @@ pub struct TokenResponse {
     pub refresh_token: String,
 }
 
-/// Starts a session for `account` signed in on `app`'s host.
+/// Where a session began: what its owner is shown to tell their sessions apart.
+#[derive(Debug, Default)]
+pub struct Origin {
+    /// The app whose host the person signed in on.
+    pub app: Option<String>,
+    /// The client's address, as the audit trail records it (behind a trusted proxy, the one it
+    /// forwarded).
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<UserAgent>,
+}
+
+/// Starts a session for `account`, signed in from `origin`.
 pub async fn start<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     config: &Config,
     tokens: &TokenService,
     account: &account::Model,
-    app: Option<String>,
+    origin: Origin,
 ) -> Result<TokenResponse, AppError> {
     let now = db::now();
     let session_ttl =
@@ -54,10 +68,12 @@ pub async fn start<C: ConnectionTrait + TransactionTrait>(
         id: Set(Uuid::now_v7()),
         tenant_id: Set(account.tenant_id),
         account_id: Set(account.id),
-        app: Set(app),
+        app: Set(origin.app),
         created_at: Set(now),
         expires_at: Set(now + session_ttl),
         revoked_at: Set(None),
+        user_agent: Set(origin.user_agent.map(UserAgent::into_inner)),
+        ip_address: Set(origin.ip.map(|ip| ip.to_string())),
     }
     .insert(&txn)
     .await?;

@@ -28,7 +28,7 @@ impl TestApp {
     /// An access token of a new session of `account`, as a sign-in would hand out.
     pub async fn token_for(&self, account: &account::Model) -> String {
         let tokens = TokenService::new(&self.config, Some(self.master()));
-        sessions::start(&self.db, &self.config, &tokens, account, None)
+        sessions::start(&self.db, &self.config, &tokens, account, Default::default())
             .await
             .expect("session started")
             .access_token

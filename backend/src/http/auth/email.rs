@@ -80,12 +80,15 @@ pub async fn email_verify(
     State(state): State<AppState>,
     FromHost(host): FromHost,
     ClientIp(ip): ClientIp,
+    ClientAgent(user_agent): ClientAgent,
     JsonBody(body): JsonBody<EmailVerify>,
 ) -> Result<Response, AppError> {
     let email = required("email", body.email)?;
     let code = required("code", body.code)?;
     spend_step(&state, &host.tenant, ip, &email, SignInStep::Code).await?;
     let proof = Proof::EmailCode { email, code };
-    let tokens = identity(&state).sign_in(&host, ip, proof).await?;
+    let tokens = identity(&state)
+        .sign_in(&host, ip, user_agent, proof)
+        .await?;
     Ok(token_response(&tokens))
 }

@@ -21,6 +21,7 @@ use crate::error::AppError;
 use crate::http::host_tenant::FromHost;
 use crate::http::middleware::guard;
 use crate::rate_limit::SignInStep;
+use crate::services::devices::UserAgent;
 use crate::services::identity::Identity;
 use crate::services::{accounts, email_codes};
 use crate::state::AppState;
@@ -131,6 +132,20 @@ fn identity(state: &AppState) -> Identity<'_> {
 fn token_response(body: &impl Serialize) -> Response {
     // RFC 6749 §5.1: token responses are never cached.
     ([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
+}
+
+/// The `User-Agent` a sign-in came with, cleaned and bounded: the new session keeps it to name
+/// its device to its owner. Bytes outside visible ASCII are read leniently rather than refused.
+pub struct ClientAgent(pub Option<UserAgent>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAgent {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let sent = parts.headers.get(header::USER_AGENT);
+        let text = sent.map(|value| String::from_utf8_lossy(value.as_bytes()));
+        Ok(ClientAgent(text.and_then(|text| UserAgent::parse(&text))))
+    }
 }
 
 /// A signed-in person on one of their own tenant's hosts: a Bearer token of another tenant is

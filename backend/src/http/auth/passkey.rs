@@ -206,6 +206,7 @@ pub async fn passkey_login_finish(
     State(state): State<AppState>,
     FromHost(host): FromHost,
     ClientIp(ip): ClientIp,
+    ClientAgent(user_agent): ClientAgent,
     JsonBody(body): JsonBody<PasskeyFinish<PublicKeyCredential>>,
 ) -> Result<Response, AppError> {
     state.limits.sign_in(ip, host.tenant.id(), None).await?;
@@ -214,6 +215,8 @@ pub async fn passkey_login_finish(
         ceremony,
         credential: Box::new(credential),
     };
-    let tokens = identity(&state).sign_in(&host, ip, proof).await?;
+    let tokens = identity(&state)
+        .sign_in(&host, ip, user_agent, proof)
+        .await?;
     Ok(token_response(&tokens))
 }

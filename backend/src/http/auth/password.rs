@@ -62,13 +62,16 @@ pub async fn password_login(
     State(state): State<AppState>,
     FromHost(host): FromHost,
     ClientIp(ip): ClientIp,
+    ClientAgent(user_agent): ClientAgent,
     JsonBody(body): JsonBody<PasswordLogin>,
 ) -> Result<Response, AppError> {
     let email = required("email", body.email)?;
     let password = required("password", body.password)?;
     spend_step(&state, &host.tenant, ip, &email, SignInStep::Secret).await?;
     let proof = Proof::Password { email, password };
-    let tokens = identity(&state).sign_in(&host, ip, proof).await?;
+    let tokens = identity(&state)
+        .sign_in(&host, ip, user_agent, proof)
+        .await?;
     Ok(token_response(&tokens))
 }
 
