@@ -2,6 +2,7 @@
 // activity and leads, each linking to its page.
 
 import { gql } from './api.js';
+import { sentence } from './http.js';
 import { appName, fill, h, heading, table, when } from './ui.js';
 
 /** How many days the chart shows. */
@@ -32,7 +33,7 @@ export async function render(view, { viewer }) {
         table(
           [
             ['Host', (d) => h('code', {}, d.host)],
-            ['App', (d) => d.app],
+            ['App', (d) => appName(d.app)],
             ['Kind', (d) => d.kind.toLowerCase()],
             ['Routes', (d) => (d.verified ? 'yes' : 'not yet verified')],
           ],
@@ -111,12 +112,12 @@ function chart(perDay) {
       days.map((day, i) => h('div', { class: 'chart-day', title: `${label(day)}: ${totals[i]}` },
         byDay.get(day).map((c) => h('span', {
           class: 'chart-bar',
-          style: `height: ${(100 * c.leads) / highest}%; background: ${colour(c.app)}`,
+          style: { height: `${(100 * c.leads) / highest}%`, background: colour(c.app) },
         }))))),
     h('div', { class: 'chart-axis', 'aria-hidden': 'true' }, h('span', {}, label(days[0])), h('span', {}, label(days[days.length - 1]))),
     apps.length > 0
       ? h('ul', { class: 'chart-legend' }, perApp.map(([app, n]) =>
-        h('li', {}, h('span', { class: 'swatch', style: `background: ${colour(app)}`, 'aria-hidden': 'true' }), `${appName(app)}: ${n}`)))
+        h('li', {}, h('span', { class: 'swatch', style: { background: colour(app) }, 'aria-hidden': 'true' }), `${appName(app)}: ${n}`)))
       : null,
     total > 0
       ? h('details', {}, h('summary', {}, 'Show as a table'),
@@ -134,7 +135,7 @@ function activity(events) {
     h('h2', {}, 'Latest activity'),
     events.length === 0
       ? h('p', { class: 'empty' }, 'Nothing yet. Sign-ins and changes appear here.')
-      : h('ul', { class: 'activity' }, events.map((e) => h('li', {}, when(e.createdAt), ' ', e.detail))),
+      : h('ul', { class: 'activity' }, events.map((e) => h('li', {}, when(e.createdAt), ' ', sentence(e.detail)))),
     h('p', {}, h('a', { href: '#/audit' }, 'All activity')),
   ];
 }

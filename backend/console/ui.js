@@ -10,6 +10,8 @@ export function h(tag, attributes = {}, ...children) {
     else if (name === 'class') element.className = value;
     else if (name === 'value') element.value = value;
     else if (name === 'checked') element.checked = value;
+    // Through the CSSOM: the console's Content-Security-Policy refuses inline style attributes.
+    else if (name === 'style') Object.assign(element.style, value);
     else element.setAttribute(name, value === true ? '' : value);
   }
   append(element, children);

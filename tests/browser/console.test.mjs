@@ -173,6 +173,11 @@ async function newPage(browser) {
   const page = await context.newPage();
   page.on('console', (m) => log(`[page ${m.type()}] ${m.text()}`));
   page.on('pageerror', (e) => log(`[page exception] ${e.message}`));
+  // What the console's Content-Security-Policy stopped: a style or script the page then lacks.
+  page.refusedByPolicy = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/.test(m.text())) page.refusedByPolicy.push(m.text());
+  });
   return page;
 }
 
@@ -189,6 +194,7 @@ async function withPage(name, steps) {
   const page = await newPage(browser);
   try {
     await steps(page);
+    assert.deepEqual(page.refusedByPolicy, [], 'the page did something its Content-Security-Policy refused');
   } catch (error) {
     await shot(page, `${name}-failed`).then((f) => log(`screenshot: ${f}`), () => {});
     throw error;
@@ -574,6 +580,8 @@ test("a tenant admin manages keys, domains, branding and leads on the tenant's a
     await page.getByRole('heading', { name: 'Set up: 2 of 4 done' }).waitFor();
     await page.getByRole('img', { name: '2 leads in the last 30 days: 2 from Taxi passenger.' }).waitFor();
     await page.getByText('Taxi passenger: 2').waitFor();
+    const bar = await page.locator('.chart-bar').last().boundingBox();
+    assert.ok(bar.height >= 50, `today's bar is ${bar.height} px high`);
     await page.locator('.activity li').first().waitFor();
     await shot(page, 'overview-activity');
 
