@@ -110,13 +110,15 @@ function createForm(apps, role, created, reload) {
   function showSecret(made) {
     const slot = created;
     const secret = input({ readonly: true, value: made.secret, class: 'secret', spellcheck: 'false' });
+    // A public key ships in apps and pages: it is a key to copy, not a secret to guard.
+    const what = made.apiKey.kind === 'SECRET' ? 'key secret' : 'public key';
     fill(
       slot,
       h('div', { class: 'notice warning', role: 'status' },
         h('h3', {}, `Key “${made.apiKey.name}” created`),
-        h('p', {}, h('strong', {}, 'Copy the secret now. '), 'It is shown this once and cannot be shown again; if you lose it, revoke the key and create another.'),
-        field('New key secret', secret, { name: 'secret' }),
-        h('div', { class: 'actions' }, copyButton(made.secret, 'Copy secret'),
+        h('p', {}, h('strong', {}, `Copy the ${what} now. `), 'It is shown this once and cannot be shown again; if you lose it, revoke the key and create another.'),
+        field(`New ${what}`, secret, { name: 'secret' }),
+        h('div', { class: 'actions' }, copyButton(made.secret, `Copy the ${what}`),
           h('button', { type: 'button', onclick: () => fill(slot) }, 'I have stored it')),
         usage(made),
       ),

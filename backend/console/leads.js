@@ -42,7 +42,7 @@ export async function render(view, { viewer }) {
         leads.nodes,
         Object.keys(filter).length
           ? 'No lead matches these filters.'
-          : 'No leads yet. They arrive when a page on one of your hosts posts its contact form to /api/contact.',
+          : 'No leads yet. Copy the contact form from the Domains page onto a page of one of your hosts: each form sent arrives here.',
       ),
       h('div', { class: 'actions' },
         h('button', { type: 'button', disabled: cursors.length === 0, onclick: () => { after = cursors.pop(); turn(); } }, 'Previous page'),
@@ -56,7 +56,7 @@ export async function render(view, { viewer }) {
     fields: h('div', { class: 'filters' },
       field('App', select([['', 'Any app'], ...apps.map((a) => [a, appName(a)])]), { name: 'app' }),
       field('Received since', input({ type: 'date' }), { name: 'since' }),
-      field('Search', input({ type: 'search', placeholder: 'Part of an address or a name' }), { name: 'search' })),
+      field('Search', input({ type: 'search', placeholder: 'Address or name' }), { name: 'search' })),
     submit: 'Filter',
     busy: 'Filtering…',
     action: async (values) => {

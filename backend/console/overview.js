@@ -58,7 +58,7 @@ export async function render(view, { viewer }) {
         ['App', (l) => (l.app ? appName(l.app) : '—')],
       ],
       data.leads.nodes,
-      'No leads yet. They arrive when a page posts its contact form to /api/contact on one of your hosts.',
+      'No leads yet. Copy the contact form from the Domains page onto a page of one of your hosts: each form sent arrives here.',
     ),
     h('p', {}, h('a', { href: '#/leads' }, 'All leads')),
   );
@@ -75,7 +75,7 @@ function checklist(data) {
     ['Add your own domain for an app', custom.length > 0, 'domains'],
     ['Verify it, so that it routes', custom.some((d) => d.verified), 'domains'],
     ['Create an API key for your app or server', data.apiKeys.some((k) => !k.revokedAt), 'keys'],
-    ['Receive the first lead from a contact form', data.leads.nodes.length > 0, 'leads'],
+    ['Receive the first lead: copy the contact form onto a page of yours', data.leads.nodes.length > 0, 'domains'],
   ];
   const done = steps.filter(([, isDone]) => isDone).length;
   return h('section', { class: 'card', 'aria-labelledby': 'setup-title' },
@@ -83,7 +83,8 @@ function checklist(data) {
     h('ol', { class: 'checklist' }, steps.map(([what, isDone, path]) =>
       h('li', {},
         h('span', { class: `state ${isDone ? 'done' : ''}` }, isDone ? 'Done' : 'To do'),
-        h('a', { href: `#/${path}` }, what)))));
+        h('a', { href: `#/${path}` }, what)))),
+    h('p', { class: 'hint' }, 'The steps do not wait on each other: the contact form and the keys work on your hosts as they are, before a domain of your own is verified.'));
 }
 
 /** Leads per day of the last DAYS days, stacked by app, with the same figures as a table. */

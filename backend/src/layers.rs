@@ -14,7 +14,7 @@ const LAYERS: [&[&str]; 8] = [
     // Plain data and the things everything reports through.
     &["error", "metrics", "entities", "config", "telemetry"],
     // Storage: connections, the unit of work, caches and their events, limiter state.
-    &["db", "cache", "rate_limit"],
+    &["db", "cache", "rate_limit", "scans"],
     // Which tenant: hosts, slugs, the app catalog, the resolver, the tenant context.
     &["tenancy"],
     // Who is asking: credentials, tokens, secrets, the principal.

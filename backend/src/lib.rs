@@ -13,6 +13,7 @@ pub mod graphql;
 pub mod http;
 pub mod metrics;
 pub mod rate_limit;
+pub mod scans;
 pub mod services;
 pub mod state;
 pub mod telemetry;

@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::error::AppError;
 use crate::metrics::Metrics;
 use crate::rate_limit::{Occupancy, RateLimits};
+use crate::scans::Scans;
 use crate::services::domain_checks::DomainChecker;
 use crate::services::mail::Mailer;
 use crate::services::passkeys::Decoys;
@@ -41,6 +42,8 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     pub domain_checker: Arc<DomainChecker>,
     pub passwords: Arc<Passwords>,
+    /// Permits for reads that go through all of a tenant's leads.
+    pub scans: Arc<Scans>,
     /// Decoy passkey ids for addresses without passkeys.
     pub passkey_decoys: Arc<Decoys>,
     /// Where this process is in the cache-event sequence.
@@ -85,6 +88,10 @@ impl AppState {
                 config.passwords.hash_concurrency,
                 config.passwords.hash_wait,
             )?),
+            scans: Arc::new(Scans::new(
+                config.database.max_connections,
+                config.database.acquire_timeout,
+            )),
             passkey_decoys: Arc::new(passkey_decoys),
             follower,
             live_leads: Arc::default(),

@@ -29,6 +29,8 @@ use crate::smtp_sink::SmtpSink;
 
 db_tests!(
     a_nul_in_any_text_is_bad_input,
+    scans_of_a_tenants_leads_are_few_per_document,
+    an_address_that_only_looks_like_another_is_refused,
     accounts_without_a_password_never_pass_a_password_check,
     every_password_attempt_costs_one_argon2_verification,
     password_checks_wait_their_turn_and_refuse_past_the_wait,
@@ -1993,4 +1995,100 @@ async fn a_link_cannot_act_and_a_cache_keeps_no_ones_answer(backend: Backend) {
     let by_hash = extensions.to_string();
     let (_, _, body) = get_graphql(&app, &[("extensions", &by_hash)], &[("x-api-key", &key)]).await;
     assert_eq!(body["data"]["viewer"]["tenant"]["slug"], "acme", "{body}");
+}
+
+/// Promise: no tenant starves the others of the database. Each `leadsPerDay` and each `leads`
+/// search reads every lead of the tenant in its window; thirty aliases of one in a document ran
+/// thirty scans at once and held the shared pool until other tenants' requests timed out. They
+/// weigh enough in the complexity budget that a document holds at most nine, and two still run.
+async fn scans_of_a_tenants_leads_are_few_per_document(backend: Backend) {
+    let app = spawn_app_with(backend, |_| {}).await;
+    let acme = app.provision("acme", "Acme").await.tenant;
+    let (_, member) = app
+        .api_key(acme.id, KeyKind::Secret, Some(Role::Member), None)
+        .await;
+    let member = Credential::Key(member);
+    let aliased = |field: &str, times: usize| {
+        let fields: String = (0..times).map(|i| format!(" a{i}: {field}")).collect();
+        format!("{{{fields} }}")
+    };
+    let per_day = "leadsPerDay(days: 90) { day app leads }";
+    let search = r#"leads(first: 1, filter: { search: "a" }) { nodes { id } }"#;
+    for field in [per_day, search] {
+        let (_, body) = app
+            .graphql_with(&member, &[], &aliased(field, 10), json!({}))
+            .await;
+        assert!(
+            body.get("data").is_none_or(Value::is_null),
+            "{field}: {body}"
+        );
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("complex")),
+            "{field}: {body}"
+        );
+        let (status, body) = app
+            .graphql_with(&member, &[], &aliased(field, 2), json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.get("errors").is_none(), "{field}: {body}");
+    }
+}
+
+/// Promise: nobody reaches another person's account, whatever they send. An address with a soft
+/// hyphen or another invisible character in its local part ("ad\u{AD}min@acme.example") was
+/// mailed a code and became an account of its own that reads exactly like the admin's in the
+/// members list; such an address is now not an address, wherever one is taken.
+async fn an_address_that_only_looks_like_another_is_refused(backend: Backend) {
+    let app = spawn_app_with(backend, |_| {}).await;
+    let acme = app.provision("acme", "Acme").await.tenant;
+    let (_, admin) = app
+        .api_key(acme.id, KeyKind::Secret, Some(Role::Admin), None)
+        .await;
+    let admin = Credential::Key(admin);
+    let invite = "mutation($e: String!) { inviteAccount(email: $e, role: MEMBER) { id } }";
+    for look_alike in [
+        "ad\u{AD}min@acme.example",
+        "admin\u{200B}@acme.example",
+        "\u{202E}nimda@acme.example",
+        "admin\u{FEFF}@acme.example",
+    ] {
+        let (status, _) = app
+            .post_email_start(
+                &app.host("acme", "ADMIN_CONSOLE"),
+                json!({ "email": look_alike }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{look_alike:?}");
+        let (_, body) = app
+            .graphql_with(&admin, &[], invite, json!({ "e": look_alike }))
+            .await;
+        assert_eq!(
+            error_code(&body),
+            "BAD_USER_INPUT",
+            "{look_alike:?}: {body}"
+        );
+        assert_eq!(body["errors"][0]["extensions"]["field"], "email", "{body}");
+        let response = app
+            .post_contact(
+                &app.host("acme", "TAXI_PASSENGER"),
+                &json!({ "email": look_alike }),
+                &[],
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{look_alike:?}"
+        );
+    }
+    let accounts = account::Entity::find().all(&app.db).await.unwrap();
+    assert!(
+        accounts.iter().all(|a| a.email.is_ascii()),
+        "{:?}",
+        accounts.iter().map(|a| &a.email).collect::<Vec<_>>()
+    );
+    let challenges = email_challenge::Entity::find().all(&app.db).await.unwrap();
+    assert!(challenges.is_empty(), "a code was made for a look-alike");
 }

@@ -17,6 +17,11 @@ use crate::services::leads::{self, DayCount, LeadFilter};
 #[derive(Default)]
 pub struct LeadsQuery;
 
+/// What a field that reads all of a tenant's leads in a window counts in the complexity budget
+/// (`graphql.max_complexity`, 1000 by default): a document holds a few, never dozens, so one
+/// tenant's request cannot hold the connections every tenant shares.
+const SCAN_COMPLEXITY: usize = 100;
+
 #[derive(InputObject, Default)]
 pub struct LeadsFilter {
     /// Catalog key of the app whose host received the form.
@@ -31,8 +36,12 @@ pub struct LeadsFilter {
 
 #[Object]
 impl LeadsQuery {
-    /// Contact-form leads, newest first.
-    #[graphql(guard = "RoleGuard(Role::Member)")]
+    /// Contact-form leads, newest first. A `search` reads every lead of the tenant, so it weighs
+    /// [`SCAN_COMPLEXITY`] in the document's complexity budget.
+    #[graphql(
+        guard = "RoleGuard(Role::Member)",
+        complexity = "child_complexity + if filter.as_ref().is_some_and(|f| f.search.is_some()) { SCAN_COMPLEXITY } else { 1 }"
+    )]
     async fn leads(
         &self,
         ctx: &Context<'_>,
@@ -51,15 +60,24 @@ impl LeadsQuery {
             email: filter.email,
             search: filter.search,
         };
-        let (rows, more) = leads::page(&state(ctx).db, &tenant, &filter, first, cursor).await?;
+        let state = state(ctx);
+        let _scan = match filter.search {
+            Some(_) => Some(state.scans.permit().await?),
+            None => None,
+        };
+        let (rows, more) = leads::page(&state.db, &tenant, &filter, first, cursor).await?;
         Ok(connection(rows, more, after.is_some(), |l| {
             (l.id.to_string(), l.into())
         }))
     }
 
     /// Leads counted per UTC day and app over the last `days` days, today included (at most 90),
-    /// oldest first; days without leads are left out.
-    #[graphql(guard = "RoleGuard(Role::Member)")]
+    /// oldest first; days without leads are left out. It reads every lead of the window, so it
+    /// weighs [`SCAN_COMPLEXITY`] in the document's complexity budget.
+    #[graphql(
+        guard = "RoleGuard(Role::Member)",
+        complexity = "child_complexity + SCAN_COMPLEXITY"
+    )]
     async fn leads_per_day(
         &self,
         ctx: &Context<'_>,
@@ -68,7 +86,9 @@ impl LeadsQuery {
     ) -> FieldResult<Vec<LeadDay>> {
         let tenant = tenant_scope(ctx, tenant_slug).await?;
         let days = u32::try_from(days).unwrap_or(0);
-        let counts = leads::per_day(&state(ctx).db, &tenant, days, Utc::now()).await?;
+        let state = state(ctx);
+        let _scan = state.scans.permit().await?;
+        let counts = leads::per_day(&state.db, &tenant, days, Utc::now()).await?;
         Ok(counts.into_iter().map(LeadDay::from).collect())
     }
 

@@ -13,6 +13,7 @@ use crate::db;
 use crate::entities::branding::{self, TENANT_DEFAULTS, with_branding_fields};
 use crate::error::AppError;
 use crate::services::audit::{self, Actor};
+use crate::services::text::is_invisible;
 use crate::tenancy::context::TenantContext;
 use crate::tenancy::resolver::HostTenant;
 
@@ -171,21 +172,6 @@ fn text(field: &str, value: Option<String>, max: usize) -> Result<Option<String>
         ));
     }
     Ok(Some(value))
-}
-
-/// Characters that change how the text around them is shown without being seen themselves: a
-/// right-to-left override can make a display name in a sign-in mail read as something else.
-fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00AD}'
-            | '\u{061C}'
-            | '\u{200B}'..='\u{200F}'
-            | '\u{2028}'..='\u{202E}'
-            | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{2069}'
-            | '\u{FEFF}'
-    )
 }
 
 /// An absolute `https://` (or `http://`) URL: pages load these directly.

@@ -75,12 +75,13 @@ pub async fn start(
     .await?;
     let minutes = config.sign_in.otp_ttl.as_secs().div_ceil(60);
     let paragraphs = [
-        "Enter this code to sign in.".to_owned(),
+        "Enter this code to sign in, or to confirm it's you when a change asks you to.".to_owned(),
         format!(
             "It works once, for {minutes} minutes. If you did not ask for it, ignore this message."
         ),
     ];
-    let subject = |name: &str| format!("Your sign-in code for {name}");
+    // The same code signs in and confirms a change (step-up): the words fit both.
+    let subject = |name: &str| format!("Your code for {name}");
     mail::send_branded(db, mailer, host, email, subject, &paragraphs, &code).await?;
     Ok(true)
 }

@@ -14,6 +14,7 @@ use crate::cache::live::LiveLeads;
 use crate::db;
 use crate::entities::lead;
 use crate::error::{AppError, is_unique_violation};
+use crate::services::text::is_invisible;
 use crate::tenancy::context::TenantContext;
 use crate::tenancy::host;
 use crate::tenancy::resolver::HostTenant;
@@ -267,9 +268,12 @@ pub fn normalise_email(email: &str) -> Option<String> {
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..")
-        && local
-            .chars()
-            .all(|c| !c.is_whitespace() && !c.is_control() && !"@\"(),:;<>[\\]".contains(c));
+        && local.chars().all(|c| {
+            !c.is_whitespace()
+                && !c.is_control()
+                && !is_invisible(c)
+                && !"@\"(),:;<>[\\]".contains(c)
+        });
     let domain = host::normalise_name(domain).ok()?;
     (local_ok && domain.contains('.')).then(|| format!("{local}@{domain}"))
 }
@@ -304,6 +308,9 @@ mod tests {
             "ana@exa mple.com",
             "ana..b@example.com",
             "<a>@example.com",
+            "ad\u{AD}min@example.com",
+            "admin\u{200B}@example.com",
+            "\u{202E}nimda@example.com",
         ] {
             assert_eq!(normalise_email(bad), None, "{bad:?}");
         }

@@ -21,6 +21,7 @@ pub mod passkeys;
 pub mod passwords;
 pub mod sessions;
 pub mod tenants;
+pub mod text;
 
 use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect, Select};
 
