@@ -430,6 +430,7 @@ test("a tenant admin manages keys, domains, branding and leads on the tenant's a
     await site.goto(contactPage);
     await site.getByLabel('Email').fill('ana@example.com');
     await site.getByLabel('First name').fill('Ana');
+    await site.getByLabel('Last name').fill('=1+2');
     await site.getByLabel('Message').fill('Airport runs?');
     await site.getByRole('button', { name: 'Send' }).click();
     await site.getByText('Thank you: we will be in touch.').waitFor();
@@ -464,7 +465,8 @@ test("a tenant admin manages keys, domains, branding and leads on the tenant's a
     ]);
     const csv = await readFile(await download.path(), 'utf8');
     assert.match(csv, /^createdAt,email,firstName,/);
-    assert.match(csv, /ana@example\.com,Ana,/);
+    // A name a spreadsheet would run as a formula is exported as text.
+    assert.match(csv, /ana@example\.com,Ana,'=1\+2,/);
     assert.doesNotMatch(csv, /acme-only/);
     await page.getByText('Exported 1 lead.').waitFor();
     // On a phone the page fits its width: tables become stacked rows, nothing scrolls sideways.
