@@ -42,8 +42,12 @@ function textarea(value, attributes = {}) {
 
 function linksForm(app, links, host) {
   const android = h('div', { class: 'android' });
+  // Counted, not the number shown: after a removal, a new entry's fields must not take the name
+  // of one still on the page.
+  let added = 0;
   const addAndroid = (pkg = { packageName: '', sha256CertFingerprints: [] }) => {
-    const index = android.children.length + 1;
+    added += 1;
+    const index = added;
     const row = h(
       'fieldset',
       { class: 'android-app' },
@@ -67,23 +71,28 @@ function linksForm(app, links, host) {
     submit: 'Save app links',
     busy: 'Saving…',
     action: async (values) => {
-      const androidApps = [...android.querySelectorAll('fieldset')].map((set) => {
+      const sets = [...android.querySelectorAll('fieldset')];
+      const androidApps = sets.map((set) => {
         const [pkg, prints] = set.querySelectorAll('input, textarea');
         return { packageName: pkg.value.trim(), sha256CertFingerprints: lines(prints.value) };
       });
+      // `androidApps[1].packageName` is the package name input of the second Android app shown.
+      const placed = (error) => {
+        const [, index, part] = /^androidApps\[(\d+)\]\.(\w+)$/.exec(error.field ?? '') ?? [];
+        const wrapper = sets[Number(index)]?.querySelectorAll('.field')[part === 'packageName' ? 0 : 1];
+        if (wrapper) error.field = wrapper.dataset.field;
+        return error;
+      };
       // Checked here, before the API asks anyone to confirm it's them.
       const problem = linksProblem(lines(values.iosAppIds), androidApps, lines(values.webauthnOrigins));
-      if (problem) throw new ApiError(problem.words, { field: problem.field });
+      if (problem) throw placed(new ApiError(problem.words, { field: problem.field }));
       try {
         await gql(
           'mutation Save($app: String!, $input: AppLinksInput!) { updateAppLinks(app: $app, input: $input) { iosAppIds } }',
           { app, input: { iosAppIds: lines(values.iosAppIds), webauthnOrigins: lines(values.webauthnOrigins), androidApps } },
         );
       } catch (error) {
-        // `androidApps[0].packageName` is the first Android app's package name input.
-        const [, index, part] = /^androidApps\[(\d+)\]\.(\w+)$/.exec(error.field ?? '') ?? [];
-        if (index !== undefined) error.field = `${part === 'packageName' ? 'package' : 'fingerprints'}-${Number(index) + 1}`;
-        throw error;
+        throw placed(error);
       }
       saved.textContent = 'Saved. The well-known files show it at once.';
     },
@@ -104,7 +113,10 @@ function linksForm(app, links, host) {
 const REVERSE_DNS = /^(?=.{1,255}$)[A-Za-z][\w-]*(\.[A-Za-z][\w-]*)+$/;
 const FINGERPRINT = /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){31}$/;
 
-/** The first entry the API would refuse, as `{ field, words }`, or null: the same rules as the API's. */
+/**
+ * The first entry the API would refuse, as `{ field, words }` with the API's name of the field,
+ * or null: the same rules as the API's.
+ */
 function linksProblem(iosAppIds, androidApps, origins) {
   const bad = iosAppIds.find((id) => {
     const dot = id.indexOf('.');
@@ -113,14 +125,14 @@ function linksProblem(iosAppIds, androidApps, origins) {
   if (bad !== undefined) return { field: 'iosAppIds', words: `“${bad}” is not an iOS app ID: write it as TEAMID.bundle.id, like ABCDE12345.com.example.app.` };
   for (const [i, app] of androidApps.entries()) {
     if (!REVERSE_DNS.test(app.packageName)) {
-      return { field: `package-${i + 1}`, words: `“${app.packageName}” is not a package name, like com.example.app.` };
+      return { field: `androidApps[${i}].packageName`, words: `“${app.packageName}” is not a package name, like com.example.app.` };
     }
     if (app.sha256CertFingerprints.length === 0) {
-      return { field: `fingerprints-${i + 1}`, words: 'Give at least one certificate fingerprint for this app.' };
+      return { field: `androidApps[${i}].sha256CertFingerprints`, words: 'Give at least one certificate fingerprint for this app.' };
     }
     const print = app.sha256CertFingerprints.find((p) => !FINGERPRINT.test(p));
     if (print !== undefined) {
-      return { field: `fingerprints-${i + 1}`, words: `“${print}” is not a SHA-256 fingerprint: 32 pairs of hex digits separated by colons.` };
+      return { field: `androidApps[${i}].sha256CertFingerprints`, words: `“${print}” is not a SHA-256 fingerprint: 32 pairs of hex digits separated by colons.` };
     }
   }
   const origin = origins.find((o) => !/^https:\/\/[^/?#\s]+$/.test(o));

@@ -639,11 +639,14 @@ test('every form says what is wrong in words, at the field concerned', () =>
     said.primaryColor = await saidAt(page, 'primaryColor');
 
     await page.getByRole('link', { name: 'App links', exact: true }).click();
+    // Two entries, the first removed: the words still find the one left.
     await page.getByRole('button', { name: 'Add an Android app' }).click();
+    await page.getByRole('button', { name: 'Add an Android app' }).click();
+    await page.getByRole('button', { name: 'Remove this Android app' }).first().click();
     await page.getByLabel('Package name').fill('com.globex.rides');
     await page.getByLabel('Certificate fingerprints (SHA-256, one per line)').fill('not-a-fingerprint');
     await page.getByRole('button', { name: 'Save app links' }).click();
-    said.fingerprints = await saidAt(page, 'fingerprints-1');
+    said.fingerprints = await saidAt(page, 'fingerprints-2');
 
     await page.getByRole('link', { name: 'Members', exact: true }).click();
     await page.getByLabel('Email').fill('not-an-address');
