@@ -82,10 +82,14 @@ pub enum AppError {
         wait: std::time::Duration,
         scope: &'static str,
     },
-    /// 503: too many password checks are waiting already; `Retry-After` says when to come back.
-    /// The request changed nothing.
-    #[error("Too many sign-ins at once; try again in {} seconds", .wait.as_secs().max(1))]
-    Busy { wait: std::time::Duration },
+    /// 503: too many of one costly kind of work (`what`: password checks, scans of a tenant's
+    /// leads) are waiting already; `Retry-After` says when to come back. The request changed
+    /// nothing.
+    #[error("Too many {what} at once; try again in {} seconds", .wait.as_secs().max(1))]
+    Busy {
+        what: &'static str,
+        wait: std::time::Duration,
+    },
     /// 503: the database cannot be reached; the request changed nothing and may be retried.
     #[error("{}", UNAVAILABLE)]
     Unavailable(#[source] DbErr),
@@ -194,7 +198,7 @@ impl AppError {
     /// Adds what every answer of this error carries besides its body, whatever shape the body
     /// has (REST or GraphQL): `Retry-After`, and the refusal the metrics count.
     pub fn mark(&self, response: &mut Response) {
-        if let AppError::RateLimited { wait, .. } | AppError::Busy { wait } = self {
+        if let AppError::RateLimited { wait, .. } | AppError::Busy { wait, .. } = self {
             response
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, retry_after(*wait));
@@ -382,6 +386,7 @@ mod tests {
             ),
             (
                 AppError::Busy {
+                    what: "sign-ins",
                     wait: std::time::Duration::from_secs(1),
                 },
                 StatusCode::SERVICE_UNAVAILABLE,

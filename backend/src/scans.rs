@@ -31,6 +31,7 @@ impl Scans {
         match tokio::time::timeout(self.wait, self.permits.acquire()).await {
             Ok(permit) => permit.map_err(AppError::internal),
             Err(_) => Err(AppError::Busy {
+                what: "reads of all of a tenant's leads",
                 wait: Duration::from_secs(1),
             }),
         }
@@ -46,7 +47,12 @@ mod tests {
         let scans = Scans::new(10, Duration::from_millis(20));
         let first = scans.permit().await.unwrap();
         let second = scans.permit().await.unwrap();
-        assert!(matches!(scans.permit().await, Err(AppError::Busy { .. })));
+        let refused = scans.permit().await.unwrap_err();
+        assert!(matches!(refused, AppError::Busy { .. }), "{refused:?}");
+        assert_eq!(
+            refused.to_string(),
+            "Too many reads of all of a tenant's leads at once; try again in 1 seconds"
+        );
         drop(first);
         assert!(scans.permit().await.is_ok());
         drop(second);

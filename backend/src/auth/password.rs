@@ -133,6 +133,7 @@ impl Passwords {
         match tokio::time::timeout(self.wait, self.permits.acquire()).await {
             Ok(permit) => permit.map_err(AppError::internal),
             Err(_) => Err(AppError::Busy {
+                what: "sign-ins",
                 wait: Duration::from_secs(1),
             }),
         }

@@ -144,6 +144,7 @@ mod tests {
             ),
             (
                 AppError::Busy {
+                    what: "sign-ins",
                     wait: Duration::from_secs(1),
                 },
                 "INTERNAL_SERVER_ERROR",
