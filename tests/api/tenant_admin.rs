@@ -35,6 +35,14 @@ async fn admin_of(app: &TestApp, slug: &str) -> (uuid::Uuid, Credential) {
     )
 }
 
+/// The access token of `member@acme.example`, a member of the tenant `acme_id`.
+async fn member_of(app: &TestApp, acme_id: uuid::Uuid) -> Credential {
+    let (_, token) = app
+        .sign_in(acme_id, "member@acme.example", Role::Member)
+        .await;
+    Credential::Bearer(token)
+}
+
 const CREATE_KEY: &str = "mutation($input: CreateApiKeyInput!) {
     createApiKey(input: $input) { secret apiKey { id name kind role app displayPrefix revokedAt } }
 }";
@@ -488,10 +496,7 @@ async fn first_settings_written_together_all_land(backend: Backend) {
 async fn leads_page_newest_first_with_filters(backend: Backend) {
     let app = spawn_app(backend).await;
     let acme = app.provision("acme", "Acme").await.tenant;
-    let (_, member) = app
-        .sign_in(acme.id, "member@acme.example", Role::Member)
-        .await;
-    let member = Credential::Bearer(member);
+    let member = member_of(&app, acme.id).await;
     for i in 0..25 {
         let app_key = if i % 5 == 0 {
             "TAXI_DRIVER"
@@ -631,10 +636,7 @@ async fn leads_are_found_by_any_part_of_the_address_or_name(backend: Backend) {
     let app = spawn_app(backend).await;
     let acme = app.provision("acme", "Acme").await.tenant;
     app.provision("globex", "Globex").await;
-    let (_, member) = app
-        .sign_in(acme.id, "member@acme.example", Role::Member)
-        .await;
-    let member = Credential::Bearer(member);
+    let member = member_of(&app, acme.id).await;
     let leads = [
         (
             "acme",
@@ -713,10 +715,7 @@ async fn leads_are_counted_per_day_and_app_by_the_database(backend: Backend) {
     let app = spawn_app(backend).await;
     let acme = app.provision("acme", "Acme").await.tenant;
     app.provision("globex", "Globex").await;
-    let (_, member) = app
-        .sign_in(acme.id, "member@acme.example", Role::Member)
-        .await;
-    let member = Credential::Bearer(member);
+    let member = member_of(&app, acme.id).await;
     for (slug, app_key, email) in [
         ("acme", "TAXI_PASSENGER", "old@example.com"),
         ("acme", "TAXI_PASSENGER", "two-days@example.com"),
