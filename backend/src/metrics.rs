@@ -2,8 +2,9 @@
 //! them. Handlers do not record anything themselves: one middleware counts every response, and an
 //! error says what it was (an auth failure, a rate limit) through a response extension.
 
+use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::Instant;
 
 use axum::Router;
@@ -20,13 +21,12 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use sea_orm::{DatabaseConnection, DbBackend};
 use tokio::net::TcpListener;
-use tracing_appender::non_blocking::ErrorCounter;
 
 /// The server's log writer's count of the lines it dropped, once the server's logging is set up.
-static LOG_DROPS: OnceLock<ErrorCounter> = OnceLock::new();
+static LOG_DROPS: OnceLock<crate::telemetry::Dropped> = OnceLock::new();
 
 /// Reports the log writer's dropped lines as `tenantry_log_lines_dropped_total` from now on.
-pub fn follow_log_drops(counter: ErrorCounter) {
+pub fn follow_log_drops(counter: crate::telemetry::Dropped) {
     let _ = LOG_DROPS.set(counter);
 }
 
@@ -34,8 +34,8 @@ pub fn follow_log_drops(counter: ErrorCounter) {
 struct RequestLabels {
     /// The route pattern (`/api/branding`), never the raw path: unknown paths must not grow the
     /// label set.
-    route: String,
-    method: String,
+    route: &'static str,
+    method: &'static str,
     status: u16,
 }
 
@@ -229,9 +229,7 @@ impl Metrics {
 }
 
 fn log_lines_dropped() -> u64 {
-    LOG_DROPS
-        .get()
-        .map_or(0, |counter| counter.dropped_lines() as u64)
+    LOG_DROPS.get().map_or(0, crate::telemetry::Dropped::lines)
 }
 
 /// Whether a statement only reads: a `SELECT` (sea-orm writes no `WITH`).
@@ -265,8 +263,8 @@ fn pool_usage(db: &DatabaseConnection) -> (u32, usize, u32) {
 
 /// A request being counted: its route pattern and method, and when it reached its route.
 pub struct Tracking {
-    route: String,
-    method: String,
+    route: &'static str,
+    method: &'static str,
     started: Instant,
 }
 
@@ -276,9 +274,31 @@ impl Tracking {
             route: req
                 .extensions()
                 .get::<MatchedPath>()
-                .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned()),
-            method: method_label(req.method()).to_owned(),
+                .map_or("unmatched", |path| route_label(path.as_str())),
+            method: method_label(req.method()),
             started: Instant::now(),
+        }
+    }
+}
+
+/// The route pattern as a label that lives as long as the process, kept once: a request's labels
+/// borrow it rather than copy it. The router's patterns bound the set (a raw path never gets here).
+fn route_label(pattern: &str) -> &'static str {
+    static KNOWN: RwLock<BTreeSet<&'static str>> = RwLock::new(BTreeSet::new());
+    if let Some(known) = KNOWN
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(pattern)
+    {
+        return known;
+    }
+    let mut known = KNOWN.write().unwrap_or_else(PoisonError::into_inner);
+    match known.get(pattern) {
+        Some(label) => label,
+        None => {
+            let label: &'static str = Box::leak(pattern.into());
+            known.insert(label);
+            label
         }
     }
 }

@@ -190,3 +190,82 @@ async fn a_stalled_log_never_holds_a_request() {
     assert!(dropped > 0, "lines past the buffer are dropped and counted");
     server.kill().await.unwrap();
 }
+
+/// Written to a file or a pipe, the text log is one line a request: when (UTC, to the
+/// microsecond), the level, the request's span with its id and tenant, and what it answered.
+#[tokio::test]
+async fn a_piped_text_log_has_a_line_a_request_with_its_span() {
+    let workdir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = demo_server(workdir.path())
+        .args(["--bind", &format!("127.0.0.1:{port}")])
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the server starts");
+    let client = reqwest::Client::new();
+    let mut answered = None;
+    for _ in 0..300 {
+        if let Ok(response) = client
+            .get(format!("http://127.0.0.1:{port}/api/branding"))
+            .header("host", "acme-rides.localhost")
+            .send()
+            .await
+        {
+            answered = Some(response);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let response = answered.expect("the server answers");
+    assert_eq!(response.status(), StatusCode::OK);
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let pid = server.id().expect("running").to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(server.wait().await.unwrap().success());
+    let mut logs = String::new();
+    server
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .await
+        .unwrap();
+
+    let line = logs
+        .lines()
+        .find(|line| line.contains("request finished"))
+        .unwrap_or_else(|| panic!("no request was logged:\n{logs}"));
+    let (time, rest) = line.split_once(' ').unwrap();
+    let time = chrono::DateTime::parse_from_rfc3339(time)
+        .unwrap_or_else(|e| panic!("{time}: {e}"))
+        .with_timezone(&chrono::Utc);
+    assert!(
+        time.to_rfc3339().ends_with("+00:00") && line.as_bytes()[26] == b'Z',
+        "{line}"
+    );
+    let age = chrono::Utc::now() - time;
+    assert!(
+        age >= chrono::TimeDelta::zero() && age < chrono::TimeDelta::minutes(5),
+        "{line}"
+    );
+    let expected = format!(
+        " INFO request{{request_id={request_id} method=GET path=/api/branding tenant=\"acme\"}}: \
+         tenantry::http: request finished status=200 latency_ms="
+    );
+    assert!(rest.starts_with(&expected), "{line}\nexpected: {expected}");
+    let latency: f64 = rest[expected.len()..].parse().unwrap();
+    assert!(latency > 0.0 && latency < 60_000.0, "{line}");
+    assert!(!line.contains('\u{1b}'), "no colours in a file: {line}");
+}

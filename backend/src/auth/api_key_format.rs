@@ -36,6 +36,7 @@ pub fn generate(kind: KeyKind) -> String {
     let prefix = prefix(kind);
     let body = base62(&random, BODY_LEN);
     let checksum = checksum(prefix, &body);
+    let checksum = std::str::from_utf8(&checksum).expect("base62 digits are ASCII");
     format!("{prefix}{body}{checksum}")
 }
 
@@ -52,7 +53,7 @@ pub fn parse(key: &str) -> Result<KeyKind, KeyFormatError> {
         return Err(KeyFormatError::Malformed);
     }
     let (body, sum) = key[4..].split_at(BODY_LEN);
-    if checksum(prefix(kind), body) != sum {
+    if checksum(prefix(kind), body) != sum.as_bytes() {
         return Err(KeyFormatError::Checksum);
     }
     Ok(kind)
@@ -75,12 +76,20 @@ fn prefix(kind: KeyKind) -> &'static str {
     }
 }
 
-fn checksum(prefix: &str, body: &str) -> String {
+/// The first four bytes of the digest in base62, six characters (62⁶ > 2³²): written into an
+/// array, as every request with a key checks one.
+fn checksum(prefix: &str, body: &str) -> [u8; CHECKSUM_LEN] {
     let digest = Sha256::new()
         .chain_update(prefix.as_bytes())
         .chain_update(body.as_bytes())
         .finalize();
-    base62(&digest[..4], CHECKSUM_LEN)
+    let mut number = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
+    let mut digits = [b'0'; CHECKSUM_LEN];
+    for digit in digits.iter_mut().rev() {
+        *digit = ALPHABET[(number % 62) as usize];
+        number /= 62;
+    }
+    digits
 }
 
 /// Big-endian bytes as base62, left-padded with `0` to `width` characters.
@@ -147,6 +156,19 @@ mod tests {
     }
 
     proptest! {
+        /// The checksum is the documented one (base62 of the digest's first four bytes, six
+        /// characters), so keys issued before still verify.
+        #[test]
+        fn the_checksum_is_base62_of_the_digests_first_four_bytes(body in "[0-9A-Za-z]{43}") {
+            let digest = Sha256::new()
+                .chain_update(SECRET_PREFIX.as_bytes())
+                .chain_update(body.as_bytes())
+                .finalize();
+            let expected = base62(&digest[..4], CHECKSUM_LEN);
+            let checksum = checksum(SECRET_PREFIX, &body);
+            prop_assert_eq!(checksum.as_slice(), expected.as_bytes());
+        }
+
         /// Any single changed character of a key is caught by the format or the checksum.
         #[test]
         fn one_typo_is_caught(position in 4usize..KEY_LEN, replacement in "[0-9A-Za-z]") {

@@ -150,9 +150,11 @@ fn request_span(req: &Request<Body>) -> Span {
 }
 
 fn log_response(res: &Response<Body>, latency: Duration, _span: &Span) {
+    // To the microsecond: `0.063`, not `0.06260700000000001`.
+    let micros = u32::try_from(latency.as_micros()).unwrap_or(u32::MAX);
     tracing::info!(
         status = res.status().as_u16(),
-        latency_ms = latency.as_secs_f64() * 1000.0,
+        latency_ms = f64::from(micros) / 1000.0,
         "request finished"
     );
 }
