@@ -1,13 +1,13 @@
 //! `GET /api/branding`: the host's branding, flat, for a page's first paint.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::cacheable::{Document, Respond};
+use super::cacheable::{Document, IfNoneMatch, Respond};
 use super::host_tenant::FromHost;
+use super::middleware::limits::PublicBudget;
 use super::responses::{BadHost, HostNotFound, RateLimited, Unavailable};
 use crate::entities::branding::with_branding_fields;
 use crate::error::AppError;
@@ -15,13 +15,8 @@ use crate::services::branding;
 use crate::state::AppState;
 
 /// `/api/branding`, within the anonymous per-IP budget.
-pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(branding)).route_layer(
-        axum::middleware::from_fn_with_state(
-            state.clone(),
-            super::middleware::limits::public_budget,
-        ),
-    )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(branding))
 }
 
 macro_rules! document_schema {
@@ -64,9 +59,10 @@ const CACHE_CONTROL: &str = "public, max-age=60";
     ),
 )]
 pub async fn branding(
+    _: PublicBudget,
     State(state): State<AppState>,
     FromHost(host): FromHost,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
 ) -> Result<Response, AppError> {
     let document = state
         .documents
@@ -74,5 +70,5 @@ pub async fn branding(
             branding::for_host(&state.db, &host)
         })
         .await?;
-    Ok(document.respond(&headers, CACHE_CONTROL))
+    Ok(document.respond(&if_none_match, CACHE_CONTROL))
 }

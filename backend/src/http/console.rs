@@ -13,20 +13,17 @@ use utoipa_axum::routes;
 
 use super::embedded::Embedded;
 use super::host_tenant::FromHost;
+use super::middleware::limits::PublicBudget;
 use super::responses::{BadHost, HostNotFound, RateLimited, Unavailable};
 use crate::config::apps::ADMIN_CONSOLE;
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// `/` and `/console/{file}`, within the anonymous per-IP budget.
-pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
+/// `/` and `/console/{file}`, within the anonymous per-IP budget ([`PublicBudget`]).
+pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(page))
         .routes(routes!(file))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            super::middleware::limits::public_budget,
-        ))
 }
 
 /// Scripts and styles only from this host; no inline code, no framing. Images (tenant logos) may
@@ -82,7 +79,11 @@ static ASSETS: LazyLock<Embedded> = LazyLock::new(|| Embedded::new(FILES, CONTEN
         (status = 503, response = Unavailable),
     ),
 )]
-pub async fn page(host: FromHost, headers: HeaderMap) -> Result<Response, AppError> {
+pub async fn page(
+    _: PublicBudget,
+    host: FromHost,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     serve(&host, "index.html", &headers)
 }
 
@@ -106,6 +107,7 @@ pub async fn page(host: FromHost, headers: HeaderMap) -> Result<Response, AppErr
     ),
 )]
 pub async fn file(
+    _: PublicBudget,
     host: FromHost,
     Path(file): Path<String>,
     headers: HeaderMap,

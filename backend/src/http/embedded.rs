@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-use super::cacheable::{Rendered, Respond};
+use super::cacheable::{IfNoneMatch, Rendered, Respond};
 use crate::error::AppError;
 
 /// Revalidate every time: a new build must reach browsers at once, and a `304` costs little.
@@ -48,7 +48,13 @@ impl Embedded {
                 HeaderValue::from_static("same-origin"),
             ),
         ];
-        Some((security, file.respond(request, CACHE_CONTROL)).into_response())
+        Some(
+            (
+                security,
+                file.respond(&IfNoneMatch::of(request), CACHE_CONTROL),
+            )
+                .into_response(),
+        )
     }
 
     /// `respond`, with a `404` naming what is missing.

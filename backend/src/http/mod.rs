@@ -45,10 +45,10 @@ use crate::state::AppState;
 /// GraphiQL assets and `/graphql`, then the layers every request passes.
 pub fn app(state: AppState) -> Router {
     let (rest, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
-        .merge(console::router(&state))
+        .merge(console::router())
         .merge(health::router())
         .merge(openapi::router())
-        .merge(branding::router(&state))
+        .merge(branding::router())
         .merge(contact::router())
         .merge(well_known::router())
         .merge(jwks::router())
@@ -116,9 +116,7 @@ fn graphql_routes(state: AppState) -> Router<AppState> {
     let schema = schema::build_schema(state.clone());
     let methods = on(
         MethodFilter::GET.or(MethodFilter::POST),
-        move |state, principal, caller_ip, origin, request| {
-            graphql::execute(state, schema, principal, caller_ip, origin, request)
-        },
+        move |state, request| graphql::execute(state, schema, request),
     )
     .options(|| async { StatusCode::NO_CONTENT })
     .fallback(|| async { AppError::MethodNotAllowed })

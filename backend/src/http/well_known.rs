@@ -3,12 +3,11 @@
 //! nothing is declared.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::cacheable::{Document, Respond};
+use super::cacheable::{Document, IfNoneMatch, Respond};
 use super::client_ip::PublicScheme;
 use super::host_tenant::FromHost;
 use super::responses::{BadHost, HostNotFound, RateLimited, Unavailable};
@@ -51,7 +50,7 @@ const CACHE_CONTROL: &str = "public, max-age=300";
 pub async fn apple_app_site_association(
     State(state): State<AppState>,
     FromHost(host): FromHost,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
 ) -> Result<Response, AppError> {
     let document = state
         .documents
@@ -65,7 +64,7 @@ pub async fn apple_app_site_association(
             },
         )
         .await?;
-    Ok(document.respond(&headers, CACHE_CONTROL))
+    Ok(document.respond(&if_none_match, CACHE_CONTROL))
 }
 
 /// App links and shared sign-in credentials of the host's app for Android.
@@ -93,7 +92,7 @@ pub async fn apple_app_site_association(
 pub async fn assetlinks(
     State(state): State<AppState>,
     FromHost(host): FromHost,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
 ) -> Result<Response, AppError> {
     let document = state
         .documents
@@ -107,7 +106,7 @@ pub async fn assetlinks(
             },
         )
         .await?;
-    Ok(document.respond(&headers, CACHE_CONTROL))
+    Ok(document.respond(&if_none_match, CACHE_CONTROL))
 }
 
 /// The origins whose passkeys this host's relying party accepts.
@@ -136,7 +135,7 @@ pub async fn webauthn(
     State(state): State<AppState>,
     FromHost(host): FromHost,
     PublicScheme(scheme): PublicScheme,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
 ) -> Result<Response, AppError> {
     let document = state
         .documents
@@ -150,7 +149,7 @@ pub async fn webauthn(
             },
         )
         .await?;
-    Ok(document.respond(&headers, CACHE_CONTROL))
+    Ok(document.respond(&if_none_match, CACHE_CONTROL))
 }
 
 /// The documents as OpenAPI describes them: only described, never built (the handlers build

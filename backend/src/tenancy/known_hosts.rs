@@ -28,7 +28,36 @@ use crate::error::AppError;
 enum Filter {
     /// No verified host at all.
     Empty,
-    Fuse(BinaryFuse8),
+    /// One filter per [`shard`] of the keys (`None`: no host in that shard).
+    Fuse(Vec<Option<BinaryFuse8>>),
+}
+
+/// The top bits of a key pick its shard. Each shard's filter is built from its own run of the
+/// sorted keys, so building needs the construction arrays (about 40 bytes a key while they
+/// exist) of one shard at a time rather than of every host at once: that was most of the
+/// start-up peak of a deployment with many hosts.
+const SHARD_BITS: u32 = 4;
+
+fn shard(key: u64) -> usize {
+    (key >> (u64::BITS - SHARD_BITS)) as usize
+}
+
+/// The filter of `keys`, sorted and without repeats.
+fn build(keys: &[u64]) -> Result<Filter, AppError> {
+    if keys.is_empty() {
+        return Ok(Filter::Empty);
+    }
+    let mut shards = Vec::with_capacity(1 << SHARD_BITS);
+    let mut rest = keys;
+    for number in 0..1 << SHARD_BITS {
+        let (part, after) = rest.split_at(rest.partition_point(|key| shard(*key) == number));
+        shards.push(match part.is_empty() {
+            true => None,
+            false => Some(BinaryFuse8::try_from(part).map_err(AppError::internal)?),
+        });
+        rest = after;
+    }
+    Ok(Filter::Fuse(shards))
 }
 
 pub struct KnownHosts {
@@ -58,7 +87,12 @@ impl KnownHosts {
         match filter.as_deref() {
             None => false,
             Some(Filter::Empty) => true,
-            Some(Filter::Fuse(fuse)) => !fuse.contains(&key(host)),
+            Some(Filter::Fuse(shards)) => {
+                let key = key(host);
+                shards[shard(key)]
+                    .as_ref()
+                    .is_none_or(|fuse| !fuse.contains(&key))
+            }
         }
     }
 
@@ -102,10 +136,7 @@ impl KnownHosts {
         }
         keys.sort_unstable();
         keys.dedup();
-        let filter = match keys.is_empty() {
-            true => Filter::Empty,
-            false => Filter::Fuse(BinaryFuse8::try_from(&keys).map_err(AppError::internal)?),
-        };
+        let filter = build(&keys)?;
         let mut slot = self.filter.write().expect("filter lock is never poisoned");
         if self.generation.load(Ordering::Acquire) == generation {
             *slot = Some(Arc::new(filter));
@@ -153,11 +184,10 @@ mod tests {
     #[test]
     fn a_filter_never_rules_out_a_host_it_holds() {
         let hosts: Vec<String> = (0..10_000).map(|i| format!("t{i}-web.example")).collect();
-        let keys: Vec<u64> = hosts.iter().map(|h| key(h)).collect();
+        let mut keys: Vec<u64> = hosts.iter().map(|h| key(h)).collect();
+        keys.sort_unstable();
         let known = KnownHosts::default();
-        *known.filter.write().unwrap() = Some(Arc::new(Filter::Fuse(
-            BinaryFuse8::try_from(&keys).unwrap(),
-        )));
+        *known.filter.write().unwrap() = Some(Arc::new(build(&keys).unwrap()));
         assert!(hosts.iter().all(|host| !known.rules_out(host)));
         let strangers = (0..10_000)
             .filter(|i| known.rules_out(&format!("x{i}.invalid")))
@@ -167,6 +197,11 @@ mod tests {
             strangers > 9_800,
             "only {strangers} of 10000 unknown hosts ruled out"
         );
+        // A single host leaves every shard but one empty.
+        let one = KnownHosts::default();
+        *one.filter.write().unwrap() = Some(Arc::new(build(&[key("only.example")]).unwrap()));
+        assert!(!one.rules_out("only.example"));
+        assert!(one.rules_out("other.example"));
         known.mark_stale();
         assert!(
             !known.rules_out("x1.invalid"),

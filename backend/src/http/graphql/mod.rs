@@ -10,7 +10,7 @@ use async_graphql::BatchRequest;
 use async_graphql_axum::GraphQLProtocol;
 use axum::body::to_bytes;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{Extension, FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{Method, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 
@@ -21,18 +21,31 @@ use self::request::Unreadable;
 use super::graphiql;
 use super::host_tenant::FromHost;
 use crate::auth::principal::{CallerIp, Principal};
+use crate::error::AppError;
 use crate::graphql::{AppSchema, OverGet, beyond_the_request, codes};
 use crate::services::invitations::PublicOrigin;
 use crate::state::AppState;
 
+/// What the guard put on the request: taken off it rather than copied, as the request is not
+/// handed on.
+fn admitted(req: &mut Request) -> Option<(Principal, CallerIp, PublicOrigin)> {
+    let extensions = req.extensions_mut();
+    Some((
+        extensions.remove::<Principal>()?,
+        extensions.remove::<CallerIp>()?,
+        extensions.remove::<PublicOrigin>()?,
+    ))
+}
+
 pub async fn execute(
     State(state): State<AppState>,
     schema: AppSchema,
-    Extension(principal): Extension<Principal>,
-    Extension(caller_ip): Extension<CallerIp>,
-    Extension(origin): Extension<PublicOrigin>,
-    req: Request,
+    mut req: Request,
 ) -> Response {
+    let Some((principal, caller_ip, origin)) = admitted(&mut req) else {
+        return AppError::internal("/graphql was reached without passing its guard")
+            .into_response();
+    };
     // Only a POST may change anything: a HEAD (routed with GET) is held to GET's rules.
     let over_get = req.method() != Method::POST;
     let answering = Answering::new(

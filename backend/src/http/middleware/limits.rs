@@ -2,8 +2,8 @@
 //! its body, and the time it may take.
 
 use axum::body::{Body, HttpBody, to_bytes};
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::AppError;
@@ -58,14 +58,21 @@ pub async fn whole_body(state: &AppState, req: Request) -> Result<Request, AppEr
 }
 
 /// One request of the client's per-IP budget for the anonymous Host routes (branding, the
-/// console's files), spent before the host is resolved. `/.well-known/*` is not behind it: Apple's
-/// and Google's fetchers read many tenants' files from few addresses, and the files are cached.
-pub async fn public_budget(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let (parts, body) = req.into_parts();
-    let ip = client_ip::peer(&parts)
-        .map(|peer| client_ip::client_ip(&parts.headers, peer, &state.config));
-    if let Err(refused) = state.limits.public_ip(ip).await {
-        return refused.into_response();
+/// console's files), spent when the handler extracts it: first, before the host is resolved.
+/// `/.well-known/*` is not behind it: Apple's and Google's fetchers read many tenants' files from
+/// few addresses, and the files are cached.
+///
+/// An extractor rather than a route layer: a layer on a route costs each of its requests a boxed
+/// clone of the route.
+pub struct PublicBudget;
+
+impl FromRequestParts<AppState> for PublicBudget {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let ip = client_ip::peer(parts)
+            .map(|peer| client_ip::client_ip(&parts.headers, peer, &state.config));
+        state.limits.public_ip(ip).await?;
+        Ok(Self)
     }
-    next.run(Request::from_parts(parts, body)).await
 }
