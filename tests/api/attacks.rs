@@ -1540,6 +1540,20 @@ async fn an_anonymous_flood_cannot_drain_a_tenants_budget(backend: Backend) {
         statuses.push(get(visitor(), "/api/branding").await);
     }
     assert_eq!(statuses[3], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
+    // The console's page and files, on the admin host, share the same per-client budget.
+    let console = app.host("acme", "ADMIN_CONSOLE");
+    for path in ["/", "/console/main.js"] {
+        let status = app
+            .client
+            .get(app.url(path))
+            .header("host", &console)
+            .header("x-forwarded-for", visitor())
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{path}");
+    }
     for _ in 0..10 {
         let status = get(visitor(), "/.well-known/assetlinks.json").await;
         assert_eq!(status, StatusCode::OK);
