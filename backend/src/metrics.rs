@@ -23,11 +23,11 @@ use sea_orm::{DatabaseConnection, DbBackend};
 use tokio::net::TcpListener;
 
 /// The server's log writer's count of the lines it dropped, once the server's logging is set up.
-static LOG_DROPS: OnceLock<crate::telemetry::Dropped> = OnceLock::new();
+static LOG_DROPS: OnceLock<Box<dyn Fn() -> u64 + Send + Sync>> = OnceLock::new();
 
 /// Reports the log writer's dropped lines as `tenantry_log_lines_dropped_total` from now on.
-pub fn follow_log_drops(counter: crate::telemetry::Dropped) {
-    let _ = LOG_DROPS.set(counter);
+pub fn follow_log_drops(dropped: impl Fn() -> u64 + Send + Sync + 'static) {
+    let _ = LOG_DROPS.set(Box::new(dropped));
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -64,6 +64,23 @@ struct StatementLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabels {
     state: &'static str,
+}
+
+/// A cache's hit and miss counters, found once when the cache is made: counting a lookup is then
+/// an atomic add, where finding the labelled series again would take a lock and a hash.
+#[derive(Clone)]
+pub struct Lookups {
+    hit: Counter,
+    miss: Counter,
+}
+
+impl Lookups {
+    pub fn count(&self, hit: bool) {
+        match hit {
+            true => self.hit.inc(),
+            false => self.miss.inc(),
+        };
+    }
 }
 
 /// What a response was refused for, set by the error that built it and counted by [`track`].
@@ -169,11 +186,16 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    pub fn cache_lookup(&self, cache: &'static str, hit: bool) {
-        let result = if hit { "hit" } else { "miss" };
-        self.cache
-            .get_or_create(&CacheLabels { cache, result })
-            .inc();
+    pub fn cache_lookups(&self, cache: &'static str) -> Lookups {
+        let counter = |result| {
+            self.cache
+                .get_or_create(&CacheLabels { cache, result })
+                .clone()
+        };
+        Lookups {
+            hit: counter("hit"),
+            miss: counter("miss"),
+        }
     }
 
     /// Counts a statement the database connection ran (its metric callback).
@@ -229,7 +251,7 @@ impl Metrics {
 }
 
 fn log_lines_dropped() -> u64 {
-    LOG_DROPS.get().map_or(0, crate::telemetry::Dropped::lines)
+    LOG_DROPS.get().map_or(0, |dropped| dropped())
 }
 
 /// Whether a statement only reads: a `SELECT` (sea-orm writes no `WITH`).

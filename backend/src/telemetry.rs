@@ -9,8 +9,6 @@
 mod batched;
 mod line;
 
-pub use self::batched::Dropped;
-
 use std::io::IsTerminal;
 
 use tracing_subscriber::filter::Targets;
@@ -37,7 +35,7 @@ pub fn init_server(log: &Log) -> LogGuard {
     };
     match install(log.format, "info", writer) {
         true => {
-            crate::metrics::follow_log_drops(dropped);
+            crate::metrics::follow_log_drops(move || dropped.lines());
             LogGuard {
                 _writer: Some(writing),
             }

@@ -53,6 +53,23 @@ async fn operators_provision_list_and_suspend_tenants(backend: Backend) {
         app.get_branding("globex-rides.localhost").await.status(),
         StatusCode::OK
     );
+    // A name goes into mail subjects and log lines: a line separator or an override is refused.
+    for name in [
+        "Ini\u{85}tech",
+        "Ini\u{2028}tech",
+        "Acme\u{202E}moc",
+        "A\nB",
+    ] {
+        let body = app
+            .gql(
+                &operator,
+                "mutation($name: String!) { provisionTenant(slug: \"initech\", name: $name, \
+                 adminEmail: \"boss@initech.example\") { tenant { slug } } }",
+                json!({ "name": name }),
+            )
+            .await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{name:?}: {body}");
+    }
 
     for (slug, reason) in [
         ("globex", "slug: 'globex' is already taken"),

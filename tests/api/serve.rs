@@ -228,6 +228,29 @@ async fn a_piped_text_log_has_a_line_a_request_with_its_span() {
         .to_str()
         .unwrap()
         .to_owned();
+    // Paths are anyone's: a line separator, a right-to-left override or 10 KiB of path must not
+    // reach the log as they are.
+    for path in [
+        "/a\u{2028}2026-12-03T18:50:00.000000Z\u{a0}\u{a0}INFO\u{a0}forged\u{202E}x\u{85}y"
+            .to_owned(),
+        format!("/{}", "b".repeat(10_000)),
+    ] {
+        use tokio::io::AsyncWriteExt;
+        let mut socket = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: acme-rides.localhost\r\nConnection: close\r\n\r\n"
+        );
+        socket.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        socket.read_to_end(&mut answer).await.unwrap();
+        assert!(
+            answer.starts_with(b"HTTP/1.1 404"),
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
+    }
     let pid = server.id().expect("running").to_string();
     std::process::Command::new("kill")
         .args(["-TERM", &pid])
@@ -268,4 +291,16 @@ async fn a_piped_text_log_has_a_line_a_request_with_its_span() {
     let latency: f64 = rest[expected.len()..].parse().unwrap();
     assert!(latency > 0.0 && latency < 60_000.0, "{line}");
     assert!(!line.contains('\u{1b}'), "no colours in a file: {line}");
+    assert!(
+        logs.contains(
+            "path=/a%E2%80%A82026-12-03T18:50:00.000000Z%C2%A0%C2%A0INFO%C2%A0forged%E2%80%AEx%C2%85y}"
+        ),
+        "{logs}"
+    );
+    assert!(!logs.contains(['\u{2028}', '\u{202E}', '\u{85}']), "{logs}");
+    let long = logs
+        .lines()
+        .find(|line| line.contains("path=/bbbb"))
+        .unwrap_or_else(|| panic!("the long path was not logged:\n{logs}"));
+    assert!(long.len() < 1_000 && long.contains("bbb…}"), "{long}");
 }

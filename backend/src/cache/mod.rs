@@ -15,13 +15,13 @@ use std::time::Duration;
 use moka::future::Cache;
 
 use crate::error::AppError;
-use crate::metrics::Metrics;
+use crate::metrics::{Lookups, Metrics};
 
 /// A bounded, expiring cache of values read from the database, hits and misses alike.
 pub struct DbCache<K, V> {
     /// The `cache` label of its hit and miss counts.
     name: &'static str,
-    metrics: Arc<Metrics>,
+    lookups: Lookups,
     cache: Cache<K, V>,
     /// Bumped before every flush, so a load that started before a flush cannot put what it read
     /// (possibly stale) into the freshly emptied cache.
@@ -36,7 +36,7 @@ where
     pub fn new(name: &'static str, metrics: Arc<Metrics>, capacity: u64, ttl: Duration) -> Self {
         Self {
             name,
-            metrics,
+            lookups: metrics.cache_lookups(name),
             cache: Cache::builder()
                 .max_capacity(capacity)
                 .time_to_live(ttl)
@@ -53,10 +53,10 @@ where
         Fut: Future<Output = Result<V, AppError>>,
     {
         if let Some(hit) = self.cache.get(&key).await {
-            self.metrics.cache_lookup(self.name, true);
+            self.lookups.count(true);
             return Ok(hit);
         }
-        self.metrics.cache_lookup(self.name, false);
+        self.lookups.count(false);
         let generation = self.generation.load(Ordering::Acquire);
         let value = load().await?;
         if self.generation.load(Ordering::Acquire) == generation {

@@ -142,9 +142,37 @@ fn request_span(req: &Request<Body>) -> Span {
         "request",
         request_id = %id,
         method = %req.method(),
-        path = %req.uri().path(),
+        path = %LoggedPath(req.uri().path()),
         tenant = tracing::field::Empty,
     )
+}
+
+/// A request's path as the log shows it: its first [`LoggedPath::MAX`] bytes, with anything but
+/// printable ASCII (and the quotes and braces of the line's own syntax) percent-encoded. A path
+/// comes from anyone: unencoded, a line separator or a right-to-left override in it could make a
+/// log line read as another, and an unrouted path of 64 KiB would be logged whole.
+struct LoggedPath<'a>(&'a str);
+
+impl LoggedPath<'_> {
+    const MAX: usize = 256;
+}
+
+impl std::fmt::Display for LoggedPath<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use std::fmt::Write as _;
+        let bytes = self.0.as_bytes();
+        for &byte in &bytes[..bytes.len().min(Self::MAX)] {
+            match byte {
+                b'"' | b'{' | b'}' | b'\\' => write!(f, "%{byte:02X}")?,
+                b'!'..=b'~' => f.write_char(char::from(byte))?,
+                _ => write!(f, "%{byte:02X}")?,
+            }
+        }
+        if bytes.len() > Self::MAX {
+            f.write_str("…")?;
+        }
+        Ok(())
+    }
 }
 
 fn log_response(res: &Response<Body>, latency: Duration, _span: &Span) {

@@ -15,6 +15,7 @@ use crate::entities::tenant::{self, TenantStatus};
 use crate::entities::tenant_domain::{self, DomainKind};
 use crate::error::{AppError, is_unique_violation};
 use crate::services::audit::{self, Actor};
+use crate::services::text::is_invisible;
 use crate::services::{accounts, domains};
 use crate::tenancy::context::{PlatformContext, TenantContext};
 use crate::tenancy::slug;
@@ -64,6 +65,13 @@ pub async fn provision<C: ConnectionTrait + TransactionTrait>(
         return Err(AppError::invalid(
             "name",
             format!("must be 1 to {MAX_NAME_LEN} characters"),
+        ));
+    }
+    // The name goes into mail subjects and log lines: no line breaks or reordering there.
+    if name.chars().any(|c| c.is_control() || is_invisible(c)) {
+        return Err(AppError::invalid(
+            "name",
+            "may not contain control characters or invisible formatting characters",
         ));
     }
     let apps = match apps {

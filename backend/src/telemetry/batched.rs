@@ -8,8 +8,8 @@
 //! wakes on its own clock ([`INTERVAL`]), or early once [`EARLY`] bytes are waiting, and writes
 //! everything waiting in one call.
 //!
-//! When the output stalls (a full pipe, a slow disk), lines past `limit` are dropped and counted
-//! rather than a request waiting for the log.
+//! When the output stalls (a full pipe, a slow disk), lines past `limit` (or past [`MAX_BYTES`])
+//! are dropped and counted rather than a request waiting for the log.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +23,9 @@ use tracing_subscriber::fmt::MakeWriter;
 const INTERVAL: Duration = Duration::from_millis(50);
 /// Waiting bytes that wake the writer before its interval is up.
 const EARLY: usize = 256 * 1024;
+/// Waiting bytes past which lines are dropped, whatever their number: long lines (a request's
+/// path is logged, and anyone chooses it) must not make the waiting lines a memory sink.
+const MAX_BYTES: usize = 16 * 1024 * 1024;
 
 /// Hands each line to the shared buffer (the fmt layer's writer).
 #[derive(Clone)]
@@ -93,7 +96,7 @@ impl Shared {
     /// Queues one line (the fmt layer writes each line with one call).
     fn push(&self, line: &[u8]) {
         let mut pending = self.lock();
-        if pending.lines >= self.limit {
+        if pending.lines >= self.limit || pending.bytes.len() + line.len() > MAX_BYTES {
             drop(pending);
             self.dropped.fetch_add(1, Ordering::Relaxed);
             return;
@@ -245,6 +248,31 @@ mod tests {
             batched.make_writer().write_all(b"more\n").unwrap();
         }
         assert_eq!(dropped.lines(), 100 - 16);
+        drop(held);
+        drop(writing);
+    }
+
+    #[test]
+    fn long_lines_are_dropped_past_the_byte_bound_however_few() {
+        let gate = Arc::new(Mutex::new(()));
+        let held = gate.lock().unwrap();
+        let (batched, dropped, writing) = start(Stalled(gate.clone()), 1_000_000).unwrap();
+        batched.make_writer().write_all(b"first\n").unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while batched.shared.lock().lines > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the writer never took the line"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let line = vec![b'a'; 64 * 1024];
+        for _ in 0..1000 {
+            batched.make_writer().write_all(&line).unwrap();
+        }
+        // 16 MiB hold 256 lines of 64 KiB.
+        assert_eq!(dropped.lines(), 1000 - 256);
+        assert!(batched.shared.lock().bytes.len() <= MAX_BYTES);
         drop(held);
         drop(writing);
     }

@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::entities::tenant::{self, TenantStatus};
 use crate::entities::tenant_domain;
 use crate::error::AppError;
-use crate::metrics::Metrics;
+use crate::metrics::{Lookups, Metrics};
 use crate::tenancy::MAIN_SLUG;
 use crate::tenancy::context::TenantContext;
 use crate::tenancy::known_hosts::KnownHosts;
@@ -39,7 +39,8 @@ pub enum Resolution {
 pub struct Resolver {
     cache: DbCache<String, Resolution>,
     pub known: KnownHosts,
-    metrics: Arc<Metrics>,
+    /// The known-host filter's: a "hit" is a host it ruled out.
+    known_lookups: Lookups,
     /// The base domain and its reserved subdomains: the `main` tenant's, with the app whose suffix
     /// the label is (`admin.` → the console), if any.
     platform_hosts: HashMap<String, Option<String>>,
@@ -65,7 +66,7 @@ impl Resolver {
                 config.tenancy.cache_ttl,
             ),
             known: KnownHosts::default(),
-            metrics,
+            known_lookups: metrics.cache_lookups("known_hosts"),
             platform_hosts,
         }
     }
@@ -78,7 +79,7 @@ impl Resolver {
     ) -> Result<Resolution, AppError> {
         if !self.platform_hosts.contains_key(host) {
             let ruled_out = self.known.rules_out(host);
-            self.metrics.cache_lookup("known_hosts", ruled_out);
+            self.known_lookups.count(ruled_out);
             if ruled_out {
                 return Ok(Resolution::NotConfigured);
             }
